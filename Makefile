@@ -1,0 +1,56 @@
+# One command to a running site (`make run`), one to the whole suite (`make test`).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export FLASK_APP := elearn
+
+.PHONY: run test test-fast sysdeps browserdeps assets install clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# ffmpeg comes from Debian's package; installed only when missing.
+sysdeps:
+	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
+	  echo "installing ffmpeg from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; }
+
+# Chromium (Debian) for the browser tests; Playwright drives it, it never downloads its own.
+browserdeps:
+	@command -v chromium >/dev/null || { \
+	  echo "installing chromium from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+# hls.js from the npm registry, pinned by package-lock.json, copied into static/vendor.
+static/vendor/hls.min.js: package.json
+	npm install --no-audit --no-fund --silent
+	mkdir -p static/vendor
+	cp node_modules/hls.js/dist/hls.min.js static/vendor/hls.min.js
+
+assets: static/vendor/hls.min.js
+
+run: install sysdeps assets
+	$(BIN)/elearn init-db
+	$(BIN)/elearn demo --once
+	$(BIN)/elearn serve --host $(HOST) --port $(PORT) --with-worker
+
+test: install sysdeps browserdeps assets
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -q -x -m "not slow and not browser" $(PYTEST_ARGS)
+
+bench: install sysdeps
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor instance/*.db
