@@ -1,0 +1,396 @@
+"""Transcode a source into an HLS ladder with one ffmpeg process.
+
+The source is decoded once; ``split`` feeds one scaler and one libx264 encoder per
+rendition. Keyframes are forced at the same instants in every rendition, so segment
+boundaries line up and players can switch renditions at any segment.
+
+Output goes to a hidden temporary directory next to ``out_dir`` and is renamed into
+place only when everything (segments, master playlist, thumbnails) is complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .errors import ToolMissing, TranscodeCancelled, TranscodeError
+from .ladder import Rendition, output_frame_rate
+from .playlist import (
+    MASTER_PLAYLIST_NAME,
+    MEDIA_PLAYLIST_NAME,
+    MasterPlaylist,
+    Variant,
+    measure_variant,
+    parse_media_playlist,
+    write_text_atomic,
+)
+from .policy import (
+    DEFAULT_ENCODER_SETTINGS,
+    DEFAULT_LADDER_POLICY,
+    DEFAULT_SEGMENT_SECONDS,
+    EncoderSettings,
+)
+from .probe import MediaInfo, probe
+from .thumbnails import make_poster, make_storyboard
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[float], None]
+
+SEGMENT_PATTERN = "seg_%05d.ts"
+POSTER_NAME = "poster.jpg"
+#: Share of the progress bar given to encoding when thumbnails follow.
+_ENCODE_SHARE_WITH_THUMBNAILS = 0.95
+_POLL_SECONDS = 0.1
+#: ffmpeg flushes and exits within this time after SIGTERM; after it, SIGKILL.
+_TERMINATE_GRACE_SECONDS = 5.0
+#: The output may be shorter than the source by this much (rounding, edit lists)
+#: before we call the source truncated.
+_SHORT_OUTPUT_TOLERANCE_S = 1.0
+_SHORT_OUTPUT_TOLERANCE_FRACTION = 0.05
+
+
+@dataclass(frozen=True)
+class TranscodeResult:
+    """What ``transcode`` published. Paths point inside ``out_dir``."""
+
+    out_dir: Path
+    master_playlist: Path
+    variants: tuple[Variant, ...]
+    duration: float
+    poster: Path | None
+    storyboard: Path | None
+    elapsed_s: float
+
+
+def build_ffmpeg_command(
+    src: str | os.PathLike[str],
+    work_dir: str | os.PathLike[str],
+    ladder: Sequence[Rendition],
+    info: MediaInfo,
+    *,
+    segment_seconds: int = DEFAULT_SEGMENT_SECONDS,
+    settings: EncoderSettings = DEFAULT_ENCODER_SETTINGS,
+    frame_rate: Fraction | None = None,
+    progress: bool = True,
+) -> list[str]:
+    """The ffmpeg argument list that encodes ``ladder`` from ``src`` into ``work_dir``.
+
+    Each rendition lands in ``work_dir/<rendition.name>/index.m3u8`` with its segments.
+    Public so that the benchmark can run exactly the same encode without our wrapper.
+
+    Raises:
+        ValueError: empty ladder, or a video ladder for a source without video.
+    """
+    if not ladder:
+        raise ValueError("the ladder is empty")
+    work_dir = Path(work_dir)
+    audio_only = all(r.is_audio_only for r in ladder)
+    if not audio_only and not info.has_video:
+        raise ValueError("video renditions requested for a source without video")
+    with_audio = info.has_audio
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", str(src)]
+
+    stream_map: list[str] = []
+    if audio_only:
+        rendition = ladder[0]
+        cmd += ["-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a:0", str(rendition.audio_bitrate)]
+        stream_map.append(f"a:0,name:{rendition.name}")
+    else:
+        rate = frame_rate or output_frame_rate(info, DEFAULT_LADDER_POLICY)
+        gop = max(1, round(rate * segment_seconds))
+        # fps before split: the constant-rate conversion (needed for VFR phone footage)
+        # happens once, and every branch sees identical frames and timestamps.
+        graph = [f"[0:v:0]fps={rate.numerator}/{rate.denominator},split={len(ladder)}"
+                 + "".join(f"[s{i}]" for i in range(len(ladder)))]
+        for i, r in enumerate(ladder):
+            graph.append(f"[s{i}]scale={r.width}:{r.height},setsar=1,format={settings.pixel_format}[v{i}]")
+        cmd += ["-filter_complex", ";".join(graph)]
+        for i, r in enumerate(ladder):
+            cmd += ["-map", f"[v{i}]"]
+            if with_audio:
+                cmd += ["-map", "0:a:0"]
+            stream_map.append(f"v:{i},a:{i},name:{r.name}" if with_audio else f"v:{i},name:{r.name}")
+        cmd += [
+            "-c:v", "libx264", "-preset", settings.preset, "-profile:v", settings.video_profile,
+            "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0",
+            "-force_key_frames", f"expr:gte(t,n_forced*{segment_seconds})",
+            "-fps_mode", "cfr",
+        ]
+        for i, r in enumerate(ladder):
+            cmd += [f"-b:v:{i}", str(r.video_bitrate), f"-maxrate:v:{i}", str(r.maxrate),
+                    f"-bufsize:v:{i}", str(r.bufsize)]
+        if with_audio:
+            cmd += ["-c:a", "aac"]
+            for i, r in enumerate(ladder):
+                cmd += [f"-b:a:{i}", str(r.audio_bitrate)]
+    if with_audio:
+        cmd += ["-ar", str(settings.audio_sample_rate), "-ac", str(settings.audio_channels)]
+    if settings.threads:
+        cmd += ["-threads", str(settings.threads)]
+    cmd += [
+        "-f", "hls", "-hls_time", str(segment_seconds), "-hls_playlist_type", "vod",
+        "-hls_flags", "independent_segments", "-hls_segment_type", "mpegts",
+        "-hls_segment_filename", str(work_dir / "%v" / SEGMENT_PATTERN),
+        "-var_stream_map", " ".join(stream_map),
+    ]
+    if progress:
+        cmd += ["-progress", "pipe:1", "-nostats"]
+    cmd.append(str(work_dir / "%v" / MEDIA_PLAYLIST_NAME))
+    return cmd
+
+
+def transcode(
+    src: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    ladder: Sequence[Rendition],
+    on_progress: ProgressCallback | None = None,
+    *,
+    segment_seconds: int = DEFAULT_SEGMENT_SECONDS,
+    cancel_event: threading.Event | None = None,
+    thumbnails: bool = True,
+    info: MediaInfo | None = None,
+    settings: EncoderSettings = DEFAULT_ENCODER_SETTINGS,
+) -> TranscodeResult:
+    """Encode ``src`` into an HLS ladder published at ``out_dir``.
+
+    ``out_dir`` then holds ``master.m3u8``, one directory per rendition
+    (``<name>/index.m3u8`` and ``seg_*.ts``) and, with ``thumbnails``, ``poster.jpg``
+    and ``storyboard.vtt`` with its sprite sheets. It appears all at once: work happens
+    in a hidden sibling directory renamed into place at the end; an existing
+    ``out_dir`` is replaced (renamed away, then deleted).
+
+    Args:
+        src: the source file, normally validated with ``probe`` + ``validate``.
+        out_dir: directory to create or replace; its parent is created if needed.
+        ladder: renditions from ``plan_ladder``.
+        on_progress: called with a non-decreasing fraction in [0, 1], last with 1.0,
+            from the calling thread.
+        segment_seconds: HLS segment and keyframe interval.
+        cancel_event: when set, ffmpeg is killed and ``TranscodeCancelled`` raised.
+        thumbnails: also make the poster and the storyboard (video sources only).
+        info: ``probe(src)`` if the caller already has it.
+        settings: encoder options.
+
+    Raises:
+        TranscodeError: ffmpeg failed or the output is incomplete.
+        TranscodeCancelled: ``cancel_event`` was set.
+        MediaError: ``src`` cannot be probed (when ``info`` is not given).
+        ToolMissing: ffmpeg is not installed.
+    In every error case nothing is left at ``out_dir`` (an existing one is untouched)
+    and the temporary directory is removed.
+    """
+    started = time.monotonic()
+    out_dir = Path(out_dir).absolute()
+    info = info if info is not None else probe(src)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    reporter = _ProgressReporter(on_progress)
+    with_thumbnails = thumbnails and info.has_video
+    encode_share = _ENCODE_SHARE_WITH_THUMBNAILS if with_thumbnails else 1.0
+    try:
+        cmd = build_ffmpeg_command(src, work, ladder, info, segment_seconds=segment_seconds, settings=settings)
+        _run_ffmpeg(cmd, info.duration, lambda f: reporter(min(f, 0.999) * encode_share), cancel_event)
+
+        variants = tuple(
+            measure_variant(work / r.name / MEDIA_PLAYLIST_NAME, f"{r.name}/{MEDIA_PLAYLIST_NAME}")
+            for r in ladder
+        )
+        _check_complete(work / ladder[0].name / MEDIA_PLAYLIST_NAME, info.duration)
+        write_text_atomic(work / MASTER_PLAYLIST_NAME, MasterPlaylist(variants=variants).render())
+
+        poster = storyboard = None
+        if with_thumbnails:
+            _raise_if_cancelled(cancel_event)
+            make_poster(src, work / POSTER_NAME, info=info)
+            _raise_if_cancelled(cancel_event)
+            # The smallest rendition decodes many times faster than the source and is
+            # plenty for 160-pixel previews.
+            smallest = min(ladder, key=lambda r: (r.width or 0) * (r.height or 0))
+            storyboard_path = make_storyboard(work / smallest.name / MEDIA_PLAYLIST_NAME, work)
+            poster, storyboard = POSTER_NAME, storyboard_path.name
+        _raise_if_cancelled(cancel_event)
+        duration = _playlist_duration(work / ladder[0].name / MEDIA_PLAYLIST_NAME)
+        _publish(work, out_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    reporter(1.0)
+    return TranscodeResult(
+        out_dir=out_dir,
+        master_playlist=out_dir / MASTER_PLAYLIST_NAME,
+        variants=variants,
+        duration=duration,
+        poster=out_dir / poster if poster else None,
+        storyboard=out_dir / storyboard if storyboard else None,
+        elapsed_s=time.monotonic() - started,
+    )
+
+
+class _ProgressReporter:
+    """Forwards only increasing fractions, so callers may draw bars without jitter."""
+
+    def __init__(self, callback: ProgressCallback | None):
+        self.callback = callback
+        self.last = -1.0
+
+    def __call__(self, fraction: float) -> None:
+        fraction = min(max(fraction, 0.0), 1.0)
+        if self.callback is not None and fraction > self.last:
+            self.last = fraction
+            self.callback(fraction)
+
+
+def parse_progress_line(line: str, state: dict[str, str]) -> bool:
+    """Feed one line of ``ffmpeg -progress`` output into ``state``.
+
+    Returns True when the line closes a progress block (``progress=continue|end``).
+    """
+    key, sep, value = line.strip().partition("=")
+    if not sep:
+        return False
+    state[key] = value
+    return key == "progress"
+
+
+def progress_seconds(state: dict[str, str]) -> float | None:
+    """Encoded media time in a progress block, in seconds.
+
+    ``out_time_ms`` is, despite its name, in microseconds too (a long-standing ffmpeg
+    quirk); it is only used when ``out_time_us`` is missing (older ffmpeg).
+    """
+    for key in ("out_time_us", "out_time_ms"):
+        value = state.get(key, "")
+        try:
+            micros = int(value)
+        except ValueError:
+            continue
+        return max(micros, 0) / 1_000_000
+    return None
+
+
+def _run_ffmpeg(
+    cmd: list[str],
+    duration: float,
+    on_fraction: Callable[[float], None],
+    cancel_event: threading.Event | None,
+) -> None:
+    lines: queue.Queue[str | None] = queue.Queue()
+    with tempfile.TemporaryFile() as stderr:
+        try:
+            # A new session: Ctrl-C in a terminal reaches us, not ffmpeg, so we decide
+            # the order of killing and cleaning up.
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
+                text=True, encoding="utf-8", errors="replace", start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            raise ToolMissing("ffmpeg is not installed (run `make sysdeps`)") from exc
+        reader = threading.Thread(target=_pump_lines, args=(proc.stdout, lines), daemon=True)
+        reader.start()
+        state: dict[str, str] = {}
+        try:
+            finished_reading = False
+            while not finished_reading:
+                if cancel_event is not None and cancel_event.is_set():
+                    _stop(proc)
+                    raise TranscodeCancelled("transcode cancelled")
+                try:
+                    line = lines.get(timeout=_POLL_SECONDS)
+                except queue.Empty:
+                    continue
+                if line is None:
+                    finished_reading = True
+                elif parse_progress_line(line, state):
+                    seconds = progress_seconds(state)
+                    if seconds is not None and duration > 0:
+                        on_fraction(seconds / duration)
+            while proc.poll() is None:
+                if cancel_event is not None and cancel_event.is_set():
+                    _stop(proc)
+                    raise TranscodeCancelled("transcode cancelled")
+                time.sleep(_POLL_SECONDS)
+        finally:
+            if proc.poll() is None:
+                _stop(proc)
+            reader.join(timeout=_TERMINATE_GRACE_SECONDS)
+            if proc.stdout is not None:
+                proc.stdout.close()
+        if proc.returncode != 0:
+            stderr.seek(0)
+            tail = _tail(stderr.read().decode("utf-8", "replace"))
+            raise TranscodeError(f"ffmpeg failed with exit status {proc.returncode}", tail)
+
+
+def _pump_lines(stream, lines: queue.Queue) -> None:
+    try:
+        for line in stream:
+            lines.put(line)
+    except ValueError:
+        pass  # stream closed while cancelling
+    finally:
+        lines.put(None)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=_TERMINATE_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _raise_if_cancelled(cancel_event: threading.Event | None) -> None:
+    if cancel_event is not None and cancel_event.is_set():
+        raise TranscodeCancelled("transcode cancelled")
+
+
+def _playlist_duration(playlist: Path) -> float:
+    return parse_media_playlist(playlist.read_text(encoding="utf-8")).duration
+
+
+def _check_complete(playlist: Path, source_duration: float) -> None:
+    produced = _playlist_duration(playlist)
+    allowed_gap = max(_SHORT_OUTPUT_TOLERANCE_S, _SHORT_OUTPUT_TOLERANCE_FRACTION * source_duration)
+    if produced < source_duration - allowed_gap:
+        raise TranscodeError(
+            f"only {produced:.1f} s of {source_duration:.1f} s could be decoded; "
+            "the source is probably truncated or corrupt"
+        )
+
+
+def _publish(work: Path, out_dir: Path) -> None:
+    """Move the finished ``work`` directory to ``out_dir``, replacing an old one.
+
+    Two renames instead of one because a directory cannot be renamed over a non-empty
+    one; the window where ``out_dir`` is missing is a few microseconds.
+    """
+    os.chmod(work, 0o755)  # mkdtemp makes it 0700; the web server must read it
+    old: Path | None = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}")
+        os.rename(out_dir, old)
+    try:
+        os.rename(work, out_dir)
+    except BaseException:
+        if old is not None:
+            os.rename(old, out_dir)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _tail(text: str, lines: int = 20) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
