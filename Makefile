@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := elearn
 
-.PHONY: run test test-fast sysdeps browserdeps assets install clean bench
+.PHONY: run test test-fast sysdeps browserdeps assets install clean bench translations i18n-update
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,16 @@ $(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed translations
+
+# Message catalogues: msgids are the Chinese interface text; English is a translation, compiled here.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d elearn/translations
+
+# After changing interface text: refresh the catalogue, then translate the new entries in the .po file.
+i18n-update: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o elearn/translations/messages.pot .
+	$(BIN)/pybabel update -i elearn/translations/messages.pot -d elearn/translations --no-fuzzy-matching
 
 # ffmpeg comes from Debian's package; installed only when missing.
 sysdeps:

@@ -1,0 +1,101 @@
+"""Typed configuration, read from the environment (``DATABASE_URL``, ``ELEARN_*``).
+
+Policy numbers of the national plan live in :mod:`elearn.policy`; this module holds deployment settings.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+def load_secret_key(instance_path: str) -> str:
+    """Return ``ELEARN_SECRET_KEY`` or a key generated once into ``instance/secret_key`` (never committed)."""
+    given = os.environ.get("ELEARN_SECRET_KEY")
+    if given:
+        return given
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: two workers starting together must agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+class Config:
+    """Settings for a running site. Every value can be overridden by an environment variable."""
+
+    def __init__(self, instance_path: str):
+        inst = Path(instance_path)
+        self.SECRET_KEY = load_secret_key(instance_path)
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{inst / 'elearn.db'}"
+        if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql://"):
+            self.SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://" + self.SQLALCHEMY_DATABASE_URI[len("postgresql://"):]
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.ELEARN_DATA_DIR = os.environ.get("ELEARN_DATA_DIR") or str(inst / "data")
+        self.ELEARN_INDEX_DIR = os.environ.get("ELEARN_INDEX_DIR") or str(inst / "index")
+        self.ELEARN_QUEUE_URL = os.environ.get("ELEARN_QUEUE_URL") or ""
+        self.ELEARN_QUEUE_FILE = os.environ.get("ELEARN_QUEUE_FILE") or str(inst / "jobs.db")
+        self.ELEARN_QUEUE_IMMEDIATE = _env_bool("ELEARN_QUEUE_IMMEDIATE", False)
+        self.ELEARN_BACKUP_DIR = os.environ.get("ELEARN_BACKUP_DIR") or str(inst / "backups")
+        # Secure cookies need HTTPS; set ELEARN_HTTPS=1 behind a TLS-terminating proxy.
+        https = _env_bool("ELEARN_HTTPS", False)
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = https
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = https
+        self.REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * _env_int("ELEARN_REMEMBER_DAYS", 14)
+        self.PREFERRED_URL_SCHEME = "https" if https else "http"
+        self.ELEARN_HTTPS = https
+        self.BABEL_DEFAULT_LOCALE = "zh"
+        self.BABEL_DEFAULT_TIMEZONE = os.environ.get("ELEARN_TIMEZONE", "Asia/Shanghai")
+        self.ELEARN_LOCALES = ("zh", "en")
+        self.MAX_CONTENT_LENGTH = _env_int("ELEARN_MAX_REQUEST_MB", 64) * 1024 * 1024
+        self.ELEARN_MAX_UPLOAD_MB = _env_int("ELEARN_MAX_UPLOAD_MB", 8192)
+        self.ELEARN_UPLOAD_CHUNK_MB = _env_int("ELEARN_UPLOAD_CHUNK_MB", 8)
+        self.ELEARN_MAX_VIDEO_SECONDS = _env_int("ELEARN_MAX_VIDEO_SECONDS", 6 * 3600)
+        self.ELEARN_LOGIN_MAX_FAILURES = _env_int("ELEARN_LOGIN_MAX_FAILURES", 5)
+        self.ELEARN_LOGIN_LOCKOUT_SECONDS = _env_int("ELEARN_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+        self.ELEARN_X_ACCEL = _env_bool("ELEARN_X_ACCEL", False)
+        self.ELEARN_MAX_PLAYBACK_RATE = _env_float("ELEARN_MAX_PLAYBACK_RATE", 2.0)
+        self.WTF_CSRF_TIME_LIMIT = None
+
+
+class TestingConfig(Config):
+    """Config for the test suite: a throwaway instance folder, jobs run inline unless a test says otherwise."""
+
+    def __init__(self, instance_path: str):
+        super().__init__(instance_path)
+        self.TESTING = True
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL_TEST") or os.environ.get("DATABASE_URL") \
+            or f"sqlite:///{Path(instance_path) / 'test.db'}"
+        if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql://"):
+            self.SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://" + self.SQLALCHEMY_DATABASE_URI[len("postgresql://"):]
+        self.ELEARN_QUEUE_IMMEDIATE = True
+        self.WTF_CSRF_ENABLED = True

@@ -1,0 +1,1 @@
+"""Background jobs. Each job calls services; none reuses view code."""

@@ -1,0 +1,89 @@
+"""Users, their organisation memberships over time, and API tokens."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from elearn.extensions import db
+from elearn.models.org import Organisation
+
+PERSONAL = {"personal": True}
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(100), info=PERSONAL)
+    phone: Mapped[str | None] = mapped_column(String(30), info=PERSONAL)
+    email: Mapped[str | None] = mapped_column(String(200), info=PERSONAL)
+    password_hash: Mapped[str] = mapped_column(String(200), info=PERSONAL)
+    role: Mapped[str] = mapped_column(String(20), default="member")  # policy.ROLES
+    category: Mapped[str] = mapped_column(String(30), default="member")  # policy.MEMBER_CATEGORIES
+    exempt: Mapped[bool] = mapped_column(default=False)
+    exempt_reason: Mapped[str | None] = mapped_column(String(200), info=PERSONAL)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    # Bumped on password change: every session and remember-cookie minted before is refused.
+    session_version: Mapped[int] = mapped_column(default=1)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    organisation: Mapped[Organisation] = relationship()
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="user", order_by="Membership.started_on", cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:  # flask-login refuses inactive users
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class Membership(db.Model):
+    """A period of a user in an organisation. Transfers close one and open another, so history is kept.
+
+    ``kind`` is ``home`` (the organisation the member belongs to) or ``inflow`` (a mobile member studying
+    with an inflow organisation, which is then responsible while the home organisation still sees the record).
+    """
+
+    __tablename__ = "membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="home")
+    responsible: Mapped[bool] = mapped_column(default=True)
+    started_on: Mapped[date]
+    ended_on: Mapped[date | None]
+    note: Mapped[str | None] = mapped_column(String(300))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship()
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API. Only a SHA-256 of the token is stored; it is shown once."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,89 @@
+"""The plan's rules as data: one place for every policy number and label (DESIGN.md, "What the plan asks for")."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+
+ROLES = {
+    "member": _l("党员"),
+    "lecturer": _l("讲师"),
+    "org_admin": _l("组织管理员"),
+    "site_admin": _l("系统管理员"),
+}
+
+MEMBER_CATEGORIES = {
+    "member": _l("普通党员"),
+    "branch_secretary": _l("基层党组织书记"),
+    "cadre": _l("党员干部"),
+}
+
+ORG_KINDS = {
+    "committee": _l("党委"),
+    "general_branch": _l("党总支"),
+    "branch": _l("党支部"),
+}
+# A committee may contain any kind, a general branch only branches, a branch nothing.
+ORG_CHILD_KINDS = {
+    "committee": ("committee", "general_branch", "branch"),
+    "general_branch": ("branch",),
+    "branch": (),
+}
+
+# 分级分类: sector codes, grouped as in the plan.
+SECTORS = {
+    "rural": _l("农村"),
+    "community": _l("城市社区"),
+    "government": _l("机关"),
+    "institution.culture": _l("事业单位·宣传思想文化"),
+    "institution.education": _l("事业单位·教育系统"),
+    "institution.student": _l("事业单位·学生"),
+    "institution.research": _l("事业单位·科研机构"),
+    "institution.health": _l("事业单位·医药卫生"),
+    "enterprise.soe": _l("企业·国有企业"),
+    "enterprise.finance": _l("企业·金融企业"),
+    "enterprise.private": _l("企业·民营企业"),
+    "emerging.economic": _l("新兴领域·新经济组织"),
+    "emerging.social": _l("新兴领域·新社会组织"),
+    "emerging.gig": _l("新兴领域·新就业群体"),
+}
+
+# The seven basic tasks (基本任务): every course belongs to one.
+CONTENT_CATEGORIES = {
+    "political_theory": _l("政治理论教育"),
+    "political_training": _l("政治教育和政治训练"),
+    "party_rules": _l("党章党规党纪教育"),
+    "party_purpose": _l("党的宗旨教育"),
+    "revolutionary_tradition": _l("革命传统教育"),
+    "situation_policy": _l("形势政策教育"),
+    "knowledge_skills": _l("知识技能教育"),
+}
+
+
+@dataclass(frozen=True)
+class StudyPolicy:
+    """The cycle and its requirements. Change here, nowhere else."""
+
+    cycle_start: date = date(2024, 1, 1)
+    cycle_end: date = date(2028, 12, 31)
+    hours_per_day: int = 8
+    minutes_per_online_hour: int = 45
+    member_cycle_hours: int = 160
+    secretary_cycle_hours: int = 280
+    secretary_yearly_offjob_hours: int = 40
+    theory_share: float = 0.5
+    cadre_cycle_hours: int = 160  # the cadre plan's target is configurable; default mirrors members
+    completion_coverage: float = 0.90
+
+    def cycle_hours_for(self, category: str) -> int:
+        return {
+            "member": self.member_cycle_hours,
+            "branch_secretary": self.secretary_cycle_hours,
+            "cadre": self.cadre_cycle_hours,
+        }[category]
+
+
+POLICY = StudyPolicy()
+
+PASSWORD_MIN_LENGTH = 8

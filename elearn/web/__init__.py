@@ -1,0 +1,69 @@
+"""Web pages: one blueprint per module, templates under ``templates/<blueprint>/``."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from elearn.extensions import db
+from elearn.services import ServiceError
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str):
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+def register_web(app: Flask) -> None:
+    from elearn.web import admin, auth, main
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(admin.bp)
+
+    messages = {
+        400: lambda: _("请求无效。"),
+        403: lambda: _("您无权访问此页面。"),
+        404: lambda: _("页面不存在。"),
+        405: lambda: _("不支持该请求方法。"),
+        413: lambda: _("上传的内容过大。"),
+        429: lambda: _("请求过于频繁，请稍后再试。"),
+        500: lambda: _("服务器出错了，我们已记录此问题。"),
+    }
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        message = messages.get(status, lambda: exc.description)()
+        code = exc.name.lower().replace(" ", "_")
+        if wants_json():
+            return json_error(status, code, exc.description if status not in messages else message)
+        return render_template("errors/error.html", status=status, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        message = _("表单已过期或来源无效，请刷新页面后重试。")
+        if wants_json():
+            return json_error(400, "csrf", message)
+        return render_template("errors/error.html", status=400, message=message), 400
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        db.session.rollback()
+        if wants_json():
+            return json_error(exc.status, exc.code, exc.message)
+        return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return json_error(500, "internal_error", messages[500]())
+        return render_template("errors/error.html", status=500, message=messages[500]()), 500

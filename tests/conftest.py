@@ -1,0 +1,139 @@
+"""Shared fixtures: app, db, client (injects CSRF tokens), runner, auth helper, factories."""
+from __future__ import annotations
+
+import itertools
+import os
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from elearn import create_app
+from elearn.extensions import db as _db
+
+PASSWORD = "Passw0rd-test"
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+class CSRFClient(FlaskClient):
+    """A test client that adds the form's CSRF token to POSTs, as a browser with the page open would."""
+
+    _token: str | None = None
+
+    def csrf_token(self) -> str:
+        if self._token is None:
+            page = self.get("/auth/login").get_data(as_text=True)
+            self._token = _CSRF_META.search(page).group(1)
+        return self._token
+
+    def open(self, *args, **kwargs):
+        # Each request gets its own app context (fresh ``g`` and DB session), as under a real server,
+        # instead of sharing the one the test holds open.
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+    def post(self, *args, **kwargs):
+        if kwargs.pop("csrf", True) and "json" not in kwargs:
+            data = dict(kwargs.get("data") or {})
+            data.setdefault("csrf_token", self.csrf_token())
+            kwargs["data"] = data
+        return super().post(*args, **kwargs)
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("DATABASE_URL_TEST", "").startswith("postgresql"):
+        for item in items:
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
+    app.test_client_class = CSRFClient
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_org(db):
+    from elearn.services import orgs
+
+    def make(name=None, kind="committee", sector="rural", parent=None, county=False):
+        return orgs.create(None, name=name or f"组织{next(_seq)}", kind=kind, sector=sector, parent=parent,
+                           county_level_or_above=county)
+    return make
+
+
+@pytest.fixture
+def make_user(db, make_org):
+    from elearn.services import users
+
+    def make(username=None, org=None, role="member", category="member", exempt=False, exempt_reason=None,
+             name=None):
+        username = username or f"user{next(_seq)}"
+        return users.create(None, username=username, name=name or username, password=PASSWORD,
+                            organisation=org or make_org(), role=role, category=category, exempt=exempt,
+                            exempt_reason=exempt_reason)
+    return make
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username, password=PASSWORD, remember=False):
+        data = {"username": username, "password": password}
+        if remember:
+            data["remember"] = "y"
+        return self._client.post("/auth/login", data=data)
+
+    def logout(self):
+        return self._client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def count_queries(db):
+    """Count SQL statements executed inside a ``with count_queries() as n:`` block (n[0] afterwards)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counter():
+        n = [0]
+
+        def before(*_args, **_kwargs):
+            n[0] += 1
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield n
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+    return counter

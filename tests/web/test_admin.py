@@ -1,0 +1,130 @@
+import pytest
+from sqlalchemy import select
+
+from elearn.extensions import db
+from elearn.models import Organisation, User
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture
+def setup(make_org, make_user):
+    city = make_org("市委", sector="government")
+    town = make_org("镇党委", parent=city)
+    east = make_org("东村支部", kind="branch", parent=town)
+    street = make_org("街道", parent=city, sector="community")
+    return {
+        "city": city, "town": town, "east": east, "street": street,
+        "site": make_user("site", org=city, role="site_admin"),
+        "townadmin": make_user("townadmin", org=town, role="org_admin"),
+        "member": make_user("member1", org=east, name="东村党员"),
+        "outsider": make_user("outsider", org=street, name="街道党员"),
+    }
+
+
+def test_member_cannot_open_admin(client, auth, setup):
+    auth.login("member1")
+    assert client.get("/admin/").status_code == 403
+    assert client.get("/admin/members").status_code == 403
+
+
+def test_org_admin_sees_only_subtree(client, auth, setup):
+    auth.login("townadmin")
+    page = client.get("/admin/members").get_data(as_text=True)
+    assert "东村党员" in page and "街道党员" not in page
+    tree = client.get("/admin/").get_data(as_text=True)
+    assert "东村支部" in tree and "街道" not in tree
+    assert client.get(f"/admin/members/{setup['outsider'].id}").status_code == 404
+    assert client.get(f"/admin/members?org={setup['street'].id}").status_code == 404
+
+
+def test_org_admin_creates_member_in_subtree(client, auth, setup):
+    auth.login("townadmin")
+    r = client.post("/admin/members/new", data={
+        "username": "newbie", "name": "新党员", "organisation_id": setup["east"].id, "role": "member",
+        "category": "member", "password": "Init1alpass"})
+    assert r.status_code == 302
+    u = db.session.execute(select(User).where(User.username == "newbie")).scalar_one()
+    assert u.organisation_id == setup["east"].id
+
+
+def test_org_admin_cannot_create_outside_subtree_or_grant_site_admin(client, auth, setup):
+    auth.login("townadmin")
+    r = client.post("/admin/members/new", data={
+        "username": "sneaky", "name": "x", "organisation_id": setup["street"].id, "role": "member",
+        "category": "member", "password": "Init1alpass"})
+    assert r.status_code == 400
+    r = client.post("/admin/members/new", data={
+        "username": "sneaky", "name": "x", "organisation_id": setup["east"].id, "role": "site_admin",
+        "category": "member", "password": "Init1alpass"})
+    assert r.status_code == 400
+    assert db.session.execute(select(User).where(User.username == "sneaky")).scalar_one_or_none() is None
+
+
+def test_bad_member_form_shows_messages_and_changes_nothing(client, auth, setup):
+    auth.login("townadmin")
+    r = client.post("/admin/members/new", data={
+        "username": "ok_name", "name": "x", "organisation_id": setup["east"].id, "role": "member",
+        "category": "member", "password": "Init1alpass", "exempt": "y", "exempt_reason": ""})
+    assert r.status_code == 400 and "须注明原因" in r.get_data(as_text=True)
+    r = client.post("/admin/members/new", data={"username": "", "name": ""})
+    assert r.status_code == 400 and "请填写用户名" in r.get_data(as_text=True)
+    assert db.session.execute(select(User).where(User.username == "ok_name")).scalar_one_or_none() is None
+
+
+def test_edit_exemption_and_deactivate(client, auth, setup):
+    auth.login("townadmin")
+    m = setup["member"]
+    r = client.post(f"/admin/members/{m.id}", data={
+        "name": "东村党员", "role": "member", "category": "member", "exempt": "y", "exempt_reason": "行动不便"})
+    assert r.status_code == 302
+    r = client.post(f"/admin/members/{m.id}/active", data={"active": "0"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    m = db.session.get(User, m.id)
+    assert m.exempt and m.exempt_reason == "行动不便" and not m.active
+
+
+def test_org_admin_cannot_edit_outsider_by_id(client, auth, setup):
+    auth.login("townadmin")
+    o = setup["outsider"]
+    r = client.post(f"/admin/members/{o.id}", data={"name": "hacked", "role": "member", "category": "member"})
+    assert r.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(User, o.id).name == "街道党员"
+
+
+def test_site_admin_creates_top_level_committee(client, auth, setup):
+    auth.login("site")
+    r = client.post("/admin/", data={"name": "新党委", "kind": "committee", "sector": "enterprise.soe"})
+    assert r.status_code == 302
+    assert db.session.execute(select(Organisation).where(Organisation.name == "新党委")).scalar_one().parent_id is None
+
+
+def test_org_admin_adds_branch_under_own_org_only(client, auth, setup):
+    auth.login("townadmin")
+    r = client.post("/admin/", data={"name": "北村支部", "kind": "branch", "sector": "rural",
+                                     "parent_id": setup["town"].id})
+    assert r.status_code == 302
+    r = client.post("/admin/", data={"name": "越权支部", "kind": "branch", "sector": "rural",
+                                     "parent_id": setup["street"].id})
+    assert r.status_code == 403
+    assert db.session.execute(select(Organisation).where(Organisation.name == "越权支部")).scalar_one_or_none() is None
+
+
+def test_transfer_through_the_page(client, auth, setup):
+    auth.login("site")
+    m = setup["member"]
+    r = client.post(f"/admin/members/{m.id}/transfer", data={"to_org": setup["street"].id, "note": "工作调动"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, m.id).organisation_id == setup["street"].id
+    page = client.get(f"/admin/members/{m.id}").get_data(as_text=True)
+    assert "东村支部" in page and "街道" in page
+
+
+def test_audit_log_lists_admin_actions(client, auth, setup):
+    auth.login("townadmin")
+    client.post(f"/admin/members/{setup['member'].id}", data={
+        "name": "改过的名字", "role": "member", "category": "cadre"})
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "user.update" in page and "cadre" in page

@@ -1,0 +1,37 @@
+def test_404_page_in_layout(client):
+    r = client.get("/no/such/page")
+    assert r.status_code == 404
+    body = r.get_data(as_text=True)
+    assert "页面不存在" in body and "党员在线课堂" in body
+
+
+def test_api_404_is_json(client):
+    r = client.get("/api/v1/nothing-here")
+    assert r.status_code == 404
+    assert r.get_json()["error"]["code"] == "not_found"
+
+
+def test_500_page_and_json(app, client):
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    @app.route("/api/v1/boom")
+    def api_boom():
+        raise RuntimeError("kaboom")
+
+    r = client.get("/boom")
+    assert r.status_code == 500 and "服务器出错" in r.get_data(as_text=True)
+    r = client.get("/api/v1/boom")
+    assert r.status_code == 500 and r.get_json()["error"]["code"] == "internal_error"
+    assert "kaboom" not in r.get_data(as_text=True)
+
+
+def test_security_headers(client):
+    r = client.get("/auth/login")
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
