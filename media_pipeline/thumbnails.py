@@ -114,16 +114,21 @@ def make_storyboard(
 
     with tempfile.TemporaryDirectory(prefix=".storyboard-", dir=out_dir) as scratch:
         # Two passes: single thumbnails first, so that we know exactly how many there
-        # are (the fps filter's count depends on rounding at the ends), then tiling
-        # them, which costs nothing next to decoding the video.
+        # are, then tiling them, which costs nothing next to decoding the video.
+        # ``select`` takes the first frame at or after each multiple of the interval
+        # (counted from the first frame: HLS input starts at 1.4 s, not 0). The fps
+        # filter would round to the nearest multiple and emit nothing for clips
+        # shorter than half an interval.
+        select = f"select='gte(t-start_t\\,selected_n*{interval_s:g})'"
         _ffmpeg([
             "-i", str(src), "-an",
-            "-vf", f"fps=1/{interval_s:g},scale={thumb_width}:{thumb_height},setsar=1",
+            "-vf", f"{select},scale={thumb_width}:{thumb_height},setsar=1",
+            "-fps_mode", "passthrough",
             "-q:v", str(policy.jpeg_quality), "-start_number", "0",
             os.path.join(scratch, "thumb_%06d.jpg"),
         ])
         count = len([n for n in os.listdir(scratch) if n.startswith("thumb_")])
-        # fps may emit one frame at the very end of the video; it has no cue.
+        # Never more cues than intervals, whatever the rounding of the last frame.
         count = min(count, max(1, math.ceil(info.duration / interval_s - 1e-6)))
         if count == 0:
             raise TranscodeError(f"no frames could be extracted from {src}")
