@@ -137,3 +137,67 @@ def count_queries(db):
         finally:
             event.remove(db.engine, "before_cursor_execute", before)
     return counter
+
+
+@pytest.fixture
+def make_course(db, make_user):
+    """A course by a lecturer; ``status="approved"`` for one ready to publish."""
+    from elearn.models import Course
+
+    def make(title=None, lecturer=None, status="approved", category="political_theory", theory=True,
+             declared_hours=None, description=""):
+        course = Course(title=title or f"课程{next(_seq)}", lecturer=lecturer or make_user(role="lecturer"),
+                        status=status, category=category, innovative_theory=theory,
+                        declared_hours=declared_hours, description=description)
+        db.session.add(course)
+        db.session.commit()
+        return course
+    return make
+
+
+@pytest.fixture
+def make_lesson(db, make_course):
+    """A lesson; with ``duration`` it gets a ready asset of that many seconds (no real media files)."""
+    from elearn.models import Lesson, MediaAsset
+
+    def make(course=None, title=None, duration=None, position=0):
+        course = course or make_course()
+        lesson = Lesson(course=course, title=title or f"第{next(_seq)}讲", position=position)
+        db.session.add(lesson)
+        db.session.flush()
+        if duration is not None:
+            asset = MediaAsset(lesson_id=lesson.id, uploaded_by_id=course.lecturer_id, status="ready",
+                               progress=1.0, duration_s=float(duration), output_key=None, segment_seconds=6.0)
+            db.session.add(asset)
+            db.session.flush()
+            lesson.asset_id = asset.id
+        db.session.commit()
+        return lesson
+    return make
+
+
+@pytest.fixture
+def publish(db, make_user):
+    """Publish courses in a new series to targets: publish([c1], sectors=["rural"], orgs=[(org, True)],
+    categories=["member"])."""
+    from datetime import datetime
+
+    from elearn.models import Series, SeriesCourse, SeriesTarget
+
+    def do(courses, sectors=(), orgs=(), categories=(), title=None, required=False, opens_on=None,
+           due_on=None, published=True):
+        series = Series(title=title or f"专题{next(_seq)}", required=required, opens_on=opens_on, due_on=due_on,
+                        published=published, published_at=datetime.utcnow() if published else None,
+                        created_by_id=make_user(role="site_admin").id)
+        for i, c in enumerate(courses):
+            series.items.append(SeriesCourse(course=c, position=i))
+        for s in sectors:
+            series.targets.append(SeriesTarget(kind="sector", sector=s))
+        for org, subtree in orgs:
+            series.targets.append(SeriesTarget(kind="organisation", organisation_id=org.id, include_subtree=subtree))
+        for cat in categories:
+            series.targets.append(SeriesTarget(kind="category", member_category=cat))
+        db.session.add(series)
+        db.session.commit()
+        return series
+    return do

@@ -80,3 +80,7 @@ def openapi():
     """The OpenAPI 3.1 description of this API."""
     from elearn.api.openapi import build_spec
     return jsonify(build_spec())
+
+
+# Endpoint modules attach their routes to ``bp`` when imported.
+from elearn.api import catalog, progress, search  # noqa: E402,F401

@@ -4,8 +4,12 @@ Columns holding personal data carry ``info={"personal": True}`` (data classifica
 :func:`personal_fields`.
 """
 from elearn.models.audit import AuditEntry
+from elearn.models.course import Course, Lesson, MediaAsset, Subtitle, UploadSession
 from elearn.models.org import Organisation
+from elearn.models.reading import CourseReading, Reading
+from elearn.models.series import Series, SeriesCourse, SeriesTarget
 from elearn.models.user import ApiToken, Membership, User
+from elearn.models import quiz, study  # noqa: F401,E402  (register their tables)
 
 def personal_fields() -> dict[str, list[str]]:
     """Map table name → columns classified as personal data."""
@@ -19,4 +23,6 @@ def personal_fields() -> dict[str, list[str]]:
     return out
 
 
-__all__ = ["AuditEntry", "Organisation", "User", "Membership", "ApiToken", "personal_fields"]
+__all__ = ["AuditEntry", "Organisation", "User", "Membership", "ApiToken", "Course", "Lesson", "MediaAsset",
+           "Subtitle", "UploadSession", "Series", "SeriesCourse", "SeriesTarget", "Reading", "CourseReading",
+           "personal_fields"]

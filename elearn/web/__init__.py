@@ -21,11 +21,24 @@ def json_error(status: int, code: str, message: str):
 
 
 def register_web(app: Flask) -> None:
-    from elearn.web import admin, auth, main
+    from flask_login import current_user
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(main.bp)
-    app.register_blueprint(admin.bp)
+    from elearn.web import admin, auth, learn, main, publish, readings, search, studio
+
+    modules = (auth, main, learn, search, readings, studio, publish, admin)
+    for module in modules:
+        app.register_blueprint(module.bp)
+
+    @app.context_processor
+    def navigation():
+        from flask import url_for
+        items = []
+        if current_user.is_authenticated:
+            for module in modules:
+                for endpoint, label, roles in getattr(module, "NAV", ()):
+                    if roles is None or current_user.role in roles:
+                        items.append({"url": url_for(endpoint), "label": label, "endpoint": endpoint})
+        return {"nav_items": items}
 
     messages = {
         400: lambda: _("请求无效。"),

@@ -5,6 +5,7 @@ from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -15,13 +16,15 @@ from elearn.web.forms import MemberForm, OrganisationForm, TransferForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
+ADMINS = ("org_admin", "site_admin")
+NAV = [("admin.organisations", _l("组织管理"), ADMINS), ("admin.members", _l("党员管理"), ADMINS)]
 
 
 def admin_required(view):
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
-        if current_user.role not in ("org_admin", "site_admin"):
+        if current_user.role not in ADMINS:
             abort(403)
         return view(*args, **kwargs)
     return wrapped

@@ -1,0 +1,4 @@
+"""API endpoints: search (being built). Routes attach to the shared /api/v1 blueprint."""
+from __future__ import annotations
+
+from elearn.api import bp  # noqa: F401

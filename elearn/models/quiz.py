@@ -1,0 +1,1 @@
+"""Models: quiz (being built)."""

@@ -1,0 +1,1 @@
+"""Models: study (being built)."""
