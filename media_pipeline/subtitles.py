@@ -188,12 +188,13 @@ def _decode(data: bytes, filename: str) -> str:
 def _parse_timestamp(hours: str | None, minutes: str, seconds: str, fraction: str) -> float:
     if int(minutes) > 59 or int(seconds) > 59:
         raise ValueError("minutes and seconds must be below 60")
-    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(fraction.ljust(3, "0")) / 1000
+    # Whole milliseconds first, one division last: 1.344 stays 1.344, not 1.3439999.
+    millis = ((int(hours or 0) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int(fraction.ljust(3, "0"))
+    return millis / 1000
 
 
 def _parse_blocks(text: str, filename: str, *, webvtt: bool, require_cues: bool = True) -> list[Cue]:
     cues: list[Cue] = []
-    line_number = 0
     blocks: list[tuple[int, list[str]]] = []
     current: list[str] = []
     for line_number, line in enumerate(text.split("\n"), start=1):

@@ -6,27 +6,12 @@ minutes on a two-core machine. Each is generated on first use and shared by the 
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-# No skip when ffmpeg is missing: `make test` installs it, and a silently skipped media
-# suite would hide a broken pipeline.
-assert shutil.which("ffmpeg") and shutil.which("ffprobe"), "ffmpeg is not installed (make sysdeps)"
-
-
-def run_ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
-
-
-def ffprobe_json(path: Path, *args: str) -> dict:
-    out = subprocess.run(["ffprobe", "-v", "error", "-of", "json", *args, str(path)],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
-
+from .helpers import run_ffmpeg
 
 def _video_audio(dest: Path, size: str, seconds: float, rate: int = 30, audio: bool = True,
                  extra: tuple[str, ...] = ()) -> None:
@@ -150,6 +135,10 @@ class MediaFactory:
 
 @pytest.fixture(scope="session")
 def media(tmp_path_factory) -> MediaFactory:
+    # Fail rather than skip: `make test` installs ffmpeg, and a silently skipped media
+    # suite would hide a broken pipeline.
+    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+        pytest.fail("ffmpeg is not installed (run `make sysdeps`)")
     return MediaFactory(tmp_path_factory.mktemp("media-src"))
 
 

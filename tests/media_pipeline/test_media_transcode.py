@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ffprobe_json
+from .helpers import ffprobe_json
 from media_pipeline import (
     MediaError,
     TranscodeCancelled,
