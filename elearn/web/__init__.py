@@ -23,9 +23,11 @@ def json_error(status: int, code: str, message: str):
 def register_web(app: Flask) -> None:
     from flask_login import current_user
 
-    from elearn.web import admin, auth, learn, main, publish, readings, search, studio
+    from elearn.web import (admin, analytics, auth, credits, learn, main, orgtools, publish, quiz, readings,
+                            roster, search, studio, training)
 
-    modules = (auth, main, learn, search, readings, studio, publish, admin)
+    modules = (auth, main, credits, learn, quiz, search, readings, studio, publish, training, orgtools, analytics,
+               roster, admin)
     for module in modules:
         app.register_blueprint(module.bp)
 
