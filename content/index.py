@@ -24,7 +24,7 @@ from whoosh.collectors import FilterCollector, TopCollector
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import EmptyIndexError, IndexError as WhooshIndexError, LockError
 
-from .analysis import BigramAnalyzer, CharAnalyzer, ChineseAnalyzer
+from .analysis import ArrayPositions, BigramAnalyzer, CharAnalyzer, ChineseAnalyzer
 from .highlight import SNIPPET_CHARS, highlight
 from .query import QueryError, parse_query
 from .reading import Reading
@@ -54,13 +54,15 @@ class IndexBusyError(RuntimeError):
 
 def make_schema() -> Schema:
     """The index schema (see the module docstring of ``content.index``)."""
+    grams = TEXT(analyzer=BigramAnalyzer(), phrase=True)
+    grams.format = ArrayPositions(field_boost=grams.format.field_boost)
     return Schema(
         doc_id=ID(stored=True, unique=True),
         kind=ID(stored=True),
         title=TEXT(analyzer=ChineseAnalyzer(), stored=True),
         body=TEXT(analyzer=ChineseAnalyzer(), stored=True),
         # Title and body text as bigrams/characters: the exact-text views queries match on.
-        grams=TEXT(analyzer=BigramAnalyzer(), phrase=True),
+        grams=grams,
         chars=TEXT(analyzer=CharAnalyzer(), phrase=False),
         reading_id=ID(stored=True),
         course_id=ID(stored=True),
@@ -347,13 +349,18 @@ def search_whoosh(searcher, query_string: str, *, kinds=None, series=None, secto
         if values is not None and not isinstance(values, str) and len(values) == 0:
             # Nothing allowed means nothing found (an empty filter would otherwise mean "everything").
             return SearchPage(total=0, page=page, pagelen=pagelen, hits=[])
-    collector = TopCollector(limit=page * pagelen, usequality=False)
     filter_q = _filter_query(kinds, series, sectors, allowed)
-    if filter_q is not None:
-        collector = FilterCollector(collector, allow=filter_q)
+    # The exact total comes from a fast unscored pass; the scored pass may then skip
+    # low-scoring blocks (block quality), which would make its own count inexact.
+    matched = set(searcher.docs_for_query(parsed.query))
+    if matched and filter_q is not None:
+        matched &= set(searcher.docs_for_query(filter_q))
+    total = len(matched)
+    if not matched or (page - 1) * pagelen >= total:
+        return SearchPage(total=total, page=page, pagelen=pagelen, hits=[])
+    collector = FilterCollector(TopCollector(limit=page * pagelen), allow=matched)
     searcher.search_with_collector(parsed.query, collector)
     results = collector.results()
-    total = len(results)
     hits = []
     for hit in results[(page - 1) * pagelen:page * pagelen]:
         stored = hit.fields()
