@@ -1,1 +1,30 @@
-"""Jobs: media."""
+"""Jobs of the media pipeline: transcode an upload, publish subtitles, sweep up after dead workers."""
+from __future__ import annotations
+
+from elearn.policy import TRANSCODE_ATTEMPTS, TRANSCODE_RETRY_BACKOFF, TRANSCODE_RETRY_DELAY_S
+from elearn.queue import job
+from elearn.services import media, uploads
+
+
+@job("transcode_asset", retries=TRANSCODE_ATTEMPTS - 1, retry_delay=TRANSCODE_RETRY_DELAY_S,
+     retry_backoff=TRANSCODE_RETRY_BACKOFF)
+def transcode_asset(asset_id: int) -> str:
+    """Probe, validate, transcode an uploaded asset; switch its lesson to it when ready.
+
+    Processing errors raise ``TranscodeRetry`` and Huey runs the job again later; the asset counts its own
+    attempts, so a job queued again by the sweep does not get extra tries.
+    """
+    return media.transcode_asset(asset_id)
+
+
+@job("attach_subtitles", retries=1, retry_delay=TRANSCODE_RETRY_DELAY_S)
+def attach_subtitles(asset_id: int) -> None:
+    """Publish the lesson's subtitles on an already transcoded asset."""
+    media.attach_subtitles(asset_id)
+
+
+@job("sweep_media")
+def sweep_media() -> list[int]:
+    """Queue again transcodes whose worker died, and expire abandoned uploads. Run periodically and at start."""
+    uploads.expire_old_uploads()
+    return media.requeue_stale_assets()

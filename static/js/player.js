@@ -1,0 +1,314 @@
+/* Lesson player: HLS through hls.js where Media Source Extensions exist, the browser's own HLS otherwise
+ * (Safari on iOS); quality, speed and caption menus; storyboard previews on the seek bar; resume; and the
+ * progress reports that turn watching into study hours.
+ *
+ * All data comes from data-* attributes of #player (the CSP forbids inline scripts).
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("player");
+  if (!root) { return; }
+  var video = root.querySelector("video");
+  var cfg = root.dataset;
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  var qualitySelect = root.querySelector('[data-role="quality"]');
+  var rateSelect = root.querySelector('[data-role="rate"]');
+  var captionSelect = root.querySelector('[data-role="captions"]');
+  var message = root.querySelector('[data-role="message"]');
+  var hls = null;
+
+  function say(text) { message.textContent = text || ""; }
+
+  function formatTime(s) {
+    s = Math.max(0, Math.floor(s));
+    var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), sec = s % 60;
+    var mm = (h ? String(m).padStart(2, "0") : String(m)) + ":" + String(sec).padStart(2, "0");
+    return h ? h + ":" + mm : mm;
+  }
+
+  function duration() {
+    return isFinite(video.duration) && video.duration > 0 ? video.duration : Number(cfg.duration) || 0;
+  }
+
+  /* ---------------------------------------------------------------- source */
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var s = document.createElement("script");
+      s.src = src;
+      s.onload = resolve;
+      s.onerror = reject;
+      document.head.appendChild(s);
+    });
+  }
+
+  function hasMSE() {
+    return !!(window.MediaSource || window.ManagedMediaSource || window.WebKitMediaSource);
+  }
+
+  function nativeHls() {
+    return !!video.canPlayType("application/vnd.apple.mpegurl");
+  }
+
+  function start() {
+    if (hasMSE()) {
+      loadScript(cfg.hlsScript).then(function () {
+        if (window.Hls && window.Hls.isSupported()) { startHlsJs(); } else { startNative(); }
+      }, startNative);
+    } else {
+      startNative();
+    }
+  }
+
+  function startNative() {
+    if (!nativeHls()) { say(cfg.msgError); return; }
+    video.src = cfg.src;
+    video.addEventListener("loadedmetadata", function () { resume(); nativeCaptions(); }, { once: true });
+  }
+
+  function startHlsJs() {
+    hls = new window.Hls({ capLevelToPlayerSize: true, startPosition: resumeAt() });
+    hls.on(window.Hls.Events.MANIFEST_PARSED, function () {
+      fillQualities();
+      fillCaptions();
+    });
+    hls.on(window.Hls.Events.SUBTITLE_TRACKS_UPDATED, fillCaptions);
+    hls.on(window.Hls.Events.ERROR, function (_e, data) {
+      if (!data.fatal) { return; }
+      if (data.type === window.Hls.ErrorTypes.NETWORK_ERROR) { hls.startLoad(); }
+      else if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) { hls.recoverMediaError(); }
+      else { say(cfg.msgError); }
+    });
+    hls.loadSource(cfg.src);
+    hls.attachMedia(video);
+    video.addEventListener("loadedmetadata", function () { if (resumeAt() > 0) { say(cfg.msgResumed); } },
+      { once: true });
+  }
+
+  /* ---------------------------------------------------------------- resume */
+
+  function resumeAt() {
+    var at = Number(cfg.resumePosition) || 0;
+    var total = Number(cfg.duration) || 0;
+    // Near the end means finished: start again from the beginning.
+    return at > 5 && (!total || at < total - 10) ? at : -1;
+  }
+
+  function resume() {
+    var at = resumeAt();
+    if (at > 0) { video.currentTime = at; say(cfg.msgResumed); }
+  }
+
+  /* ---------------------------------------------------------------- menus */
+
+  function option(value, label) {
+    var o = document.createElement("option");
+    o.value = value;
+    o.textContent = label;
+    return o;
+  }
+
+  function fillQualities() {
+    qualitySelect.textContent = "";
+    qualitySelect.appendChild(option(-1, cfg.msgAuto));
+    hls.levels.forEach(function (level, i) {
+      var label = level.height ? level.height + "p" : Math.round(level.bitrate / 1000) + " kbps";
+      qualitySelect.appendChild(option(i, label));
+    });
+    qualitySelect.disabled = hls.levels.length < 2;
+  }
+
+  qualitySelect.addEventListener("change", function () {
+    if (hls) { hls.currentLevel = Number(qualitySelect.value); }
+  });
+
+  (cfg.rates || "1").split(",").forEach(function (r) {
+    var o = option(r, Number(r) + "×");
+    if (Number(r) === 1) { o.selected = true; }
+    rateSelect.appendChild(o);
+  });
+  rateSelect.addEventListener("change", function () { video.playbackRate = Number(rateSelect.value); });
+  video.addEventListener("ratechange", function () {
+    // Keep the rate within what the site allows, whatever the browser's own menu offers.
+    var max = Math.max.apply(null, (cfg.rates || "1").split(",").map(Number));
+    if (video.playbackRate > max) { video.playbackRate = max; }
+  });
+
+  function fillCaptions() {
+    var tracks = hls ? hls.subtitleTracks : [];
+    captionSelect.textContent = "";
+    captionSelect.appendChild(option(-1, cfg.msgOff));
+    tracks.forEach(function (t, i) { captionSelect.appendChild(option(i, t.name || t.lang)); });
+    captionSelect.disabled = tracks.length === 0;
+    if (tracks.length) {
+      captionSelect.value = "0";
+      hls.subtitleTrack = 0;
+      hls.subtitleDisplay = true;
+    }
+  }
+
+  function nativeCaptions() {
+    var tracks = Array.prototype.filter.call(video.textTracks || [], function (t) {
+      return t.kind === "subtitles" || t.kind === "captions";
+    });
+    captionSelect.textContent = "";
+    captionSelect.appendChild(option(-1, cfg.msgOff));
+    tracks.forEach(function (t, i) { captionSelect.appendChild(option(i, t.label || t.language)); });
+    captionSelect.disabled = tracks.length === 0;
+    captionSelect.onchange = function () {
+      tracks.forEach(function (t, i) { t.mode = String(i) === captionSelect.value ? "showing" : "disabled"; });
+    };
+  }
+
+  captionSelect.addEventListener("change", function () {
+    if (!hls) { return; }
+    var i = Number(captionSelect.value);
+    hls.subtitleDisplay = i >= 0;
+    hls.subtitleTrack = i;
+  });
+
+  /* ---------------------------------------------------------------- seek bar with storyboard previews */
+
+  var seekbar = root.querySelector('[data-role="seekbar"]');
+  var played = seekbar.querySelector(".seekbar-played");
+  var preview = seekbar.querySelector(".seek-preview");
+  var thumb = preview.querySelector(".seek-thumb");
+  var previewTime = preview.querySelector(".seek-time");
+  var cues = [];
+
+  function parseTimestamp(t) {
+    var parts = t.trim().split(":").map(Number);
+    return parts.reduce(function (acc, n) { return acc * 60 + n; }, 0);
+  }
+
+  function loadStoryboard() {
+    if (!cfg.storyboard || !window.fetch) { return; }
+    fetch(cfg.storyboard, { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.text() : "";
+    }).then(function (text) {
+      var base = new URL(cfg.storyboard, window.location.href);
+      text.split(/\n\n+/).forEach(function (block) {
+        var lines = block.trim().split("\n");
+        var timing = lines.findIndex(function (l) { return l.indexOf("-->") >= 0; });
+        if (timing < 0 || !lines[timing + 1]) { return; }
+        var span = lines[timing].split("-->");
+        var ref = lines[timing + 1].trim();
+        var hash = ref.indexOf("#xywh=");
+        if (hash < 0) { return; }
+        var xywh = ref.slice(hash + 6).split(",").map(Number);
+        cues.push({ start: parseTimestamp(span[0]), end: parseTimestamp(span[1]),
+          url: new URL(ref.slice(0, hash), base).pathname, x: xywh[0], y: xywh[1], w: xywh[2], h: xywh[3] });
+      });
+    }).catch(function () { cues = []; });
+  }
+
+  function cueAt(t) {
+    for (var i = 0; i < cues.length; i++) { if (t >= cues[i].start && t < cues[i].end) { return cues[i]; } }
+    return cues.length ? cues[cues.length - 1] : null;
+  }
+
+  function timeAtPointer(e) {
+    var rect = seekbar.getBoundingClientRect();
+    var x = (e.touches ? e.touches[0].clientX : e.clientX) - rect.left;
+    var ratio = Math.min(Math.max(x / rect.width, 0), 1);
+    return { t: ratio * duration(), x: ratio * rect.width, width: rect.width };
+  }
+
+  function showPreview(e) {
+    var at = timeAtPointer(e);
+    var cue = cueAt(at.t);
+    previewTime.textContent = formatTime(at.t);
+    if (cue) {
+      thumb.hidden = false;
+      thumb.style.width = cue.w + "px";
+      thumb.style.height = cue.h + "px";
+      thumb.style.backgroundImage = "url('" + cue.url + "')";
+      thumb.style.backgroundPosition = (-cue.x) + "px " + (-cue.y) + "px";
+    } else {
+      thumb.hidden = true;
+    }
+    var w = cue ? cue.w : 60;
+    preview.style.left = Math.min(Math.max(at.x - w / 2, 0), Math.max(at.width - w, 0)) + "px";
+    preview.hidden = false;
+  }
+
+  function seekTo(e) {
+    var at = timeAtPointer(e);
+    if (duration()) { video.currentTime = at.t; }
+  }
+
+  seekbar.addEventListener("mousemove", showPreview);
+  seekbar.addEventListener("mouseleave", function () { preview.hidden = true; });
+  seekbar.addEventListener("click", seekTo);
+  seekbar.addEventListener("touchstart", showPreview, { passive: true });
+  seekbar.addEventListener("touchmove", showPreview, { passive: true });
+  seekbar.addEventListener("touchend", function (e) {
+    preview.hidden = true;
+    if (e.changedTouches && e.changedTouches[0]) { seekTo({ clientX: e.changedTouches[0].clientX }); }
+  });
+  seekbar.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowRight") { video.currentTime = Math.min(video.currentTime + 5, duration()); }
+    else if (e.key === "ArrowLeft") { video.currentTime = Math.max(video.currentTime - 5, 0); }
+    else { return; }
+    e.preventDefault();
+  });
+  video.addEventListener("timeupdate", function () {
+    var total = duration();
+    played.style.width = total ? (video.currentTime / total * 100) + "%" : "0";
+    seekbar.setAttribute("aria-valuenow", String(Math.floor(video.currentTime)));
+    seekbar.setAttribute("aria-valuetext", formatTime(video.currentTime) + " / " + formatTime(total));
+  });
+
+  /* ---------------------------------------------------------------- progress reports */
+
+  // Media intervals actually played since the last report: [start, end] pairs.
+  var pending = [];
+  var lastTime = null;
+  var seq = 0;
+  var REPORT_EVERY_MS = 15000;
+
+  video.addEventListener("timeupdate", function () {
+    var now = video.currentTime;
+    if (lastTime !== null && !video.paused && !video.seeking && now > lastTime && now - lastTime < 3 * video.playbackRate) {
+      var last = pending[pending.length - 1];
+      if (last && Math.abs(last[1] - lastTime) < 0.001) { last[1] = now; } else { pending.push([lastTime, now]); }
+    }
+    lastTime = now;
+  });
+  video.addEventListener("seeking", function () { lastTime = null; });
+  video.addEventListener("seeked", function () { lastTime = video.currentTime; });
+
+  /**
+   * Send what was played since the last call to POST /api/v1/lessons/<id>/progress.
+   * The study-hours service credits only intervals whose segments it served to this playback session.
+   * @param {boolean} closing - the page is going away: use keepalive so the request survives it.
+   */
+  function reportProgress(closing) {
+    if (!cfg.progressUrl || !window.fetch) { return; }
+    if (!pending.length && !closing && video.paused) { return; }
+    var intervals = pending.map(function (p) { return [Math.round(p[0] * 1000) / 1000, Math.round(p[1] * 1000) / 1000]; });
+    pending = [];
+    seq += 1;
+    var body = JSON.stringify({
+      playback_session: cfg.playbackSession, seq: seq, intervals: intervals,
+      position: Math.round(video.currentTime * 1000) / 1000, rate: video.playbackRate || 1,
+      visible: document.visibilityState !== "hidden", ended: video.ended,
+    });
+    fetch(cfg.progressUrl, {
+      method: "POST", credentials: "same-origin", keepalive: !!closing, body: body,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+    }).catch(function () { /* the next report carries on; lost intervals are simply not credited */ });
+  }
+
+  setInterval(function () { if (!video.paused) { reportProgress(false); } }, REPORT_EVERY_MS);
+  video.addEventListener("pause", function () { reportProgress(false); });
+  video.addEventListener("ended", function () { reportProgress(false); });
+  window.addEventListener("pagehide", function () { reportProgress(true); });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") { reportProgress(true); }
+  });
+
+  loadStoryboard();
+  start();
+}());
