@@ -87,3 +87,42 @@ class StudyPolicy:
 POLICY = StudyPolicy()
 
 PASSWORD_MIN_LENGTH = 8
+
+# --- Media: lecturer uploads, transcoding, playback (issue 3) ---
+# Labels of MediaAsset.status as lecturers see them in the studio.
+ASSET_STATUS_LABELS = {
+    "uploading": _l("上传中"),
+    "queued": _l("排队中"),
+    "transcoding": _l("转码中"),
+    "ready": _l("可播放"),
+    "failed": _l("失败"),
+}
+# Labels of Course.status (the review states) in the studio and review pages.
+COURSE_STATUS_LABELS = {
+    "draft": _l("草稿"),
+    "in_review": _l("审核中"),
+    "approved": _l("已通过"),
+    "returned": _l("已退回"),
+}
+# A transcode is tried this many times (the first run plus retries) before the asset is marked failed.
+TRANSCODE_ATTEMPTS = 3
+# Seconds before the first retry; each further retry waits twice as long.
+TRANSCODE_RETRY_DELAY_S = 60
+TRANSCODE_RETRY_BACKOFF = 2
+# The worker writes progress at least every PROGRESS_STEP of the job and every HEARTBEAT_S seconds.
+TRANSCODE_PROGRESS_STEP = 0.02
+TRANSCODE_HEARTBEAT_S = 30
+# A transcode whose heartbeat is older than this lost its worker and is queued again. Generous, because
+# the storyboard of a long lecture is made after the last progress report.
+TRANSCODE_STALE_AFTER_S = 30 * 60
+# Upload sessions left open longer than this may be removed by the sweep.
+UPLOAD_SESSION_MAX_AGE_S = 7 * 24 * 3600
+# Languages a lecturer may give subtitles in (BCP 47 tag → menu label).
+SUBTITLE_LANGUAGES = {
+    "zh-CN": _l("中文"),
+    "en": _l("英文"),
+}
+# Playback speeds offered by the player; those above ELEARN_MAX_PLAYBACK_RATE are hidden.
+PLAYBACK_RATES = (0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
+# How long browsers may keep a media segment (private cache only: segments are access-checked).
+MEDIA_SEGMENT_MAX_AGE_S = 24 * 3600

@@ -82,6 +82,8 @@ class MediaAsset(db.Model):
     renditions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     segment_seconds: Mapped[float | None]
     attempts: Mapped[int] = mapped_column(default=0)
+    # Written (UTC) by the worker while it transcodes; a stale one means the worker died mid-job.
+    heartbeat_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
