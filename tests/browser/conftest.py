@@ -1,0 +1,109 @@
+"""Browser tests: the real app under gunicorn on loopback, driven by Playwright in Debian's Chromium.
+
+Screenshots go to ``$ELEARN_SCREENSHOT_DIR`` (default ``test-artifacts/screenshots``); the path is printed.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("ELEARN_CHROMIUM", "/usr/bin/chromium")
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir():
+    path = Path(os.environ.get("ELEARN_SCREENSHOT_DIR", ROOT / "test-artifacts" / "screenshots"))
+    path.mkdir(parents=True, exist_ok=True)
+    print(f"\nbrowser screenshots: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """gunicorn serving a fresh instance with demo data, and the job worker; yields the base URL."""
+    instance = tmp_path_factory.mktemp("browser-instance")
+    env = dict(os.environ, ELEARN_INSTANCE=str(instance), ELEARN_SECRET_KEY="browser-tests-only")
+    env.pop("DATABASE_URL_TEST", None)
+    env.pop("DATABASE_URL", None)
+    bindir = Path(sys.executable).parent
+    elearn = str(bindir / "elearn")
+    subprocess.run([elearn, "init-db"], env=env, check=True, capture_output=True)
+    subprocess.run([elearn, "demo"], env=env, check=True, capture_output=True)
+    port = _free_port()
+    log = open(instance / "server.log", "w")
+    server = subprocess.Popen([str(bindir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                               "--threads", "4", "elearn:create_app()"], env=env, stdout=log, stderr=log, cwd=ROOT)
+    worker = subprocess.Popen([elearn, "worker", "--workers", "1"], env=env, stdout=log, stderr=log, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                worker.kill()
+                raise RuntimeError("gunicorn did not start: " + (instance / "server.log").read_text()[-2000:])
+            time.sleep(0.3)
+    yield {"url": base, "instance": instance, "env": env}
+    for p in (server, worker):
+        p.terminate()
+    for p in (server, worker):
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make browserdeps` installs Debian's package")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def phone(browser):
+    ctx = browser.new_context(**PHONE, locale="zh-CN")
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def desktop(browser):
+    ctx = browser.new_context(**DESKTOP, locale="zh-CN")
+    yield ctx
+    ctx.close()
+
+
+def login(page, base: str, username: str, password: str = "Demo2024pass") -> None:
+    page.goto(base + "/auth/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(base + "/")
