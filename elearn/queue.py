@@ -10,11 +10,12 @@ import logging
 from typing import Callable
 
 from flask import Flask, current_app
-from huey import MemoryHuey, RedisHuey, SqliteHuey
+from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 log = logging.getLogger(__name__)
 
 _JOBS: dict[str, tuple[Callable, dict]] = {}
+_PERIODIC: dict[str, tuple[Callable, dict]] = {}
 
 
 def job(name: str, **options) -> Callable[[Callable], Callable]:
@@ -23,6 +24,26 @@ def job(name: str, **options) -> Callable[[Callable], Callable]:
         _JOBS[name] = (fn, options)
         return fn
     return decorate
+
+
+def periodic(name: str, **schedule) -> Callable[[Callable], Callable]:
+    """Declare ``fn`` as a periodic job run by the consumer on a crontab ``schedule`` (minute="*/5", …)."""
+    def decorate(fn: Callable) -> Callable:
+        _PERIODIC[name] = (fn, schedule)
+        return fn
+    return decorate
+
+
+def _in_app_context(app: Flask, fn: Callable, name: str) -> Callable:
+    def run(*args, **kwargs):
+        # A consumer thread has no app context; an immediate-mode call may already be inside one.
+        from flask import has_app_context
+        if has_app_context():
+            return fn(*args, **kwargs)
+        with app.app_context():
+            return fn(*args, **kwargs)
+    run.__name__ = name
+    return run
 
 
 def _build_huey(app: Flask):
@@ -41,15 +62,9 @@ def init_app(app: Flask) -> None:
     huey = _build_huey(app)
     tasks = {}
     for name, (fn, options) in _JOBS.items():
-        def run(*args, _fn=fn, **kwargs):
-            # A consumer thread has no app context; an immediate-mode call may already be inside one.
-            from flask import has_app_context
-            if has_app_context():
-                return _fn(*args, **kwargs)
-            with app.app_context():
-                return _fn(*args, **kwargs)
-        run.__name__ = name
-        tasks[name] = huey.task(name=name, **options)(run)
+        tasks[name] = huey.task(name=name, **options)(_in_app_context(app, fn, name))
+    for name, (fn, schedule) in _PERIODIC.items():
+        tasks[name] = huey.periodic_task(crontab(**schedule), name=name)(_in_app_context(app, fn, name))
     app.extensions["elearn_huey"] = huey
     app.extensions["elearn_tasks"] = tasks
 
