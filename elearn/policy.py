@@ -126,3 +126,20 @@ SUBTITLE_LANGUAGES = {
 PLAYBACK_RATES = (0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 # How long browsers may keep a media segment (private cache only: segments are access-checked).
 MEDIA_SEGMENT_MAX_AGE_S = 24 * 3600
+
+# --- Readings and search (issue 5) ---
+# Largest reading file an admin or lecturer may upload (the parser itself accepts more).
+READING_MAX_BYTES = 20 * 1024 * 1024
+READING_SOURCE_KINDS = {
+    "document": _l("文件资料"),
+    "book": _l("图书选编"),
+}
+# Kinds of search results, in the order the filter lists them.
+SEARCH_KINDS = {
+    "reading": _l("阅读材料"),
+    "course": _l("课程"),
+    "lesson": _l("课时"),
+    "subtitle": _l("视频字幕"),
+}
+SEARCH_PAGE_SIZE = 10
+SEARCH_QUERY_MAX_CHARS = 200

@@ -34,3 +34,16 @@ class CourseReading(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     reading: Mapped[Reading] = relationship()
+
+
+class ReadingPosition(db.Model):
+    """Where a user last was in a reading: the id of the paragraph at the top of their screen."""
+
+    __tablename__ = "reading_position"
+    __table_args__ = (UniqueConstraint("user_id", "reading_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    reading_id: Mapped[int] = mapped_column(ForeignKey("reading.id"), index=True)
+    paragraph_id: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
