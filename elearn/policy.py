@@ -143,3 +143,19 @@ SEARCH_KINDS = {
 }
 SEARCH_PAGE_SIZE = 10
 SEARCH_QUERY_MAX_CHARS = 200
+
+# --- Publishing, organisation tools and analytics (issue 6) ---
+
+
+@dataclass(frozen=True)
+class AnalyticsPolicy:
+    """Shape of the organisation dashboard (elearn.services.analytics)."""
+
+    # Lower edges of the hours-distribution bins (学时 in the cycle); the last bin is open-ended.
+    hours_bins: tuple[float, ...] = (0, 10, 20, 40, 80, 120, 160, 280)
+    trend_months: int = 12  # months shown in the monthly trend, ending with the current one
+    at_risk_limit: int = 50  # at-risk members listed on the page (the export lists all)
+    series_limit: int = 20  # series shown in "completions per series"
+
+
+ANALYTICS = AnalyticsPolicy()

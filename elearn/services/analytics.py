@@ -1,0 +1,327 @@
+"""Participation analytics (the plan's "dynamic analysis"): an organisation's dashboard over its subtree.
+
+Every figure is a set-based SQL aggregate over the subtree (one indexed ``Organisation.path`` prefix), never
+a loop over members in Python: per-member hours are a grouped subquery of the ledger
+(:func:`_hours_by_member`), members are judged against their target in SQL (the same pro-rata pace as
+:func:`elearn.services.requirements.status`), and the result is grouped by organisation once; children and
+sectors are rolled up from those per-organisation rows (as many as organisations, not members).
+
+Members counted: active accounts whose home organisation lies in the subtree (site admins excluded).
+Exempt members are counted as exempt and never as behind or at risk.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, case, distinct, extract, func, select, union
+
+from elearn.extensions import db
+from elearn.models import Lesson, MediaAsset, Organisation, Series, SeriesCourse, User
+from elearn.models.study import StudyCredit
+from elearn.policy import ANALYTICS, MEMBER_CATEGORIES, POLICY, SECTORS
+from elearn.services import Forbidden, NotFound, orgs
+from elearn.services.requirements import _cycle_fraction
+
+EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Scope:
+    root: Organisation
+    today: date
+    fraction: float  # share of the cycle elapsed by ``today``
+
+
+def get_org(actor: User, org_id: int | None) -> Organisation:
+    """The organisation whose dashboard ``actor`` asked for; 404 outside their reach (ids are not confirmed)."""
+    if actor.role not in ("org_admin", "site_admin"):
+        raise Forbidden()
+    if org_id is None:
+        if actor.role == "org_admin":
+            return actor.organisation
+        top = db.session.execute(select(Organisation).where(Organisation.parent_id.is_(None))
+                                 .order_by(Organisation.id).limit(1)).scalar_one_or_none()
+        if top is None:
+            raise NotFound(_("还没有组织。"))
+        return top
+    org = db.session.get(Organisation, org_id)
+    if org is None or not orgs.can_manage(actor, org):
+        raise NotFound(_("组织不存在。"))
+    return org
+
+
+# -- building blocks (selects, composed below) --------------------------------------------------------------
+
+def _members(root: Organisation) -> Select:
+    """Members in scope: id, organisation, category, exempt."""
+    return (select(User.id.label("user_id"), User.organisation_id, User.category, User.exempt)
+            .join(Organisation, Organisation.id == User.organisation_id)
+            .where(Organisation.path.startswith(root.path, autoescape=True), User.active.is_(True),
+                   User.role != "site_admin"))
+
+
+def _hours_by_member(root: Organisation, today: date) -> Select:
+    """Ledger hours of the cycle up to ``today`` per member of the subtree: user_id, total, theory."""
+    in_scope = _members(root).with_only_columns(User.id)
+    return (select(StudyCredit.user_id,
+                   func.sum(StudyCredit.hours).label("total"),
+                   func.sum(case((StudyCredit.innovative_theory.is_(True), StudyCredit.hours), else_=0.0))
+                   .label("theory"))
+            .where(StudyCredit.user_id.in_(in_scope), StudyCredit.credited_on >= POLICY.cycle_start,
+                   StudyCredit.credited_on <= min(today, POLICY.cycle_end))
+            .group_by(StudyCredit.user_id))
+
+
+def _target_expr(category_col):
+    return case(*[(category_col == code, float(POLICY.cycle_hours_for(code))) for code in MEMBER_CATEGORIES],
+                else_=float(POLICY.member_cycle_hours))
+
+
+def _judged(scope: Scope):
+    """Per member: hours, target, the pro-rata expectation and flags — a subquery."""
+    m = _members(scope.root).subquery("m")
+    h = _hours_by_member(scope.root, scope.today).subquery("h")
+    total = func.coalesce(h.c.total, 0.0)
+    theory = func.coalesce(h.c.theory, 0.0)
+    target = _target_expr(m.c.category)
+    expected = target * scope.fraction
+    required = m.c.exempt.is_(False)
+    on_pace = and_(required, (total >= expected - EPS) | (total >= target - EPS))
+    theory_ok = and_(required, total > 0, theory >= total * POLICY.theory_share - EPS)
+    return (select(m.c.user_id, m.c.organisation_id, m.c.category, m.c.exempt,
+                   total.label("total"), theory.label("theory"), target.label("target"),
+                   expected.label("expected"),
+                   case((on_pace, 1), else_=0).label("on_pace"),
+                   case((and_(required, total >= target - EPS), 1), else_=0).label("met"),
+                   case((theory_ok, 1), else_=0).label("theory_ok"),
+                   case((and_(required, ~on_pace), 1), else_=0).label("at_risk"))
+            .select_from(m).outerjoin(h, h.c.user_id == m.c.user_id)).subquery("j")
+
+
+def _per_org(j) -> list[dict]:
+    stmt = (select(j.c.organisation_id, func.count().label("members"),
+                   func.sum(case((j.c.exempt.is_(True), 1), else_=0)).label("exempt"),
+                   func.sum(j.c.on_pace).label("on_pace"), func.sum(j.c.met).label("met"),
+                   func.sum(j.c.theory_ok).label("theory_ok"), func.sum(j.c.at_risk).label("at_risk"),
+                   func.sum(j.c.total).label("hours"), func.sum(j.c.theory).label("theory_hours"),
+                   func.sum(case((j.c.exempt.is_(False), j.c.total), else_=0.0)).label("required_hours"))
+            .group_by(j.c.organisation_id))
+    return [dict(r._mapping) for r in db.session.execute(stmt)]
+
+
+_SUMMED = ("members", "exempt", "on_pace", "met", "theory_ok", "at_risk", "hours", "theory_hours",
+           "required_hours")
+
+
+def _blank() -> dict:
+    return {k: 0 for k in _SUMMED}
+
+
+def _add(into: dict, row: dict) -> None:
+    for k in _SUMMED:
+        into[k] += row[k] or 0
+
+
+def _finish(agg: dict) -> dict:
+    """Shares and averages from the summed counts (shares of required, i.e. non-exempt, members)."""
+    required = agg["members"] - agg["exempt"]
+    out = dict(agg)
+    out["hours"] = round(float(agg["hours"]), 2)
+    out["theory_hours"] = round(float(agg["theory_hours"]), 2)
+    out["required"] = required
+    out["on_pace_share"] = agg["on_pace"] / required if required else None
+    out["met_share"] = agg["met"] / required if required else None
+    out["avg_hours"] = round(float(agg["required_hours"]) / required, 2) if required else None
+    out["theory_share"] = float(agg["theory_hours"]) / float(agg["hours"]) if agg["hours"] else None
+    out.pop("required_hours")
+    return out
+
+
+def _histogram(j) -> list[dict]:
+    """Non-exempt members by cycle hours, in the bins of policy.ANALYTICS.hours_bins."""
+    edges = ANALYTICS.hours_bins
+    whens = [(j.c.total < edges[i + 1] - EPS, i) for i in range(len(edges) - 1)]
+    bin_expr = case(*whens, else_=len(edges) - 1)
+    rows = dict(db.session.execute(select(bin_expr.label("b"), func.count()).where(j.c.exempt.is_(False))
+                                   .group_by(bin_expr)).all())
+    out = []
+    for i, lo in enumerate(edges):
+        hi = edges[i + 1] if i + 1 < len(edges) else None
+        label = f"{lo:g}–{hi:g}" if hi is not None else f"≥{lo:g}"
+        out.append({"label": label, "low": lo, "high": hi, "count": int(rows.get(i, 0))})
+    return out
+
+
+def _months(today: date, n: int) -> list[tuple[int, int]]:
+    y, m = today.year, today.month
+    out = []
+    for _i in range(n):
+        out.append((y, m))
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return list(reversed(out))
+
+
+def _monthly(scope: Scope) -> list[dict]:
+    months = _months(scope.today, ANALYTICS.trend_months)
+    first = date(months[0][0], months[0][1], 1)
+    in_scope = _members(scope.root).with_only_columns(User.id)
+    y, m = extract("year", StudyCredit.credited_on), extract("month", StudyCredit.credited_on)
+    stmt = (select(y.label("y"), m.label("m"), func.sum(StudyCredit.hours),
+                   func.sum(case((StudyCredit.innovative_theory.is_(True), StudyCredit.hours), else_=0.0)),
+                   func.count(distinct(StudyCredit.user_id)))
+            .where(StudyCredit.user_id.in_(in_scope), StudyCredit.credited_on >= first,
+                   StudyCredit.credited_on <= scope.today)
+            .group_by(y, m))
+    found = {(int(a), int(b)): (float(h or 0), float(t or 0), int(u)) for a, b, h, t, u in db.session.execute(stmt)}
+    return [{"month": f"{a:04d}-{b:02d}", "hours": round(found.get((a, b), (0, 0, 0))[0], 2),
+             "theory_hours": round(found.get((a, b), (0, 0, 0))[1], 2),
+             "active_members": found.get((a, b), (0, 0, 0))[2]} for a, b in months]
+
+
+def _series_completions(scope: Scope) -> list[dict]:
+    """Per published series: members of the subtree who finished at least one of its courses, and all.
+
+    A course is finished by a course credit (declared-hours courses) or credits for each of its playable
+    lessons (time-credited courses).
+    """
+    in_scope = _members(scope.root).with_only_columns(User.id)
+    playable = (select(Lesson.course_id, func.count(Lesson.id).label("n"))
+                .join(MediaAsset, MediaAsset.id == Lesson.asset_id).where(MediaAsset.status == "ready")
+                .group_by(Lesson.course_id)).subquery("playable")
+    lessons_done = (select(StudyCredit.user_id, StudyCredit.course_id,
+                           func.count(distinct(StudyCredit.source_id)).label("done"))
+                    .where(StudyCredit.source_kind == "lesson", StudyCredit.course_id.is_not(None),
+                           StudyCredit.user_id.in_(in_scope))
+                    .group_by(StudyCredit.user_id, StudyCredit.course_id)).subquery("ld")
+    by_lessons = (select(lessons_done.c.user_id, lessons_done.c.course_id)
+                  .join(playable, playable.c.course_id == lessons_done.c.course_id)
+                  .where(lessons_done.c.done >= playable.c.n))
+    by_course = select(StudyCredit.user_id, StudyCredit.course_id).where(
+        StudyCredit.kind == "course", StudyCredit.course_id.is_not(None), StudyCredit.user_id.in_(in_scope))
+    done = union(by_lessons, by_course).subquery("done")
+    published = select(Series.id).where(Series.published.is_(True))
+    per_member = (select(SeriesCourse.series_id, done.c.user_id,
+                         func.count(distinct(done.c.course_id)).label("finished"))
+                  .join(done, done.c.course_id == SeriesCourse.course_id)
+                  .where(SeriesCourse.series_id.in_(published))
+                  .group_by(SeriesCourse.series_id, done.c.user_id)).subquery("pm")
+    sizes = (select(SeriesCourse.series_id, func.count().label("n")).group_by(SeriesCourse.series_id)
+             .subquery("sizes"))
+    counts = (select(per_member.c.series_id, func.count().label("started"),
+                     func.sum(case((per_member.c.finished >= sizes.c.n, 1), else_=0)).label("completed"))
+              .join(sizes, sizes.c.series_id == per_member.c.series_id)
+              .group_by(per_member.c.series_id)).subquery("counts")
+    stmt = (select(Series.id, Series.title, Series.required, Series.due_on, sizes.c.n,
+                   func.coalesce(counts.c.started, 0), func.coalesce(counts.c.completed, 0))
+            .join(sizes, sizes.c.series_id == Series.id)
+            .outerjoin(counts, counts.c.series_id == Series.id)
+            .where(Series.published.is_(True))
+            .order_by(func.coalesce(counts.c.completed, 0).desc(), Series.id.desc())
+            .limit(ANALYTICS.series_limit))
+    return [{"id": sid, "title": title, "required": req, "due_on": due, "courses": n, "started": int(started),
+             "completed": int(completed)} for sid, title, req, due, n, started, completed in db.session.execute(stmt)]
+
+
+def at_risk_members(scope: Scope, limit: int | None = None) -> list[dict]:
+    """Non-exempt members behind the pro-rata pace, furthest behind first."""
+    j = _judged(scope)
+    stmt = (select(j.c.user_id, User.name, User.username, Organisation.name.label("org_name"), j.c.category,
+                   j.c.total, j.c.theory, j.c.target, j.c.expected)
+            .join(User, User.id == j.c.user_id).join(Organisation, Organisation.id == j.c.organisation_id)
+            .where(j.c.at_risk == 1)
+            .order_by((j.c.total / j.c.target).asc(), User.name, j.c.user_id))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [{"id": r.user_id, "name": r.name, "username": r.username, "org_name": r.org_name,
+             "category": r.category, "hours": round(float(r.total), 2), "theory_hours": round(float(r.theory), 2),
+             "target": float(r.target), "expected": round(float(r.expected), 2),
+             "shortfall": round(float(r.expected) - float(r.total), 2)} for r in db.session.execute(stmt)]
+
+
+# -- the dashboard --------------------------------------------------------------------------------------------
+
+def dashboard(actor: User, org: Organisation, today: date | None = None) -> dict:
+    """Everything the organisation dashboard shows, as plain data (see the keys below)."""
+    if not orgs.can_manage(actor, org):
+        raise Forbidden(_("您无权查看该组织的统计。"))
+    today = today or date.today()
+    scope = Scope(root=org, today=today, fraction=_cycle_fraction(today))
+    j = _judged(scope)
+    per_org = {r["organisation_id"]: r for r in _per_org(j)}
+
+    tree = db.session.execute(select(Organisation.id, Organisation.name, Organisation.kind, Organisation.sector,
+                                     Organisation.path, Organisation.parent_id)
+                              .where(Organisation.path.startswith(org.path, autoescape=True))).all()
+    totals = _blank()
+    children = {o.id: {"id": o.id, "name": o.name, "kind": o.kind, "path": o.path, **_blank()}
+                for o in tree if o.parent_id == org.id}
+    sectors: dict[str, dict] = {}
+    for o in tree:
+        row = per_org.get(o.id)
+        if row is None:
+            continue
+        _add(totals, row)
+        _add(sectors.setdefault(o.sector, _blank()), row)
+        if o.id != org.id:  # the first path segment below the root names the child it rolls up to
+            _add(children[int(o.path[len(org.path):].split("/", 1)[0])], row)
+    # Members whose home is the root itself, shown as their own line when it has children.
+    direct = per_org.get(org.id)
+    child_rows = sorted((dict(_finish({k: c[k] for k in _SUMMED}), id=c["id"], name=c["name"], kind=c["kind"],
+                              has_children=any(o.parent_id == c["id"] for o in tree))
+                         for c in children.values()), key=lambda c: c["name"])
+    ancestor_ids = [int(x) for x in org.path.strip("/").split("/") if x]
+    ancestors = {o.id: o for o in db.session.execute(
+        select(Organisation).where(Organisation.id.in_(ancestor_ids))).scalars()}
+    crumbs = [{"id": aid, "name": ancestors[aid].name, "reachable": orgs.can_manage(actor, ancestors[aid])}
+              for aid in ancestor_ids]
+    return {
+        "org": {"id": org.id, "name": org.name, "kind": org.kind, "sector": org.sector},
+        "breadcrumbs": crumbs,
+        "today": today,
+        "cycle_fraction": scope.fraction,
+        "summary": _finish(totals),
+        "direct": _finish(direct) if direct and children else None,
+        "children": child_rows,
+        "sectors": sorted(({"sector": code, "label": str(SECTORS.get(code, code)), **_finish(agg)}
+                           for code, agg in sectors.items()), key=lambda s: s["sector"]),
+        "histogram": _histogram(j),
+        "monthly": _monthly(scope),
+        "series": _series_completions(scope),
+        "at_risk": at_risk_members(scope, ANALYTICS.at_risk_limit),
+    }
+
+
+def export_rows(actor: User, org: Organisation, today: date | None = None) -> dict[str, list[list]]:
+    """The dashboard as sheets of rows (first row: headers), with every at-risk member, for XLSX export."""
+    data = dashboard(actor, org, today)
+    scope = Scope(root=org, today=data["today"], fraction=data["cycle_fraction"])
+
+    def pct(x):
+        return round(x * 100, 1) if x is not None else None
+
+    s = data["summary"]
+    head = [_("组织"), _("党员数"), _("免予要求"), _("进度正常"), _("进度正常占比%"), _("已达标"), _("人均学时"),
+            _("总学时"), _("创新理论学时"), _("创新理论占比%"), _("进度落后")]
+
+    def line(name, r):
+        return [name, r["members"], r["exempt"], r["on_pace"], pct(r["on_pace_share"]), r["met"], r["avg_hours"],
+                r["hours"], r["theory_hours"], pct(r["theory_share"]), r["at_risk"]]
+
+    return {
+        _("概览"): [head, line(data["org"]["name"], s)],
+        _("下级组织"): [head] + [line(c["name"], c) for c in data["children"]],
+        _("领域对比"): [head] + [line(x["label"], x) for x in data["sectors"]],
+        _("学时分布"): [[_("学时区间"), _("人数")]] + [[b["label"], b["count"]] for b in data["histogram"]],
+        _("月度趋势"): [[_("月份"), _("学时"), _("创新理论学时"), _("参学人数")]]
+        + [[m["month"], m["hours"], m["theory_hours"], m["active_members"]] for m in data["monthly"]],
+        _("专题完成"): [[_("专题"), _("课程数"), _("已开始"), _("已完成")]]
+        + [[x["title"], x["courses"], x["started"], x["completed"]] for x in data["series"]],
+        _("进度落后党员"): [[_("姓名"), _("用户名"), _("组织"), _("类别"), _("已完成学时"), _("按期应完成"),
+                          _("周期目标"), _("差额")]]
+        + [[r["name"], r["username"], r["org_name"], str(MEMBER_CATEGORIES.get(r["category"], r["category"])),
+            r["hours"], r["expected"], r["target"], r["shortfall"]] for r in at_risk_members(scope)],
+    }
+
+
