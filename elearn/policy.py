@@ -75,6 +75,26 @@ class StudyPolicy:
     theory_share: float = 0.5
     cadre_cycle_hours: int = 160  # the cadre plan's target is configurable; default mirrors members
     completion_coverage: float = 0.90
+    # Watch-time budget (elearn.services.study): media seconds credited never exceed the wall-clock seconds
+    # since the member's last accepted report on that lesson × ELEARN_MAX_PLAYBACK_RATE (config) plus this
+    # slack, which absorbs network jitter and clock granularity and is never replenished beyond itself.
+    report_allowance_s: float = 5.0
+    # A report may carry at most this many intervals; a longer list is refused as malformed.
+    report_max_intervals: int = 200
+    # A report covering more media seconds than this is refused (clients report every ~15 s).
+    report_max_span_s: float = 3600.0
+    # Readings: active reading time counts at most 1 s per wall-clock second (plus the allowance above) and
+    # at most the reading's estimated time; the reading is credited once, when active time reaches the
+    # estimate × reading_completion (its estimated minutes / minutes_per_online_hour 学时).
+    reading_completion: float = 1.0
+    reading_min_minutes: float = 1.0  # readings estimated shorter than this earn nothing
+    # Quizzes: default 学时 for a pass, default pass mark (percent) and attempts, when the lecturer sets none.
+    quiz_default_hours: float = 0.5
+    quiz_default_pass_percent: int = 60
+    quiz_default_attempts: int = 3
+    quiz_time_grace_s: int = 30  # late submissions within this grace (network) are still graded
+    # Offline/off-job training records: at most this many 学时 per record (a month of full days).
+    offline_max_hours: float = 8 * 31
 
     def cycle_hours_for(self, category: str) -> int:
         return {
@@ -85,6 +105,37 @@ class StudyPolicy:
 
 
 POLICY = StudyPolicy()
+
+# Ledger entry kinds (elearn.models.study.StudyCredit.kind) and their labels.
+CREDIT_KINDS = {
+    "lesson": _l("课程视频"),
+    "course": _l("课程结业"),
+    "reading": _l("阅读材料"),
+    "quiz": _l("测验通过"),
+    "offline": _l("线下培训"),
+    "group": _l("视频集中培训"),
+    "correction": _l("更正"),
+}
+
+# Organiser level of an offline training record.
+ORGANISER_LEVELS = {
+    "county_above": _l("县级及以上党委"),
+    "below_county": _l("县级以下党组织"),
+}
+
+QUESTION_KINDS = {
+    "single": _l("单选题"),
+    "multiple": _l("多选题"),
+    "truefalse": _l("判断题"),
+}
+
+# Requirement status of a member (elearn.services.requirements).
+REQUIREMENT_STATES = {
+    "exempt": _l("免予要求"),
+    "met": _l("已达标"),
+    "on_pace": _l("进度正常"),
+    "behind": _l("进度落后"),
+}
 
 PASSWORD_MIN_LENGTH = 8
 

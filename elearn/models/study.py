@@ -1,1 +1,196 @@
-"""Models: study (being built)."""
+"""Study: playback sessions, delivered segments, watched intervals, reading time, the study-hours ledger,
+offline training records and video group training sessions."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from elearn.extensions import db
+from elearn.models.org import Organisation
+from elearn.models.user import User
+
+
+class PlaybackSession(db.Model):
+    """One player (or reader) instance on one device, identified by a client-generated UUID.
+
+    Registered by the first segment it fetches or the first report it sends, whichever comes first. ``last_seq``
+    makes reports idempotent: a report whose ``seq`` is not above it changes nothing.
+    """
+
+    __tablename__ = "playback_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lesson.id"), index=True)
+    reading_id: Mapped[int | None] = mapped_column(ForeignKey("reading.id"), index=True)
+    started_at: Mapped[datetime]
+    last_seq: Mapped[int] = mapped_column(default=-1)
+    last_report_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class SegmentDelivery(db.Model):
+    """Evidence that the app served one HLS segment of an asset to one playback session."""
+
+    __tablename__ = "segment_delivery"
+    __table_args__ = (UniqueConstraint("session_id", "segment_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("playback_session.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("media_asset.id"), index=True)
+    rendition: Mapped[str] = mapped_column(String(40))
+    segment_index: Mapped[int]
+    start_s: Mapped[float]
+    end_s: Mapped[float]
+    delivered_at: Mapped[datetime]
+
+
+class WatchProgress(db.Model):
+    """A member's progress on one lesson: the union of watched media intervals, resume position, and the
+    wall-clock budget shared by all of the member's devices (see elearn.services.study)."""
+
+    __tablename__ = "watch_progress"
+    __table_args__ = (UniqueConstraint("user_id", "lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), index=True)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("media_asset.id"))
+    intervals: Mapped[list[list[float]]] = mapped_column(JSON, default=list)
+    watched_s: Mapped[float] = mapped_column(default=0.0)
+    position_s: Mapped[float] = mapped_column(default=0.0)
+    budget_s: Mapped[float] = mapped_column(default=0.0)  # unspent slack, never above the policy allowance
+    budget_at: Mapped[datetime | None]  # wall-clock time of the last accepted report, any device
+    completed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ReadingProgress(db.Model):
+    """Active reading time of a member on a reading (shared across the courses it is attached to)."""
+
+    __tablename__ = "reading_progress"
+    __table_args__ = (UniqueConstraint("user_id", "reading_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    reading_id: Mapped[int] = mapped_column(ForeignKey("reading.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))  # the course it was read through
+    active_s: Mapped[float] = mapped_column(default=0.0)
+    position: Mapped[float] = mapped_column(default=0.0)  # 0..1 scroll fraction, for resuming
+    budget_s: Mapped[float] = mapped_column(default=0.0)
+    budget_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class StudyCredit(db.Model):
+    """The study-hours ledger: append-only, one row per credited thing per member.
+
+    ``(user_id, source_kind, source_id)`` is unique, so a completion can never be credited twice however many
+    workers race. Rows are never updated or deleted; a correction is a new row of kind ``correction`` whose
+    source is the corrected row.
+    """
+
+    __tablename__ = "study_credit"
+    __table_args__ = (
+        UniqueConstraint("user_id", "source_kind", "source_id"),
+        Index("ix_study_credit_user_date", "user_id", "credited_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    hours: Mapped[float]
+    kind: Mapped[str] = mapped_column(String(20))  # policy.CREDIT_KINDS
+    source_kind: Mapped[str] = mapped_column(String(30))  # lesson, course, reading, quiz, offline_training, …
+    source_id: Mapped[int]
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id"))
+    title: Mapped[str] = mapped_column(String(300))  # what was studied, as it was called then
+    category: Mapped[str | None] = mapped_column(String(40))  # policy.CONTENT_CATEGORIES
+    innovative_theory: Mapped[bool] = mapped_column(default=False)
+    offjob: Mapped[bool] = mapped_column(default=False)  # 脱产培训
+    county_level: Mapped[bool] = mapped_column(default=False)  # organised at county level or above
+    credited_on: Mapped[date] = mapped_column(index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)  # at the time
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    note: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    organisation: Mapped[Organisation] = relationship()
+
+
+@event.listens_for(StudyCredit, "before_update")
+@event.listens_for(StudyCredit, "before_delete")
+def _ledger_is_append_only(_mapper, _connection, target):
+    raise ValueError(f"study_credit {target.id} is append-only; record a correction instead")
+
+
+class OfflineTraining(db.Model):
+    """An offline or off-job training (线下/脱产培训) recorded by an org admin; attendees are credited."""
+
+    __tablename__ = "offline_training"
+    __table_args__ = (CheckConstraint("hours > 0", name="hours_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)  # who recorded it
+    organiser: Mapped[str] = mapped_column(String(200))  # the organising committee's name
+    organiser_level: Mapped[str] = mapped_column(String(20))  # policy.ORGANISER_LEVELS
+    offjob: Mapped[bool] = mapped_column(default=False)
+    category: Mapped[str] = mapped_column(String(40))
+    innovative_theory: Mapped[bool] = mapped_column(default=False)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    days: Mapped[float | None]
+    hours: Mapped[float]
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class GroupSession(db.Model):
+    """Video group training (视频集中培训): a branch plays a lesson to members present."""
+
+    __tablename__ = "group_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), index=True)
+    scheduled_at: Mapped[datetime]
+    location: Mapped[str] = mapped_column(String(200), default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    attendance_taken_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    organisation: Mapped[Organisation] = relationship()
+    attendees: Mapped[list["GroupAttendance"]] = relationship(
+        back_populates="session", cascade="all, delete-orphan")
+
+
+class GroupAttendance(db.Model):
+    __tablename__ = "group_attendance"
+    __table_args__ = (UniqueConstraint("session_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("group_session.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    marked_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    marked_at: Mapped[datetime]
+
+    session: Mapped[GroupSession] = relationship(back_populates="attendees")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+__all__ = ["PlaybackSession", "SegmentDelivery", "WatchProgress", "ReadingProgress", "StudyCredit",
+           "OfflineTraining", "GroupSession", "GroupAttendance"]
