@@ -113,7 +113,7 @@ def output_frame_rate(info: MediaInfo, policy: LadderPolicy = DEFAULT_LADDER_POL
 def _scaled_bitrate(rung: Rung, area: int, policy: LadderPolicy) -> int:
     reference_area = rung.short_side * rung.short_side * 16 / 9
     factor = min(max(area / reference_area, policy.min_area_factor), policy.max_area_factor)
-    return max(int(round(rung.video_bitrate * factor, -3)), policy.min_video_bitrate)
+    return max(int(round(rung.video_bitrate * factor, -4)), policy.min_video_bitrate)
 
 
 def _even_round(value: float) -> int:

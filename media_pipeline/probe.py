@@ -51,6 +51,9 @@ class MediaInfo:
     has_audio: bool
     video_codec: str | None = None
     audio_codec: str | None = None
+    #: ffmpeg index of the stream behind ``video_codec``/``width``…; not always 0 when
+    #: a file carries cover art or several angles.
+    video_stream_index: int | None = None
     width: int | None = None
     height: int | None = None
     rotation: int = 0
@@ -141,6 +144,7 @@ def media_info_from_ffprobe(raw: dict[str, Any], *, path: str, size_bytes: int) 
         real = _fraction(video_raw.get("r_frame_rate"))
         fields.update(
             video_codec=video_raw.get("codec_name"),
+            video_stream_index=int(video_raw.get("index", 0)),
             width=width,
             height=height,
             rotation=rotation,

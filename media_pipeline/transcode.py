@@ -112,7 +112,8 @@ def build_ffmpeg_command(
         gop = max(1, round(rate * segment_seconds))
         # fps before split: the constant-rate conversion (needed for VFR phone footage)
         # happens once, and every branch sees identical frames and timestamps.
-        graph = [f"[0:v:0]fps={rate.numerator}/{rate.denominator},split={len(ladder)}"
+        video_input = f"0:{info.video_stream_index}" if info.video_stream_index is not None else "0:v:0"
+        graph = [f"[{video_input}]fps={rate.numerator}/{rate.denominator},split={len(ladder)}"
                  + "".join(f"[s{i}]" for i in range(len(ladder)))]
         for i, r in enumerate(ladder):
             graph.append(f"[s{i}]scale={r.width}:{r.height},setsar=1,format={settings.pixel_format}[v{i}]")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from .errors import MediaError
 from .policy import DEFAULT_LIMITS, Limits
 from .probe import MediaInfo
@@ -25,7 +27,7 @@ def validate(info: MediaInfo, *, limits: Limits = DEFAULT_LIMITS, max_duration_s
     Raises:
         MediaError: with a sentence saying what is wrong, fit to show the uploader.
     """
-    name = info.path.rsplit("/", 1)[-1] or "the file"
+    name = os.path.basename(info.path) or "the file"
     max_duration = limits.max_duration_s if max_duration_s is None else max_duration_s
 
     if not info.streams:

@@ -79,6 +79,9 @@ def test_ffprobe_quirks_cover_art_and_legacy_rotate_tag():
     }
     info = media_info_from_ffprobe(raw, path="/x/song.mp3", size_bytes=1000)
     assert info.has_audio and not info.has_video  # cover art is not a video lesson
+    raw["streams"].append({"index": 2, "codec_type": "video", "codec_name": "h264", "width": 640, "height": 360})
+    info = media_info_from_ffprobe(raw, path="/x/talk.mp4", size_bytes=1000)
+    assert info.has_video and info.video_stream_index == 2 and info.width == 640
 
     raw = {
         "format": {"format_name": "mov", "duration": "5"},
@@ -135,3 +138,12 @@ def test_implausible_frame_rate_is_refused(media):
     info = replace(probe(media.path("av480")), r_frame_rate=Fraction(90000))
     with pytest.raises(MediaError, match="frame rate"):
         validate(info)
+
+
+def test_text_detected_as_ansi_art_is_refused():
+    # Some ffmpeg builds read .txt files as a "video" of ANSI art.
+    raw = {"format": {"format_name": "tty", "duration": "4"},
+           "streams": [{"index": 0, "codec_type": "video", "codec_name": "ansi", "width": 640, "height": 400,
+                        "avg_frame_rate": "25/1", "r_frame_rate": "25/1"}]}
+    with pytest.raises(MediaError, match="text file"):
+        validate(media_info_from_ffprobe(raw, path="/u/notes.txt", size_bytes=100))
