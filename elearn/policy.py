@@ -210,3 +210,25 @@ class AnalyticsPolicy:
 
 
 ANALYTICS = AnalyticsPolicy()
+
+
+@dataclass(frozen=True)
+class ImportPolicy:
+    """Bulk member import (elearn.services.member_import). Rows are few enough to check in one request:
+    each password is hashed with argon2, which is deliberately slow."""
+
+    max_rows: int = 500
+    max_bytes: int = 2 * 1024 * 1024
+
+
+IMPORT = ImportPolicy()
+
+LECTURER_STATUS_LABELS = {
+    "active": _l("在库"),
+    "paused": _l("暂停"),
+    "retired": _l("退出"),
+}
+TRAINING_PLAN_STATUS_LABELS = {
+    "draft": _l("草稿"),
+    "filed": _l("已备案"),
+}
