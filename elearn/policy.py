@@ -79,6 +79,8 @@ class StudyPolicy:
     # since the member's last accepted report on that lesson × ELEARN_MAX_PLAYBACK_RATE (config) plus this
     # slack, which absorbs network jitter and clock granularity and is never replenished beyond itself.
     report_allowance_s: float = 5.0
+    # Pace: hours expected by a date are pro rata over the cycle, counted from this many days after its start.
+    pace_grace_days: int = 30
     # A report may carry at most this many intervals; a longer list is refused as malformed.
     report_max_intervals: int = 200
     # A report covering more media seconds than this is refused (clients report every ~15 s).

@@ -82,8 +82,8 @@ def _cycle_fraction(today: date) -> float:
         return 0.0
     if today >= POLICY.cycle_end:
         return 1.0
-    total = (POLICY.cycle_end - POLICY.cycle_start).days + 1
-    return ((today - POLICY.cycle_start).days + 1) / total
+    total = (POLICY.cycle_end - POLICY.cycle_start).days + 1 - POLICY.pace_grace_days
+    return max(0, (today - POLICY.cycle_start).days + 1 - POLICY.pace_grace_days) / total
 
 
 def status(user: User, today: date | None = None) -> RequirementStatus:
