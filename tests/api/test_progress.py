@@ -81,11 +81,15 @@ def test_report_credit_and_resume(client, s):
     # Right away, another 30 s of media: only the allowance is left in the wall-clock budget.
     r = client.post(url, json=body(1, [(30, 60)], 60, ended=True), headers=h).get_json()
     assert r["reason"] == "budget" and r["credited_seconds"] < 6 and not r["completed"]
-    # Another device, on a session that started (fetched its segments) ten minutes ago.
+    # Another device whose session began ten minutes ago shares the member's budget: no head start.
     other = "87654321-aaaa-4bbb-8ccc-123456789abc"
     deliver_past(s["member"], s["lesson"], sid=other)
-    r = client.post(url, json=body(0, [(0, 60)], 58, sid=other), headers=h).get_json()
-    assert r["completed"] and r["watched_seconds"] == 60
+    r = client.post(url, json=body(0, [(30, 60)], 40, sid=other), headers=h).get_json()
+    assert r["credited_seconds"] < 6 and not r["completed"]
+    # Half a minute later the rest is credited and the lesson completes.
+    later = study.report_lesson_progress(s["member"], s["lesson"], study.parse_lesson_report(
+        body(1, [(30, 60)], 58, sid=other)), now=utcnow() + timedelta(seconds=30))
+    assert later.completed and later.watched_seconds == 60
     got = client.get(url, headers=h).get_json()
     assert got["position"] == 58 and got["completed"] is True
     credits = client.get("/api/v1/me/credits", headers=h).get_json()
