@@ -100,15 +100,32 @@ def _judged(scope: Scope):
             .select_from(m).outerjoin(h, h.c.user_id == m.c.user_id)).subquery("j")
 
 
-def _per_org(j) -> list[dict]:
-    stmt = (select(j.c.organisation_id, func.count().label("members"),
+def _hours_bin(j):
+    """The index of a member's bin in policy.ANALYTICS.hours_bins (exempt members: -1, not counted)."""
+    edges = ANALYTICS.hours_bins
+    whens = [(j.c.exempt.is_(True), -1)] + [(j.c.total < edges[i + 1] - EPS, i) for i in range(len(edges) - 1)]
+    return case(*whens, else_=len(edges) - 1)
+
+
+def _per_org_and_bin(j) -> tuple[list[dict], dict[int, int]]:
+    """One pass over the members: sums per organisation, and the hours histogram (grouped by both)."""
+    bin_expr = _hours_bin(j)
+    stmt = (select(j.c.organisation_id, bin_expr.label("bin"), func.count().label("members"),
                    func.sum(case((j.c.exempt.is_(True), 1), else_=0)).label("exempt"),
                    func.sum(j.c.on_pace).label("on_pace"), func.sum(j.c.met).label("met"),
                    func.sum(j.c.theory_ok).label("theory_ok"), func.sum(j.c.at_risk).label("at_risk"),
                    func.sum(j.c.total).label("hours"), func.sum(j.c.theory).label("theory_hours"),
                    func.sum(case((j.c.exempt.is_(False), j.c.total), else_=0.0)).label("required_hours"))
-            .group_by(j.c.organisation_id))
-    return [dict(r._mapping) for r in db.session.execute(stmt)]
+            .group_by(j.c.organisation_id, bin_expr))
+    per_org: dict[int, dict] = {}
+    bins: dict[int, int] = {}
+    for r in db.session.execute(stmt):
+        row = dict(r._mapping)
+        oid, b = row.pop("organisation_id"), row.pop("bin")
+        if b >= 0:
+            bins[b] = bins.get(b, 0) + row["members"]
+        _add(per_org.setdefault(oid, _blank()), row)
+    return [dict(v, organisation_id=k) for k, v in per_org.items()], bins
 
 
 _SUMMED = ("members", "exempt", "on_pace", "met", "theory_ok", "at_risk", "hours", "theory_hours",
@@ -139,18 +156,14 @@ def _finish(agg: dict) -> dict:
     return out
 
 
-def _histogram(j) -> list[dict]:
+def _histogram(bins: dict[int, int]) -> list[dict]:
     """Non-exempt members by cycle hours, in the bins of policy.ANALYTICS.hours_bins."""
     edges = ANALYTICS.hours_bins
-    whens = [(j.c.total < edges[i + 1] - EPS, i) for i in range(len(edges) - 1)]
-    bin_expr = case(*whens, else_=len(edges) - 1)
-    rows = dict(db.session.execute(select(bin_expr.label("b"), func.count()).where(j.c.exempt.is_(False))
-                                   .group_by(bin_expr)).all())
     out = []
     for i, lo in enumerate(edges):
         hi = edges[i + 1] if i + 1 < len(edges) else None
         label = f"{lo:g}–{hi:g}" if hi is not None else f"≥{lo:g}"
-        out.append({"label": label, "low": lo, "high": hi, "count": int(rows.get(i, 0))})
+        out.append({"label": label, "low": lo, "high": hi, "count": int(bins.get(i, 0))})
     return out
 
 
@@ -164,20 +177,25 @@ def _months(today: date, n: int) -> list[tuple[int, int]]:
 
 
 def _monthly(scope: Scope) -> list[dict]:
+    """Hours per month over the last policy.ANALYTICS.trend_months months.
+
+    Grouped by day in SQL (at most a few hundred rows, and no per-row date function, which is what makes a
+    month expression slow over millions of rows) and summed into months here."""
     months = _months(scope.today, ANALYTICS.trend_months)
     first = date(months[0][0], months[0][1], 1)
     in_scope = _members(scope.root).with_only_columns(User.id)
-    y, m = extract("year", StudyCredit.credited_on), extract("month", StudyCredit.credited_on)
-    stmt = (select(y.label("y"), m.label("m"), func.sum(StudyCredit.hours),
-                   func.sum(case((StudyCredit.innovative_theory.is_(True), StudyCredit.hours), else_=0.0)),
-                   func.count(distinct(StudyCredit.user_id)))
+    stmt = (select(StudyCredit.credited_on, func.sum(StudyCredit.hours),
+                   func.sum(case((StudyCredit.innovative_theory.is_(True), StudyCredit.hours), else_=0.0)))
             .where(StudyCredit.user_id.in_(in_scope), StudyCredit.credited_on >= first,
                    StudyCredit.credited_on <= scope.today)
-            .group_by(y, m))
-    found = {(int(a), int(b)): (float(h or 0), float(t or 0), int(u)) for a, b, h, t, u in db.session.execute(stmt)}
-    return [{"month": f"{a:04d}-{b:02d}", "hours": round(found.get((a, b), (0, 0, 0))[0], 2),
-             "theory_hours": round(found.get((a, b), (0, 0, 0))[1], 2),
-             "active_members": found.get((a, b), (0, 0, 0))[2]} for a, b in months]
+            .group_by(StudyCredit.credited_on))
+    found: dict[tuple[int, int], list[float]] = {}
+    for on, hours, theory in db.session.execute(stmt):
+        bucket = found.setdefault((on.year, on.month), [0.0, 0.0])
+        bucket[0] += float(hours or 0)
+        bucket[1] += float(theory or 0)
+    return [{"month": f"{a:04d}-{b:02d}", "hours": round(found.get((a, b), (0, 0))[0], 2),
+             "theory_hours": round(found.get((a, b), (0, 0))[1], 2)} for a, b in months]
 
 
 def _series_completions(scope: Scope) -> list[dict]:
@@ -187,19 +205,21 @@ def _series_completions(scope: Scope) -> list[dict]:
     lessons (time-credited courses).
     """
     in_scope = _members(scope.root).with_only_columns(User.id)
+    in_series = (select(SeriesCourse.course_id).join(Series, Series.id == SeriesCourse.series_id)
+                 .where(Series.published.is_(True)))
     playable = (select(Lesson.course_id, func.count(Lesson.id).label("n"))
                 .join(MediaAsset, MediaAsset.id == Lesson.asset_id).where(MediaAsset.status == "ready")
                 .group_by(Lesson.course_id)).subquery("playable")
     lessons_done = (select(StudyCredit.user_id, StudyCredit.course_id,
                            func.count(distinct(StudyCredit.source_id)).label("done"))
-                    .where(StudyCredit.source_kind == "lesson", StudyCredit.course_id.is_not(None),
+                    .where(StudyCredit.source_kind == "lesson", StudyCredit.course_id.in_(in_series),
                            StudyCredit.user_id.in_(in_scope))
                     .group_by(StudyCredit.user_id, StudyCredit.course_id)).subquery("ld")
     by_lessons = (select(lessons_done.c.user_id, lessons_done.c.course_id)
                   .join(playable, playable.c.course_id == lessons_done.c.course_id)
                   .where(lessons_done.c.done >= playable.c.n))
     by_course = select(StudyCredit.user_id, StudyCredit.course_id).where(
-        StudyCredit.kind == "course", StudyCredit.course_id.is_not(None), StudyCredit.user_id.in_(in_scope))
+        StudyCredit.kind == "course", StudyCredit.course_id.in_(in_series), StudyCredit.user_id.in_(in_scope))
     done = union(by_lessons, by_course).subquery("done")
     published = select(Series.id).where(Series.published.is_(True))
     per_member = (select(SeriesCourse.series_id, done.c.user_id,
@@ -249,7 +269,8 @@ def dashboard(actor: User, org: Organisation, today: date | None = None) -> dict
     today = today or date.today()
     scope = Scope(root=org, today=today, fraction=_cycle_fraction(today))
     j = _judged(scope)
-    per_org = {r["organisation_id"]: r for r in _per_org(j)}
+    rows, bins = _per_org_and_bin(j)
+    per_org = {r["organisation_id"]: r for r in rows}
 
     tree = db.session.execute(select(Organisation.id, Organisation.name, Organisation.kind, Organisation.sector,
                                      Organisation.path, Organisation.parent_id)
@@ -286,7 +307,7 @@ def dashboard(actor: User, org: Organisation, today: date | None = None) -> dict
         "children": child_rows,
         "sectors": sorted(({"sector": code, "label": str(SECTORS.get(code, code)), **_finish(agg)}
                            for code, agg in sectors.items()), key=lambda s: s["sector"]),
-        "histogram": _histogram(j),
+        "histogram": _histogram(bins),
         "monthly": _monthly(scope),
         "series": _series_completions(scope),
         "at_risk": at_risk_members(scope, ANALYTICS.at_risk_limit),
@@ -314,8 +335,8 @@ def export_rows(actor: User, org: Organisation, today: date | None = None) -> di
         _("下级组织"): [head] + [line(c["name"], c) for c in data["children"]],
         _("领域对比"): [head] + [line(x["label"], x) for x in data["sectors"]],
         _("学时分布"): [[_("学时区间"), _("人数")]] + [[b["label"], b["count"]] for b in data["histogram"]],
-        _("月度趋势"): [[_("月份"), _("学时"), _("创新理论学时"), _("参学人数")]]
-        + [[m["month"], m["hours"], m["theory_hours"], m["active_members"]] for m in data["monthly"]],
+        _("月度趋势"): [[_("月份"), _("学时"), _("创新理论学时")]]
+        + [[m["month"], m["hours"], m["theory_hours"]] for m in data["monthly"]],
         _("专题完成"): [[_("专题"), _("课程数"), _("已开始"), _("已完成")]]
         + [[x["title"], x["courses"], x["started"], x["completed"]] for x in data["series"]],
         _("进度落后党员"): [[_("姓名"), _("用户名"), _("组织"), _("类别"), _("已完成学时"), _("按期应完成"),

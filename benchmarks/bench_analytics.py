@@ -1,0 +1,164 @@
+"""Analytics benchmark: the organisation dashboard for a committee covering 100,000 members.
+
+Builds a temporary SQLite database (the embedded default) with a committee → towns → branches tree, the
+members (about 1 % exempt, 3 % branch secretaries) and a year of study-hours ledger activity, bulk-inserted
+with executemany; then times ``analytics.dashboard`` for the top committee, a town (drill-down) and the page
+render through the test client (charts included), and the XLSX export.
+
+    python benchmarks/bench_analytics.py                     # 100,000 members
+    python benchmarks/bench_analytics.py --members 10000     # quick run
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SEED = 20240601
+RUNS = 3
+
+
+def build(db, members: int, per_member: float, today: date) -> dict:
+    from sqlalchemy import insert
+
+    from elearn.models import Course, Organisation, Series, SeriesCourse, User
+    from elearn.models.study import StudyCredit
+
+    rng = random.Random(SEED)
+    conn = db.session.connection()
+    towns, branches_per_town = 20, 25
+    sectors = ["rural", "community", "government", "enterprise.soe", "institution.education"]
+    orgs = [{"id": 1, "name": "市委", "kind": "committee", "sector": "government", "parent_id": None,
+             "path": "/1/", "county_level_or_above": True}]
+    branch_ids = []
+    next_id = 2
+    for t in range(towns):
+        tid = next_id
+        next_id += 1
+        orgs.append({"id": tid, "name": f"镇党委{t + 1:02d}", "kind": "committee", "sector": sectors[t % 5],
+                     "parent_id": 1, "path": f"/1/{tid}/", "county_level_or_above": False})
+        for b in range(branches_per_town):
+            bid = next_id
+            next_id += 1
+            orgs.append({"id": bid, "name": f"支部{t + 1:02d}-{b + 1:02d}", "kind": "branch",
+                         "sector": sectors[t % 5], "parent_id": tid, "path": f"/1/{tid}/{bid}/",
+                         "county_level_or_above": False})
+            branch_ids.append(bid)
+    conn.execute(insert(Organisation), orgs)
+    users = [{"id": 1, "username": "bench-admin", "name": "管理员", "password_hash": "x", "role": "site_admin",
+              "category": "member", "exempt": False, "organisation_id": 1, "active": True, "session_version": 1,
+              "failed_logins": 0}]
+    for i in range(2, members + 2):
+        exempt = rng.random() < 0.01
+        users.append({"id": i, "username": f"m{i}", "name": f"党员{i}", "password_hash": "x", "role": "member",
+                      "category": "branch_secretary" if rng.random() < 0.03 else "member", "exempt": exempt,
+                      "exempt_reason": "年老体弱" if exempt else None, "organisation_id": rng.choice(branch_ids),
+                      "active": True, "session_version": 1, "failed_logins": 0})
+    for chunk in range(0, len(users), 20_000):
+        conn.execute(insert(User), users[chunk:chunk + 20_000])
+    courses = [{"id": c, "title": f"课程{c}", "description": "", "category": "political_theory",
+                "innovative_theory": c % 2 == 0, "declared_hours": 2.0, "lecturer_id": 1, "status": "approved"}
+               for c in range(1, 41)]
+    conn.execute(insert(Course), courses)
+    conn.execute(insert(Series), [{"id": s, "title": f"专题{s}", "description": "", "required": s < 3,
+                                   "published": True, "created_by_id": 1} for s in range(1, 9)])
+    conn.execute(insert(SeriesCourse), [{"series_id": (c - 1) // 5 + 1, "course_id": c, "position": c % 5}
+                                        for c in range(1, 41)])
+    start = today - timedelta(days=365)
+    rows, n = [], 0
+    for uid in range(2, members + 2):
+        org_id = users[uid - 1]["organisation_id"]
+        k = max(0, int(rng.gauss(per_member, per_member / 3)))
+        for c in rng.sample(range(1, 41), min(k, 40)):
+            n += 1
+            rows.append({"user_id": uid, "hours": 2.5, "kind": "course", "source_kind": "course", "source_id": c,
+                         "course_id": c, "title": f"课程{c}", "category": "political_theory",
+                         "innovative_theory": c % 2 == 0, "offjob": False, "county_level": False,
+                         "credited_on": start + timedelta(days=rng.randrange(366)), "organisation_id": org_id})
+        if len(rows) >= 50_000:
+            conn.execute(insert(StudyCredit), rows)
+            rows = []
+    if rows:
+        conn.execute(insert(StudyCredit), rows)
+    db.session.commit()
+    return {"orgs": len(orgs), "members": members, "credits": n}
+
+
+def timed(fn, runs=RUNS):
+    times, result = [], None
+    for _i in range(runs):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--per-member", type=float, default=12.0, help="mean ledger entries per member-year")
+    args = parser.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="bench-analytics-")
+    os.environ["ELEARN_INSTANCE"] = tmp
+    from elearn import create_app
+    from elearn.extensions import db
+
+    app = create_app({"INSTANCE_PATH": tmp, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.db",
+                      "WTF_CSRF_ENABLED": False})
+    today = date(2024, 12, 31)
+    with app.app_context():
+        db.create_all()
+        t0 = time.perf_counter()
+        sizes = build(db, args.members, args.per_member, today)
+        build_s = time.perf_counter() - t0
+        from sqlalchemy import text
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        print(f"data: {sizes['orgs']} organisations, {sizes['members']:,} members, {sizes['credits']:,} ledger "
+              f"entries (built in {build_s:.1f} s)")
+
+        from elearn.models import Organisation, User
+        from elearn.services import analytics
+        admin = db.session.get(User, 1)
+        top = db.session.get(Organisation, 1)
+        town = db.session.get(Organisation, 2)
+        med, best, d = timed(lambda: analytics.dashboard(admin, top, today))
+        s = d["summary"]
+        print(f"dashboard service, committee of {s['members']:,} members: median {med * 1000:.0f} ms, "
+              f"best {best * 1000:.0f} ms  (on pace {s['on_pace_share'] * 100:.1f} %, at risk {s['at_risk']:,}, "
+              f"{len(d['children'])} child organisations)")
+        med, best, d = timed(lambda: analytics.dashboard(admin, town, today))
+        print(f"dashboard service, one town of {d['summary']['members']:,} members: median {med * 1000:.0f} ms, "
+              f"best {best * 1000:.0f} ms")
+        med, best, sheets = timed(lambda: analytics.export_rows(admin, top, today), runs=1)
+        print(f"export rows (all {len(list(sheets.values())[-1]) - 1:,} at-risk members): {med * 1000:.0f} ms")
+
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = "1:1"
+        sess["_fresh"] = True
+    from unittest import mock
+
+    import elearn.services.analytics as svc
+    real = svc.dashboard
+    with mock.patch.object(svc, "dashboard", lambda actor, org, today_=None: real(actor, org, today)):
+        med, best, resp = timed(lambda: client.get("/analytics/?org=1"))
+        assert resp.status_code == 200, resp.status_code
+        print(f"dashboard page (GET /analytics/?org=1, {len(resp.data) // 1024} KiB HTML with SVG): "
+              f"median {med * 1000:.0f} ms, best {best * 1000:.0f} ms")
+        med, best, resp = timed(lambda: client.get("/analytics/export.xlsx?org=1"), runs=1)
+        assert resp.status_code == 200
+        print(f"XLSX export (GET /analytics/export.xlsx, {len(resp.data) // 1024} KiB): {med * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
