@@ -5,8 +5,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from elearn.policy import POLICY
-from elearn.services import tokens, users
+from elearn.policy import POLICY, REQUIREMENT_STATES
+from elearn.services import requirements, series, tokens, users
 
 bp = Blueprint("main", __name__)
 
@@ -23,9 +23,13 @@ def home():
         chain.append(node.name)
         node = node.parent
     responsible = users.responsible_org(user)
+    status = requirements.status(user)
     return render_template(
         "main/home.html",
         user=user,
+        series_list=series.home_listing(user),
+        credit=status,
+        credit_state_label=REQUIREMENT_STATES.get(status.state, status.state),
         org_chain=list(reversed(chain)),
         responsible=responsible if responsible.id != org.id else None,
         target_hours=None if user.exempt else POLICY.cycle_hours_for(user.category),
