@@ -342,7 +342,7 @@ def _result(hit: content.SearchHit, query: str) -> Result:
 
 
 def search(user: User, query: str, *, kind: str | None = None, series: str | None = None,
-           sector: str | None = None, page: int = 1, pagelen: int = policy.SEARCH_PAGE_SIZE) -> Results:
+           sector: str | None = None, page: int = 1, pagelen: int | None = None) -> Results:
     """Search what ``user`` may see.
 
     Args:
@@ -351,6 +351,7 @@ def search(user: User, query: str, *, kind: str | None = None, series: str | Non
         series: a series id (only results of courses in it) or None.
         sector: a sector code of ``policy.SECTORS`` or None.
         page: from 1.
+        pagelen: results per page (default ``policy.SEARCH_PAGE_SIZE``).
 
     Raises:
         SearchQueryError: the query or a filter is invalid (400, message for the user).
@@ -370,7 +371,7 @@ def search(user: User, query: str, *, kind: str | None = None, series: str | Non
         raise SearchQueryError(_("页码无效。"))
     options = dict(kinds=[kind] if kind else None, series=[str(int(series))] if series else None,
                    sectors=[sector] if sector else None, allowed=allowed_tokens(user), page=page,
-                   pagelen=pagelen)
+                   pagelen=pagelen or policy.SEARCH_PAGE_SIZE)
     try:
         found = _searcher().search(query, refresh=False, **options)
     except content.QueryError as exc:
