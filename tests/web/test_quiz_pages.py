@@ -1,0 +1,73 @@
+"""Quiz pages: the bank for the course's lecturer, taking a quiz without leaking answers, results."""
+
+import pytest
+
+from elearn.extensions import db
+from elearn.models.quiz import Question
+from elearn.services import ledger
+from elearn.services import quiz as quizzes
+
+
+@pytest.fixture
+def s(make_org, make_user, make_course, publish):
+    lecturer = make_user(role="lecturer")
+    course = make_course(lecturer=lecturer)
+    member = make_user(org=make_org(sector="rural"))
+    outsider = make_user(org=make_org(sector="community"))
+    publish([course], sectors=["rural"])
+    quizzes.add_question(lecturer, course, kind="single", text="党的根本宗旨", options=["全心全意为人民服务", "其他"],
+                         correct=[0], explanation="见党章总纲")
+    quiz = quizzes.save_quiz(lecturer, course, title="小测", question_count=1, pass_percent=100, max_attempts=2,
+                             time_limit_minutes=None, hours=0.5, published=True)
+    return {"lecturer": lecturer, "course": course, "member": member, "outsider": outsider, "quiz": quiz}
+
+
+def test_lecturer_adds_a_question_through_the_form(client, auth, s):
+    auth.login(s["lecturer"].username)
+    url = f"/quiz/course/{s['course'].id}/bank"
+    r = client.post(url, data={"q-kind": "multiple", "q-text": "多选题", "q-options": "甲\n乙\n丙",
+                               "q-correct": "1,3", "q-submit": "1"})
+    assert r.status_code == 302
+    q = db.session.query(Question).filter_by(text="多选题").one()
+    assert q.correct == [0, 2] and q.options == ["甲", "乙", "丙"]
+    r = client.post(url, data={"q-kind": "single", "q-text": "坏题", "q-options": "甲\n乙", "q-correct": "1,2",
+                               "q-submit": "1"})
+    assert r.status_code == 400 and "只能有一个" in r.get_data(as_text=True)
+
+
+def test_bank_is_404_for_others(client, auth, s):
+    auth.login(s["member"].username)
+    assert client.get(f"/quiz/course/{s['course'].id}/bank").status_code == 404
+
+
+def test_take_without_leaking_answers_then_see_result(client, auth, s):
+    auth.login(s["member"].username)
+    assert "小测" in client.get("/quiz/").get_data(as_text=True)
+    r = client.post(f"/quiz/{s['quiz'].id}/start")
+    assert r.status_code == 302
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "党的根本宗旨" in page and "见党章总纲" not in page and "correct" not in page
+    attempt = quizzes.attempts_of(s["member"], s["quiz"])[0]
+    position = attempt.drawn[0]["order"].index(0)
+    r = client.post(f"/quiz/attempt/{attempt.id}", data={f"q{attempt.drawn[0]['q']}": str(position)})
+    assert r.status_code == 302
+    result = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "通过" in result and "见党章总纲" in result
+    assert ledger.total_hours(s["member"]) == 0.5
+
+
+def test_outsider_gets_404(client, auth, s):
+    auth.login(s["outsider"].username)
+    assert client.get(f"/quiz/{s['quiz'].id}").status_code == 404
+    assert client.post(f"/quiz/{s['quiz'].id}/start").status_code == 404
+    assert "小测" not in client.get("/quiz/").get_data(as_text=True)
+
+
+def test_attempts_of_others_are_404(client, auth, s):
+    auth.login(s["member"].username)
+    client.post(f"/quiz/{s['quiz'].id}/start")
+    attempt = quizzes.attempts_of(s["member"], s["quiz"])[0]
+    auth.logout()
+    auth.login(s["outsider"].username)
+    assert client.get(f"/quiz/attempt/{attempt.id}").status_code == 404
+    assert client.get(f"/quiz/attempt/{attempt.id}/result").status_code == 404
