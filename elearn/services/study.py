@@ -229,10 +229,15 @@ def record_segment_delivery(user: User, asset: MediaAsset, rendition_name: str, 
     return True
 
 
-def delivered_coverage(session_id: str, asset_id: int) -> intervals.Intervals:
-    rows = db.session.execute(select(SegmentDelivery.start_s, SegmentDelivery.end_s).where(
-        SegmentDelivery.session_id == session_id, SegmentDelivery.asset_id == asset_id)).all()
-    return intervals.normalise(rows)
+def delivered_coverage(session_id: str, asset_id: int, within: tuple[float, float] | None = None
+                       ) -> intervals.Intervals:
+    """Media covered by the segments delivered to the session, optionally only those overlapping ``within``
+    (a report needs only the segments around what it claims, not the whole lesson's)."""
+    stmt = select(SegmentDelivery.start_s, SegmentDelivery.end_s).where(
+        SegmentDelivery.session_id == session_id, SegmentDelivery.asset_id == asset_id)
+    if within is not None:
+        stmt = stmt.where(SegmentDelivery.end_s > within[0], SegmentDelivery.start_s < within[1])
+    return intervals.normalise(db.session.execute(stmt).all())
 
 
 # ---------------------------------------------------------------- lessons
@@ -327,9 +332,10 @@ def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: 
         new = []
         reason = "rate"
     else:
-        new = intervals.clip(intervals.normalise(report.intervals), 0.0, duration)
-        new = intervals.intersect(new, delivered_coverage(session.id, lesson.asset_id))
-        new = intervals.subtract(new, watched)
+        new = intervals.subtract(intervals.clip(intervals.normalise(report.intervals), 0.0, duration), watched)
+        if new:
+            evidence = delivered_coverage(session.id, lesson.asset_id, (new[0][0], new[-1][1]))
+            new = intervals.intersect(new, evidence)
     granted = intervals.take(new, budget)
     added = intervals.length(granted)
     if added + 1e-6 < intervals.length(new):
