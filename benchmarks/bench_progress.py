@@ -205,8 +205,10 @@ def main() -> None:
         from elearn.models.study import WatchProgress
         with create_app().app_context():
             watched = db.session.query(WatchProgress.watched_s).all()
+            from sqlalchemy import text
+            journal = db.session.execute(text("pragma journal_mode")).scalar()
         print(f"gunicorn gthread, {args.workers} workers × {args.threads} threads; {args.clients} keep-alive "
-              f"clients; {args.seconds:.0f} s per target; SQLite (WAL) in a temp instance; run {time.time() - t_start:.0f} s")
+              f"clients; {args.seconds:.0f} s per target; SQLite (journal_mode={journal}) in a temp instance; run {time.time() - t_start:.0f} s")
         print(f"{'target':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
         for name in ("bare", "progress"):
             r = results[name]
