@@ -5,6 +5,7 @@ command line (``python -m content``).
 """
 from .analysis import ChineseAnalyzer, fold, jieba_tokenizer
 from .highlight import Snippet, highlight
+from . import engine
 from .index import (
     CHUNK_CHARS,
     KINDS,

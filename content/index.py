@@ -4,6 +4,23 @@ Layout on disk: ``path/CURRENT`` names the current generation directory ``path/g
 holds an ordinary whoosh index. Incremental writes go into the current generation under
 whoosh's single write lock; ``rebuild`` builds a fresh generation next to it and swaps
 ``CURRENT`` atomically, so readers never see a half-built index.
+
+Fields (one whoosh document per reading chunk, course, lesson or subtitle chunk):
+
+* ``title``/``body``: jieba words (stored) — the word index and BM25 ranking;
+* ``grams``: character bigrams of "title\nbody", ``chars``: its single characters — postings
+  only (no positions), used to find candidate documents and to answer 1–2 character texts exactly;
+* ``text``: ``fold("title\nbody")`` in an uncompressed column — what exact matching checks;
+* ids, ``anchor(s)``, and the filter keywords ``kind``/``series``/``sectors``/``audience``.
+
+Searching (``content.engine``): the query's syntax tree is evaluated on document-id sets read
+straight from the postings (cached per segment and per open reader); a text of 3+ characters
+keeps the candidates from its rarest bigrams whose folded text contains it, so totals are exact
+substring counts; only the matching documents are scored (BM25 on ``body``/``title`` words)
+and only the requested page reads stored fields and is highlighted. Everything stays inside the
+generation directory and is written by the same single writer, so rebuild/swap stays atomic.
+Indexes written before the ``text`` column existed still work (texts then come from the stored
+fields, slower on first use).
 """
 from __future__ import annotations
 
@@ -20,11 +37,12 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import whoosh.index
 from whoosh import query as wq
-from whoosh.collectors import FilterCollector, TopCollector
-from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import EmptyIndexError, IndexError as WhooshIndexError, LockError
 
-from .analysis import ArrayPositions, BigramAnalyzer, CharAnalyzer, ChineseAnalyzer
+from . import engine
+from .analysis import BigramAnalyzer, CharAnalyzer, ChineseAnalyzer, fold
 from .highlight import SNIPPET_CHARS, highlight
 from .query import QueryError, parse_query
 from .reading import Reading
@@ -54,16 +72,17 @@ class IndexBusyError(RuntimeError):
 
 def make_schema() -> Schema:
     """The index schema (see the module docstring of ``content.index``)."""
-    grams = TEXT(analyzer=BigramAnalyzer(), phrase=True)
-    grams.format = ArrayPositions(field_boost=grams.format.field_boost)
     return Schema(
         doc_id=ID(stored=True, unique=True),
         kind=ID(stored=True),
         title=TEXT(analyzer=ChineseAnalyzer(), stored=True),
         body=TEXT(analyzer=ChineseAnalyzer(), stored=True),
-        # Title and body text as bigrams/characters: the exact-text views queries match on.
-        grams=grams,
+        # Title and body text as bigrams/characters (no positions): candidate documents for
+        # exact-text matching, and the exact answer for texts of one or two characters.
+        grams=TEXT(analyzer=BigramAnalyzer(), phrase=False),
         chars=TEXT(analyzer=CharAnalyzer(), phrase=False),
+        # fold("title\nbody") as uncompressed UTF-8: the text exact matching checks.
+        text=COLUMN(VarBytesColumn()),
         reading_id=ID(stored=True),
         course_id=ID(stored=True),
         lesson_id=ID(stored=True),
@@ -143,6 +162,7 @@ class IndexDoc:
             "body": self.body,
             "grams": text,
             "chars": text,
+            "text": fold(text).encode("utf-8"),
             "anchor": self.anchor,
             "anchors": [tuple(a) for a in self.anchors],
         }
@@ -323,51 +343,69 @@ def _anchor_for(stored: Mapping[str, Any], offset: int | None):
     return anchor
 
 
-def _filter_query(kinds, series, sectors, allowed) -> wq.Query | None:
-    filters = []
+def _filter_docs(view: "engine.ReaderView", kinds, series, sectors, allowed) -> frozenset | None:
+    """Documents passing the filters (None: no filter given)."""
+    result: frozenset | None = None
     for fieldname, values in (("kind", kinds), ("series", series), ("sectors", sectors), ("audience", allowed)):
         if values is None:
             continue
         if isinstance(values, str):
             values = [values]
-        terms = [wq.Term(fieldname, str(v)) for v in values]
-        filters.append(terms[0] if len(terms) == 1 else wq.Or(terms))
-    if not filters:
-        return None
-    return filters[0] if len(filters) == 1 else wq.And(filters)
+        docs = frozenset().union(*(view.term_docs(fieldname, str(v)) for v in values))
+        result = docs if result is None else result & docs
+    return result
+
+
+def match_docnums(searcher, query_string: str, *, kinds=None, series=None, sectors=None,
+                  allowed=None) -> frozenset:
+    """Docnums of every document of an open whoosh searcher that matches (exactly; no ranking).
+
+    Raises:
+        QueryError: the query is invalid.
+    """
+    parsed = parse_query(query_string)
+    return _match(engine.reader_view(searcher.reader()), parsed, kinds, series, sectors, allowed)
+
+
+def _match(view, parsed, kinds, series, sectors, allowed) -> frozenset:
+    for values in (kinds, series, sectors, allowed):
+        if values is not None and not isinstance(values, str) and len(values) == 0:
+            # Nothing allowed means nothing found (an empty filter would otherwise mean "everything").
+            return frozenset()
+    allowed_docs = _filter_docs(view, kinds, series, sectors, allowed)
+    if allowed_docs is not None and not allowed_docs:
+        return frozenset()
+    _, matched = engine.evaluate(view, parsed.tree)
+    if allowed_docs is not None:
+        matched = matched & allowed_docs
+    return matched
 
 
 def search_whoosh(searcher, query_string: str, *, kinds=None, series=None, sectors=None, allowed=None,
                   page: int = 1, pagelen: int = 10, snippet_chars: int = SNIPPET_CHARS) -> SearchPage:
-    """Run a query on an open whoosh searcher (see ``Searcher.search`` for the arguments)."""
+    """Run a query on an open whoosh searcher (see ``Searcher.search`` for the arguments).
+
+    Matching and ranking run in ``content.engine`` (exact total from document sets, BM25 scores
+    for the matching documents only); stored fields and snippets are read for the page only.
+    """
     if page < 1:
         raise QueryError("Page numbers start at 1.")
     if not 1 <= pagelen <= MAX_PAGELEN:
         raise QueryError(f"Results per page must be between 1 and {MAX_PAGELEN}.")
     parsed = parse_query(query_string)
-    for values in (kinds, series, sectors, allowed):
-        if values is not None and not isinstance(values, str) and len(values) == 0:
-            # Nothing allowed means nothing found (an empty filter would otherwise mean "everything").
-            return SearchPage(total=0, page=page, pagelen=pagelen, hits=[])
-    filter_q = _filter_query(kinds, series, sectors, allowed)
-    # The exact total comes from a fast unscored pass; the scored pass may then skip
-    # low-scoring blocks (block quality), which would make its own count inexact.
-    matched = set(searcher.docs_for_query(parsed.query))
-    if matched and filter_q is not None:
-        matched &= set(searcher.docs_for_query(filter_q))
+    view = engine.reader_view(searcher.reader())
+    matched = _match(view, parsed, kinds, series, sectors, allowed)
     total = len(matched)
     if not matched or (page - 1) * pagelen >= total:
         return SearchPage(total=total, page=page, pagelen=pagelen, hits=[])
-    collector = FilterCollector(TopCollector(limit=page * pagelen), allow=matched)
-    searcher.search_with_collector(parsed.query, collector)
-    results = collector.results()
+    ranked = engine.top_docs(view, matched, engine.rank_terms(view, parsed.tree), page * pagelen)
     hits = []
-    for hit in results[(page - 1) * pagelen:page * pagelen]:
-        stored = hit.fields()
+    for docnum, score in ranked[(page - 1) * pagelen:page * pagelen]:
+        stored = searcher.stored_fields(docnum)
         snippet = highlight(stored.get("body", ""), parsed.literals, size=snippet_chars)
         title = stored.get("title", "")
         hits.append(SearchHit(
-            doc_id=stored["doc_id"], kind=stored.get("kind", ""), title=title, score=hit.score or 0.0,
+            doc_id=stored["doc_id"], kind=stored.get("kind", ""), title=title, score=score,
             snippet_html=snippet.html, title_html=highlight(title, parsed.literals, size=0).html,
             reading_id=stored.get("reading_id"), course_id=stored.get("course_id"),
             lesson_id=stored.get("lesson_id"), anchor=_anchor_for(stored, snippet.first_match),
@@ -696,12 +734,9 @@ class Searcher:
         with self._lock:
             if self.up_to_date():
                 return self
-            try:
-                if self.index.current_generation() == self._gen:
-                    self._whoosh = self._whoosh.refresh()
-                    return self
-            except _VANISHED:
-                pass
+            # Always a fresh whoosh searcher: whoosh's own refresh reuses the reader of a segment
+            # whose deletions changed and keeps showing deleted documents (and cannot refresh a
+            # searcher opened on an empty index). Per-segment caches (content.engine) survive.
             self._open()
             return self
 

@@ -9,17 +9,15 @@ Language (whitespace means AND, which suits Chinese users who type words separat
     (农村 OR 社区) 培训    grouping
 
 Matching is on text, not on jieba's segmentation: a quoted phrase matches exactly that
-character sequence (phrase query over the bigram view), an unquoted word matches where the
-word occurs as text, or, when jieba splits it into several words, where all those words occur.
+character sequence (checked against the folded text, see ``content.engine``), an unquoted word
+matches where the word occurs as text, or, when jieba splits it into several words, where all
+those words occur.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from whoosh import matching
 from whoosh import query as wq
-from whoosh.query.spans import Span, SpanWrappingMatcher
-from whoosh.util import make_binary_tree
 
 from .analysis import bigrams, query_words, text_runs
 
@@ -38,10 +36,17 @@ class QueryError(ValueError):
 
 @dataclass
 class ParsedQuery:
-    """A parsed query: the whoosh query to run and the folded literals to highlight."""
+    """A parsed query.
+
+    ``tree`` is the syntax tree ``content.engine`` evaluates exactly; ``query`` is a whoosh query
+    over the same fields matching a superset (text of 3+ characters becomes "all its bigrams",
+    without the order check), kept for callers that want whoosh's own machinery; ``literals``
+    are the folded strings to highlight.
+    """
 
     query: wq.Query
     literals: list[str] = field(default_factory=list)
+    tree: object = None
 
 
 # --- tokens and syntax tree ----------------------------------------------------------------
@@ -177,102 +182,13 @@ class _Parser:
 
 # --- translation ---------------------------------------------------------------------------
 
-class GramPhrase(wq.Query):
-    """Documents where ``words`` occur at the given relative ``offsets`` of one field's positions.
-
-    An exact phrase over bigrams needs only every other bigram plus the last one ("新质生产力":
-    新质@0, 生产@2, 产力@3), because the bigram tokenizer leaves a two-position gap between runs.
-    The position check is a set intersection per candidate document, much cheaper than whoosh's
-    general span machinery (``Phrase``), which dominated query time on large indexes.
-    """
-
-    def __init__(self, fieldname: str, words: list[str], offsets: list[int], boost: float = 1.0):
-        self.fieldname = fieldname
-        self.words = list(words)
-        self.offsets = list(offsets)
-        self.boost = boost
-
-    def __eq__(self, other):
-        return (isinstance(other, GramPhrase) and self.fieldname == other.fieldname
-                and self.words == other.words and self.offsets == other.offsets and self.boost == other.boost)
-
-    def __hash__(self):
-        return hash((self.fieldname, tuple(self.words), tuple(self.offsets), self.boost))
-
-    def __repr__(self):
-        return f"GramPhrase({self.fieldname!r}, {self.words!r}, {self.offsets!r})"
-
-    def __str__(self):
-        return f"{self.fieldname}:{'+'.join(self.words)}"
-
-    def has_terms(self):
-        return True
-
-    def terms(self, phrases=False):
-        for word in self.words:
-            yield (self.fieldname, word)
-
-    def _and_query(self):
-        return wq.And([wq.Term(self.fieldname, w) for w in self.words])
-
-    def estimate_size(self, ixreader):
-        return self._and_query().estimate_size(ixreader)
-
-    def estimate_min_size(self, ixreader):
-        return self._and_query().estimate_min_size(ixreader)
-
-    def matcher(self, searcher, context=None):
-        reader = searcher.reader()
-        if any((self.fieldname, w) not in reader for w in self.words):
-            return matching.NullMatcher()
-        # Rarest term first: the intersection skips fastest and the position check fails soonest.
-        order = sorted(range(len(self.words)), key=lambda i: reader.doc_frequency(self.fieldname, self.words[i]))
-        matchers = [wq.Term(self.fieldname, self.words[i]).matcher(searcher, context) for i in order]
-        m = _GramPhraseMatcher(matchers, [self.offsets[i] for i in order])
-        return matching.WrappingMatcher(m, boost=self.boost) if self.boost != 1.0 else m
-
-
-class _GramPhraseMatcher(SpanWrappingMatcher):
-    def __init__(self, matchers, offsets):
-        self.ms = matchers
-        self.offsets = offsets
-        super().__init__(make_binary_tree(matching.IntersectionMatcher, matchers))
-
-    def copy(self):
-        return self.__class__([m.copy() for m in self.ms], self.offsets)
-
-    def replace(self, minquality=0):
-        return self if self.is_active() else matching.NullMatcher()
-
-    def supports_block_quality(self):
-        # Skipping by block quality would skip documents the position check has not seen.
-        return False
-
-    def _get_spans(self):
-        # Walk the positions of the term rarest in this document; look the others up in sets.
-        positions = [m.value_as("positions") for m in self.ms]
-        smallest = min(range(len(positions)), key=lambda i: len(positions[i]))
-        base = self.offsets[smallest]
-        checks = [(set(p), off - base) for i, (p, off) in enumerate(zip(positions, self.offsets)) if i != smallest]
-        length = max(self.offsets) + 1
-        spans = []
-        for pos in positions[smallest]:
-            if all(pos + shift in found for found, shift in checks):
-                start = pos - base
-                spans.append(Span(start, start + length))
-        return spans
-
-
 def _run_query(run: str) -> wq.Query:
     if len(run) == 1:
         return wq.Term("chars", run)
     if len(run) == 2:
         return wq.Term("grams", run)
-    grams = bigrams(run)
-    offsets = list(range(0, len(grams), 2))
-    if offsets[-1] != len(grams) - 1:
-        offsets.append(len(grams) - 1)
-    return GramPhrase("grams", [grams[i] for i in offsets], offsets)
+    # Candidates only: documents with every bigram. ``content.engine`` checks the text itself.
+    return wq.And([wq.Term("grams", g) for g in dict.fromkeys(bigrams(run))])
 
 
 def _text_query(node: _Text, literals: list[str] | None) -> wq.Query | None:
@@ -352,4 +268,4 @@ def parse_query(source: str) -> ParsedQuery:
         raise QueryError("The query has no words to search for (only punctuation or symbols).")
     if isinstance(result, wq.Not):
         raise QueryError("The query only excludes words; add a word or phrase to search for.")
-    return ParsedQuery(query=result, literals=literals)
+    return ParsedQuery(query=result, literals=literals, tree=tree)

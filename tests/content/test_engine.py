@@ -1,0 +1,96 @@
+"""Exact matching, ranking and caching of ``content.engine`` behind ``SearchIndex.search``."""
+import whoosh.index
+from whoosh.fields import ID, STORED, TEXT, Schema
+
+from content import IndexDoc, SearchIndex, engine
+from content.analysis import BigramAnalyzer, CharAnalyzer, ChineseAnalyzer
+from content.index import match_docnums
+
+
+def doc(n, body, title=None, **extra):
+    return IndexDoc(doc_id=f"d{n}", kind="lesson", title=title or f"课程{n}", body=body, **extra)
+
+
+def test_totals_are_exact_across_segments_and_deletions(tmp_path):
+    ix = SearchIndex(tmp_path / "ix").create_or_open()
+    with ix.searcher() as searcher:
+        for n in range(6):  # one segment per commit
+            ix.update_documents([doc(n, f"第{n}段：学习新质生产力。" if n % 2 else f"第{n}段：新质的生产力。")])
+        assert searcher.search('"新质生产力"').total == 3
+        ix.update_documents([doc(1, "改写后没有这个词。")])  # deletes d1 in an older segment
+        ix.delete_by("doc_id", "d3")
+        page = searcher.search('"新质生产力"')
+        assert page.total == 1 and [h.doc_id for h in page.hits] == ["d5"]
+        assert searcher.search("改写").total == 1
+        assert ix.search("新质 生产力").total == 4  # d0 d2 d4 d5
+
+
+def test_candidates_are_checked_against_the_text(tmp_path):
+    ix = SearchIndex(tmp_path / "ix").create_or_open()
+    # Every bigram of 教育培训 occurs in d1, but not the whole text.
+    ix.update_documents([doc(1, "教育很好，育培是错字，培训很好。"), doc(2, "开展教育培训。")])
+    assert [h.doc_id for h in ix.search('"教育培训"').hits] == ["d2"]
+    with ix.searcher() as searcher:
+        ids = {searcher._whoosh.stored_fields(n)["doc_id"] for n in match_docnums(searcher._whoosh, '"教育培训"')}
+    assert ids == {"d2"}
+
+
+def test_more_relevant_documents_rank_first(tmp_path):
+    ix = SearchIndex(tmp_path / "ix").create_or_open()
+    ix.update_documents([
+        doc(1, "今天天气很好，大家去公园。党员也去了。" * 3),
+        doc(2, "党员教育，党员管理，党员发展，党员服务。"),
+        doc(3, "关于其他事项的说明。", title="党员须知"),
+    ])
+    page = ix.search("党员")
+    assert page.total == 3
+    order = [h.doc_id for h in page.hits]
+    assert order.index("d2") < order.index("d1")  # more occurrences in a shorter text
+    assert order.index("d3") < order.index("d1")  # a title match
+    assert page.hits[0].score >= page.hits[1].score >= page.hits[2].score > 0
+
+
+def test_cached_sets_follow_a_rebuild(tmp_path):
+    ix = SearchIndex(tmp_path / "ix").create_or_open()
+    ix.update_documents([doc(1, "泷澜湾的党员")])
+    with ix.searcher() as searcher:
+        assert searcher.search("泷澜湾").total == 1
+        ix.rebuild([doc(2, "鲃鱼坝的党员"), doc(3, "泷澜湾和鲃鱼坝")])
+        assert searcher.search("泷澜湾").total == 1
+        assert [h.doc_id for h in searcher.search("泷澜湾").hits] == ["d3"]
+        assert searcher.search("鲃鱼坝").total == 2
+
+
+def test_index_without_text_column_still_matches_exactly(tmp_path):
+    # The schema of indexes written before the ``text`` column existed (grams had positions then).
+    old = Schema(doc_id=ID(stored=True, unique=True), kind=ID(stored=True),
+                 title=TEXT(analyzer=ChineseAnalyzer(), stored=True), body=TEXT(analyzer=ChineseAnalyzer(), stored=True),
+                 grams=TEXT(analyzer=BigramAnalyzer(), phrase=True), chars=TEXT(analyzer=CharAnalyzer(), phrase=False),
+                 anchor=STORED, anchors=STORED)
+    ix = SearchIndex(tmp_path / "ix")
+    gen = tmp_path / "ix" / "gen-00000000000000000001-old"
+    gen.mkdir(parents=True)
+    wix = whoosh.index.create_in(str(gen), old)
+    with wix.writer() as writer:
+        for d in (doc(1, "教育很好，培训很好。"), doc(2, "开展教育培训。")):
+            fields = d.fields()
+            writer.add_document(**{k: v for k, v in fields.items() if k in old.names()})
+    (tmp_path / "ix" / "CURRENT").write_text(gen.name + "\n")
+    engine.clear_caches()
+    assert [h.doc_id for h in ix.search('"教育培训"').hits] == ["d2"]
+    assert ix.search("培训").total == 2
+
+
+def test_repeated_queries_use_the_caches(tmp_path, monkeypatch):
+    ix = SearchIndex(tmp_path / "ix").create_or_open()
+    ix.update_documents([doc(n, f"第{n}条：每年累计不少于四十学时。") for n in range(30)])
+    with ix.searcher() as searcher:
+        first = searcher.search('"累计不少于四十学时"', pagelen=5)
+        calls = []
+        real = engine._SegmentData.raw_postings
+        monkeypatch.setattr(engine._SegmentData, "raw_postings",
+                            lambda self, *a: calls.append(a) or real(self, *a))
+        again = searcher.search('"累计不少于四十学时"', pagelen=5)
+        assert again.total == first.total == 30
+        assert [h.doc_id for h in again.hits] == [h.doc_id for h in first.hits]
+        assert calls == []  # document sets and weights came from the reader view
