@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import os
 import threading
 import weakref
 from array import array
@@ -166,17 +167,36 @@ def _segment_data(segreader) -> _SegmentData:
         # In-memory index: no stable identity to cache under (whoosh names segments with the
         # ``random`` module, which tests may seed); the data lives as long as the reader view.
         return _SegmentData("")
+    segment_id = segreader.segment().segment_id()
     # Generation directories are unique (time + uuid) and segments immutable within them.
-    key = f"{folder}:{segreader.segment().segment_id()}:{segreader.doc_count_all()}"
+    key = f"{folder}\0{segment_id}\0{segreader.doc_count_all()}"
     with _lock:
         data = _segments.get(key)
         if data is not None:
             _segments.move_to_end(key)
             return data
+        _drop_vanished_segments()
         data = _segments[key] = _SegmentData(key)
         while len(_segments) > MAX_SEGMENTS:
             _segments.popitem(last=False)
         return data
+
+
+def _drop_vanished_segments() -> None:
+    """Forget segments merged away or in removed generations (their texts are the big part).
+
+    Called, under the lock, only when a new segment is first seen.
+    """
+    listings: dict[str, set[str]] = {}
+    for key in list(_segments):
+        folder, segment_id, _ = key.split("\0")
+        if folder not in listings:
+            try:
+                listings[folder] = {name.split(".", 1)[0] for name in os.listdir(folder)}
+            except OSError:
+                listings[folder] = set()
+        if segment_id not in listings[folder]:
+            del _segments[key]
 
 
 class ReaderView:

@@ -94,3 +94,16 @@ def test_repeated_queries_use_the_caches(tmp_path, monkeypatch):
         assert again.total == first.total == 30
         assert [h.doc_id for h in again.hits] == [h.doc_id for h in first.hits]
         assert calls == []  # document sets and weights came from the reader view
+
+
+def test_segments_of_removed_generations_are_forgotten(tmp_path):
+    engine.clear_caches()
+    ix = SearchIndex(tmp_path / "ix").create_or_open()
+    ix.update_documents([doc(1, "泷澜湾的党员")])
+    old_gen = str(ix.current_generation())
+    assert ix.search('"泷澜湾"').total == 1
+    assert any(key.startswith(old_gen) for key in engine._segments)
+    ix.rebuild([doc(2, "泷澜湾和鲃鱼坝")])
+    assert ix.search('"泷澜湾"').total == 1
+    assert not any(key.startswith(old_gen) for key in engine._segments)
+    assert any(key.startswith(str(ix.current_generation())) for key in engine._segments)
