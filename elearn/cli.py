@@ -89,9 +89,12 @@ def worker_command(workers: int):
     from elearn.queue import get_huey
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    from elearn.queue import enqueue
     huey = get_huey()
     if huey.immediate:
         raise click.ClickException("the queue is in immediate mode; nothing to consume")
+    # Whatever a killed worker left half-done is picked up again first.
+    enqueue("sweep_media")
     Consumer(huey, workers=workers, worker_type="thread", periodic=True, check_worker_health=True).run()
 
 

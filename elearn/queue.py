@@ -65,6 +65,14 @@ def init_app(app: Flask) -> None:
         tasks[name] = huey.task(name=name, **options)(_in_app_context(app, fn, name))
     for name, (fn, schedule) in _PERIODIC.items():
         tasks[name] = huey.periodic_task(crontab(**schedule), name=name)(_in_app_context(app, fn, name))
+    from huey.signals import SIGNAL_INTERRUPTED
+
+    @huey.signal(SIGNAL_INTERRUPTED)
+    def requeue_interrupted(signal, task, *args, **kwargs):
+        # The consumer stopped before the task finished: run it again rather than lose it.
+        log.warning("job %s interrupted by shutdown; queued again", task.name)
+        huey.enqueue(task)
+
     app.extensions["elearn_huey"] = huey
     app.extensions["elearn_tasks"] = tasks
 

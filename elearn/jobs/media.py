@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from elearn.policy import TRANSCODE_ATTEMPTS, TRANSCODE_RETRY_BACKOFF, TRANSCODE_RETRY_DELAY_S
-from elearn.queue import job
+from elearn.queue import job, periodic
 from elearn.services import media, uploads
 
 
@@ -23,6 +23,7 @@ def attach_subtitles(asset_id: int) -> None:
     media.attach_subtitles(asset_id)
 
 
+@periodic("sweep_media_periodic", minute="*/10")
 @job("sweep_media")
 def sweep_media() -> list[int]:
     """Queue again transcodes whose worker died, and expire abandoned uploads. Run periodically and at start."""
