@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, distinct, extract, func, select, union
+from sqlalchemy import Select, and_, case, distinct, func, select, union_all
 
 from elearn.extensions import db
 from elearn.models import Lesson, MediaAsset, Organisation, Series, SeriesCourse, User
@@ -220,7 +220,8 @@ def _series_completions(scope: Scope) -> list[dict]:
                   .where(lessons_done.c.done >= playable.c.n))
     by_course = select(StudyCredit.user_id, StudyCredit.course_id).where(
         StudyCredit.kind == "course", StudyCredit.course_id.in_(in_series), StudyCredit.user_id.in_(in_scope))
-    done = union(by_lessons, by_course).subquery("done")
+    # A course is credited either per lesson or as a whole, never both; count(distinct) below absorbs any overlap.
+    done = union_all(by_lessons, by_course).subquery("done")
     published = select(Series.id).where(Series.published.is_(True))
     per_member = (select(SeriesCourse.series_id, done.c.user_id,
                          func.count(distinct(done.c.course_id)).label("finished"))
