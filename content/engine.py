@@ -9,7 +9,9 @@ document through several Python matcher objects and decodes positions per docume
   internals: ids and weights only, never positions) into an ``array`` and cached per segment;
 * a text of 3+ characters takes the documents containing its rarest bigrams as candidates and
   keeps those whose folded text contains it (``str.__contains__``, well under a microsecond per
-  document); texts of 1 or 2 characters are answered by the ``chars``/``grams`` postings exactly;
+  document); a text of 2 characters is answered by the ``grams`` postings exactly, a single
+  character by looking for it in every text (``str.__contains__`` over all texts takes a few
+  milliseconds for 20M characters, less than decoding a common character's postings);
 * the folded text of every document is read once per segment and process from the ``text``
   column (uncompressed bytes; old indexes without it fall back to the stored title and body)
   and kept in memory (about 2 bytes per character for Chinese);
@@ -260,14 +262,15 @@ class ReaderView:
 
     def run_docs(self, run: str) -> frozenset:
         """Documents whose folded text contains ``run`` (a folded run of word characters)."""
-        if len(run) == 1:
-            return self.term_docs("chars", run)
         if len(run) == 2:
             return self.term_docs("grams", run)
         key = ("run", run)
         found = self._sets.get_item(key)
         if found is not None:
             return found
+        if len(run) == 1:
+            texts = self.texts()
+            return self._sets.put(key, frozenset(d for d in self.all_docs() if run in texts[d]))
         grams = sorted(set(bigrams(run)), key=lambda g: self.doc_frequency("grams", g))
         if not grams or self.doc_frequency("grams", grams[0]) == 0:
             return self._sets.put(key, frozenset())
@@ -391,9 +394,7 @@ def rank_terms(view: ReaderView, node, out: list | None = None) -> list[tuple[st
             for word in words:
                 out.append(("body", word, 1.0))
                 out.append(("title", word, TITLE_BOOST))
-        elif len(run) == 1:
-            out.append(("chars", run, 1.0))
-        else:
+        elif len(run) > 1:
             out.extend(("grams", gram, 1.0) for gram in dict.fromkeys(bigrams(run)))
     return list(dict.fromkeys(out))
 

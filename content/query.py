@@ -184,7 +184,9 @@ class _Parser:
 
 def _run_query(run: str) -> wq.Query:
     if len(run) == 1:
-        return wq.Term("chars", run)
+        # Candidates only: the bigrams starting with the character (a character standing alone
+        # between punctuation is missed); ``content.engine`` scans the texts instead.
+        return wq.Prefix("grams", run)
     if len(run) == 2:
         return wq.Term("grams", run)
     # Candidates only: documents with every bigram. ``content.engine`` checks the text itself.
@@ -248,7 +250,7 @@ def parse_query(source: str) -> ParsedQuery:
         source: the query as typed (see the module docstring for the language).
 
     Returns:
-        ``ParsedQuery`` with ``query`` (over the fields ``grams``, ``chars`` and ``body``) and
+        ``ParsedQuery`` with ``query`` (over the fields ``grams`` and ``body``; see ``ParsedQuery``) and
         ``literals`` (folded text to mark in snippets; excluded words are not marked).
 
     Raises:

@@ -107,3 +107,13 @@ def test_segments_of_removed_generations_are_forgotten(tmp_path):
     assert ix.search('"泷澜湾"').total == 1
     assert not any(key.startswith(old_gen) for key in engine._segments)
     assert any(key.startswith(str(ix.current_generation())) for key in engine._segments)
+
+
+def test_single_characters_are_found_anywhere_in_title_or_body(tmp_path):
+    ix = SearchIndex(tmp_path / "ix").create_or_open()
+    ix.update_documents([doc(1, "甲，乙。"), doc(2, "丙丁", title="廉政"), doc(3, "ＡＢ全角")])
+    assert [h.doc_id for h in ix.search("乙").hits] == ["d1"]  # a one-character run between punctuation
+    assert [h.doc_id for h in ix.search("廉").hits] == ["d2"]  # in the title only
+    assert [h.doc_id for h in ix.search("b").hits] == ["d3"]  # width and case folded
+    ix.delete_by("doc_id", "d1")
+    assert ix.search("乙").total == 0
