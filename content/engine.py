@@ -39,10 +39,12 @@ from .analysis import bigrams, fold, query_words, text_runs
 
 #: Segments whose data (texts, postings) a process keeps.
 MAX_SEGMENTS = 64
-#: Term postings kept per segment.
-MAX_POSTINGS_PER_SEGMENT = 4096
-#: Computed document sets kept per open reader.
-MAX_SETS_PER_READER = 2048
+#: Postings (document entries) kept per segment: about 8 bytes each.
+MAX_POSTINGS_PER_SEGMENT = 4_000_000
+#: Entries of the document sets kept per open reader: about 60 bytes each.
+MAX_SET_ENTRIES_PER_READER = 500_000
+#: Entries of the BM25 weight tables kept per open reader: about 100 bytes each.
+MAX_WEIGHT_ENTRIES_PER_READER = 300_000
 #: Bigrams of a text whose postings give its candidates (the rarest ones).
 CANDIDATE_GRAMS = 3
 #: Above this share of all documents a bigram's postings are not worth decoding for candidates:
@@ -62,9 +64,12 @@ _views: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 class _LRU(OrderedDict):
-    def __init__(self, maxsize: int):
+    """Least-recently-used mapping bounded by the total size (``len``) of its values."""
+
+    def __init__(self, maxcost: int):
         super().__init__()
-        self.maxsize = maxsize
+        self.maxcost = maxcost
+        self.cost = 0
 
     def get_item(self, key):
         try:
@@ -75,11 +80,24 @@ class _LRU(OrderedDict):
         return value
 
     def put(self, key, value):
+        old = self.pop(key, None)
+        if old is not None:
+            self.cost -= _cost(old)
         self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.maxsize:
-            self.popitem(last=False)
+        self.cost += _cost(value)
+        while self.cost > self.maxcost and len(self) > 1:
+            _, evicted = self.popitem(last=False)
+            self.cost -= _cost(evicted)
         return value
+
+    def clear(self):
+        super().clear()
+        self.cost = 0
+
+
+def _cost(value) -> int:
+    # Postings are (ids, weights) pairs; sets and weight tables count their entries.
+    return 1 + (len(value[0]) if isinstance(value, tuple) else len(value))
 
 
 def clear_caches(*, keep_texts: bool = False) -> None:
@@ -213,8 +231,8 @@ class ReaderView:
             deleted = segreader.deleted_docs_set if segreader.has_deletions() else frozenset()
             self.leaves.append((segreader, offset, _segment_data(segreader), deleted))
         self.doc_count = reader.doc_count()
-        self._sets = _LRU(MAX_SETS_PER_READER)
-        self._weights = _LRU(256)
+        self._sets = _LRU(MAX_SET_ENTRIES_PER_READER)
+        self._weights = _LRU(MAX_WEIGHT_ENTRIES_PER_READER)
         self._texts: list[str] | None = None
         self._all: frozenset | None = None
 

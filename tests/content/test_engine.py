@@ -117,3 +117,14 @@ def test_single_characters_are_found_anywhere_in_title_or_body(tmp_path):
     assert [h.doc_id for h in ix.search("b").hits] == ["d3"]  # width and case folded
     ix.delete_by("doc_id", "d1")
     assert ix.search("乙").total == 0
+
+
+def test_caches_are_bounded_by_entries():
+    lru = engine._LRU(10)
+    lru.put("a", frozenset(range(4)))
+    lru.put("b", frozenset(range(4)))
+    assert lru.get_item("a") is not None  # "b" is now the least recently used
+    lru.put("c", frozenset(range(4)))
+    assert set(lru) == {"a", "c"} and lru.cost == 10
+    lru.put("big", (list(range(50)), list(range(50))))  # larger than the bound: kept alone
+    assert list(lru) == ["big"] and lru.cost == 51
