@@ -6,11 +6,20 @@ from pathlib import Path
 
 from flask import Flask, g, request, session
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from elearn.config import Config, TestingConfig
 from elearn.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` limited to what a BIGINT primary key can hold; larger values simply do not match (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def select_locale() -> str:
@@ -42,6 +51,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     for key in ("ELEARN_DATA_DIR", "ELEARN_INDEX_DIR"):
         os.makedirs(app.config[key], exist_ok=True)
 
+    # Ids beyond a 64-bit integer cannot exist; without a bound they reach the database driver and fail there.
+    app.url_map.converters["int"] = BoundedIntConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
