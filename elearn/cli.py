@@ -32,11 +32,14 @@ def init_db_command():
 
 @click.command("demo")
 @click.option("--once", is_flag=True, help="Do nothing when demo data is already there.")
+@click.option("--no-courses", is_flag=True, help="Only organisations and users (no video transcoding).")
 @with_appcontext
-def demo_command(once: bool):
-    """Load demo organisations and users (idempotent) and print the logins."""
-    from elearn.services import demo
+def demo_command(once: bool, no_courses: bool):
+    """Load demo organisations, users and courses (idempotent) and print the logins."""
+    from elearn.services import demo, demo_content
     created, logins = demo.load(skip_if_present=once)
+    if not no_courses:
+        created = demo_content.load(echo=click.echo) or created
     click.echo("demo data loaded" if created else "demo data already present")
     click.echo("logins (username / password / role):")
     for username, password, label in logins:
