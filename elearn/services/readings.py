@@ -20,6 +20,7 @@ from elearn import policy
 from elearn.extensions import db
 from elearn.models import Course, CourseReading, Reading, User
 from elearn.models.reading import ReadingPosition
+from elearn.models.study import PlaybackSession, ReadingProgress
 from elearn.services import Forbidden, NotFound, ServiceError, audit, catalog
 from elearn.storage import get_storage
 
@@ -191,10 +192,19 @@ def load(reading: Reading) -> content.Reading:
 
 
 def delete_reading(actor: User, reading: Reading) -> None:
-    """Delete a reading, its course links, positions and files; remove it from the index."""
+    """Delete a reading, its course links, positions and files; remove it from the index.
+
+    Refused once anyone has study time on it (their records and credits must keep pointing at it).
+    """
     if not can_manage(actor, reading):
         raise NotFound(_("阅读材料不存在。"))
     reading_id = reading.id
+    studied = db.session.execute(select(ReadingProgress.id).where(ReadingProgress.reading_id == reading_id)
+                                 .limit(1)).first() or \
+        db.session.execute(select(PlaybackSession.id).where(PlaybackSession.reading_id == reading_id)
+                           .limit(1)).first()
+    if studied:
+        raise ServiceError(_("已有党员学习过这份材料，不能删除；可以取消它与课程的关联。"), "in_use", 409)
     db.session.execute(delete(CourseReading).where(CourseReading.reading_id == reading_id))
     db.session.execute(delete(ReadingPosition).where(ReadingPosition.reading_id == reading_id))
     audit.record(actor, "reading.delete", reading, before={"title": reading.title})

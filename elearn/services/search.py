@@ -12,7 +12,6 @@ therefore changes visibility at once; the index only needs refreshing for the se
 """
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -26,10 +25,8 @@ from sqlalchemy import select
 from elearn import policy, queue
 from elearn.extensions import db
 from elearn.models import Course, CourseReading, Lesson, Reading, Series, SeriesCourse, User
-from elearn.services import ServiceError, catalog, readings
-from elearn.storage import get_storage
+from elearn.services import ServiceError, catalog, media, readings
 
-log = logging.getLogger(__name__)
 
 KINDS = tuple(policy.SEARCH_KINDS)
 #: Link targets of results (plain paths so the CLI can build them without a request). The reader scrolls
@@ -146,17 +143,7 @@ def _course_audiences(course_ids: list[int]) -> dict[int, _Audience]:
 
 def lesson_cues(lesson: Lesson) -> list[tuple[float, str]]:
     """(start seconds, text) of the lesson's subtitle track (Chinese preferred), or [] without subtitles."""
-    if not lesson.subtitles:
-        return []
-    track = sorted(lesson.subtitles, key=lambda s: (not s.lang.lower().startswith("zh"), s.id))[0]
-    try:
-        from media_pipeline.subtitles import SubtitleError, parse_cues
-        with get_storage().open(track.storage_key) as fh:
-            cues = parse_cues(fh.read().decode("utf-8-sig", errors="replace"))
-    except (OSError, SubtitleError) as exc:
-        log.warning("subtitles of lesson %s not indexed: %s", lesson.id, exc)
-        return []
-    return [(cue.start_s, cue.text) for cue in cues]
+    return [(start, text) for start, _end, text in media.subtitle_cues(lesson)]
 
 
 def course_documents(course: Course, audience: _Audience | None = None) -> list[content.IndexDoc]:

@@ -191,3 +191,16 @@ def test_load_demo_reading_is_idempotent(db, people, make_course):
     assert first.id == again.id and _reading_count(db) == 1
     assert [r.id for r in readings.course_readings(course)] == [first.id]
     assert len(readings.load(first).paragraphs) > 20
+
+
+def test_delete_refused_once_someone_studied_it(db, people, make_course):
+    from elearn.models.study import ReadingProgress
+    course = make_course(lecturer=people["lecturer"], status="draft")
+    reading = readings.upload(people["lecturer"], PLAN, "plan.txt", course=course)
+    db.session.add(ReadingProgress(user_id=people["member"].id, reading_id=reading.id, course_id=course.id,
+                                   active_s=60.0))
+    db.session.commit()
+    with pytest.raises(ServiceError) as err:
+        readings.delete_reading(people["admin"], reading)
+    assert err.value.code == "in_use" and _reading_count(db) == 1
+    assert search.search(people["admin"], "三会一课").total == 1
