@@ -63,11 +63,6 @@ def _searcher() -> content.Searcher:
     _searchers.by_path = cache
     path = current_app.config["ELEARN_INDEX_DIR"]
     searcher = cache.get(path)
-    if searcher is not None and not searcher.up_to_date():
-        # Reopen instead of ``Searcher.refresh``: whoosh's refresh reuses segment readers by segment id and so
-        # misses deletions committed to an existing segment (a removed reading would stay findable).
-        searcher.close()
-        searcher = None
     if searcher is None:
         searcher = content.Searcher(get_index())
         cache[path] = searcher
@@ -360,13 +355,13 @@ def search(user: User, query: str, *, kind: str | None = None, series: str | Non
                    sectors=[sector] if sector else None, allowed=allowed_tokens(user), page=page,
                    pagelen=pagelen or policy.SEARCH_PAGE_SIZE)
     try:
-        found = _searcher().search(query, refresh=False, **options)
+        found = _searcher().search(query, **options)
     except content.QueryError as exc:
         raise SearchQueryError(_("无法理解这个搜索：%(reason)s", reason=str(exc)))
     except RuntimeError:
         # The cached searcher could not follow the index (e.g. its directory was replaced): start afresh once.
         _forget_searcher()
-        found = _searcher().search(query, refresh=False, **options)
+        found = _searcher().search(query, **options)
     return Results(query=query, total=found.total, page=found.page, pagecount=found.pagecount,
                    hits=[_result(hit, query) for hit in found.hits])
 
