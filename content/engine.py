@@ -31,6 +31,7 @@ import threading
 import weakref
 from array import array
 from collections import OrderedDict
+from itertools import accumulate, repeat
 from typing import Iterable
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -135,12 +136,19 @@ class _SegmentData:
             field = segreader.schema[fieldname]
             tbytes = field.to_bytes(text)
             m = segreader._terms.matcher(fieldname, tbytes, field.format, scorer=None)
-            if isinstance(m, W3LeafMatcher):
+            if isinstance(m, W3LeafMatcher) and not m._byteids:
+                # Block by block: (delta-encoded ids, weights, values) per block; the values
+                # (positions, in old indexes) are never decoded.
                 while m.is_active():
-                    m._read_ids()
-                    m._read_weights()
-                    ids.extend(m._ids)
-                    weights.extend(m._weights)
+                    m._read_data()
+                    deltas, block_weights = m._data[0], m._data[1]
+                    ids.extend(accumulate(deltas))
+                    if block_weights is None:
+                        weights.extend(repeat(1.0, m._blocklength))
+                    elif isinstance(block_weights, float):
+                        weights.extend(repeat(block_weights, m._blocklength))
+                    else:
+                        weights.extend(block_weights)
                     m._next_block()
             else:
                 while m.is_active():
