@@ -128,3 +128,10 @@ def test_caches_are_bounded_by_entries():
     assert set(lru) == {"a", "c"} and lru.cost == 10
     lru.put("big", (list(range(50)), list(range(50))))  # larger than the bound: kept alone
     assert list(lru) == ["big"] and lru.cost == 51
+
+
+def test_empty_index_finds_nothing(tmp_path):
+    ix = SearchIndex(tmp_path / "ix").create_or_open()
+    for query in ("党员", '"新质生产力"', "廉", "a OR b"):
+        page = ix.search(query)
+        assert page.total == 0 and page.hits == []
