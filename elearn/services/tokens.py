@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from elearn.models import ApiToken, User
 from elearn.services import Forbidden, NotFound, ServiceError, audit
 
 PREFIX = "elt_"
+TOUCH_INTERVAL = timedelta(minutes=5)
 
 
 def _digest(token: str) -> str:
@@ -36,8 +37,11 @@ def user_for(token: str) -> User | None:
     row = db.session.execute(select(ApiToken).where(ApiToken.token_hash == _digest(token))).scalar_one_or_none()
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    row.last_used_at = datetime.utcnow()
-    db.session.commit()
+    now = datetime.utcnow()
+    # Heartbeats arrive every few seconds: record use at most every few minutes, not a write per request.
+    if row.last_used_at is None or now - row.last_used_at > TOUCH_INTERVAL:
+        row.last_used_at = now
+        db.session.commit()
     return row.user
 
 
