@@ -9,6 +9,7 @@ checksum are verified, the file is renamed and the transcode job is queued.
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import os
@@ -42,6 +43,19 @@ class OffsetMismatch(ServiceError):
     def __init__(self, offset: int):
         super().__init__(_("上传位置不一致，请从第 %(offset)s 字节继续。", offset=offset), "offset_mismatch", 409)
         self.offset = offset
+
+
+class StorageFull(ServiceError):
+    """The disk filled up while a chunk was written; the chunk was dropped and ``offset`` is where to resume."""
+
+    def __init__(self, offset: int):
+        super().__init__(_("磁盘空间不足，上传已暂停。请稍后从第 %(offset)s 字节继续上传。", offset=offset),
+                         "disk_full", 507)
+        self.offset = offset
+
+
+# No space left on the device, or the user's quota is used up.
+_DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 
 
 def max_upload_bytes() -> int:
@@ -139,7 +153,9 @@ def append_chunk(user: User, upload: UploadSession, offset: int, stream: BinaryI
     lesson = db.session.get(Lesson, db.session.get(MediaAsset, upload.asset_id).lesson_id)
     check_editable(user, studio_course(user, lesson.course_id))
     path = get_storage().path(upload.storage_key)
-    with open(path, "ab") as out:
+    # Unbuffered: every byte is either on disk or reported as an error, never held back in a buffer that a
+    # full disk would make fail again on close.
+    with open(path, "ab", buffering=0) as out:
         # One writer per file: two tabs sending the same range must not both append it.
         fcntl.flock(out.fileno(), fcntl.LOCK_EX)
         try:
@@ -147,16 +163,26 @@ def append_chunk(user: User, upload: UploadSession, offset: int, stream: BinaryI
             if offset != end:
                 raise OffsetMismatch(end)
             try:
-                while piece := stream.read(READ_SIZE):
-                    if end + len(piece) > upload.size:
-                        out.truncate(offset)
-                        raise ServiceError(_("上传的数据超过了声明的文件大小。"), "too_much_data", 400)
-                    out.write(piece)
-                    end += len(piece)
-            finally:
-                # Whatever arrived before a dropped connection stays; the client resumes after it.
-                out.flush()
-                os.fsync(out.fileno())
+                try:
+                    while piece := stream.read(READ_SIZE):
+                        if end + len(piece) > upload.size:
+                            out.truncate(offset)
+                            raise ServiceError(_("上传的数据超过了声明的文件大小。"), "too_much_data", 400)
+                        view = memoryview(piece)
+                        while view:
+                            written = out.write(view)
+                            view = view[written:]
+                            end += written
+                finally:
+                    # Whatever arrived before a dropped connection stays; the client resumes after it.
+                    os.fsync(out.fileno())
+            except OSError as exc:
+                if exc.errno not in _DISK_FULL_ERRNOS:
+                    raise
+                # Drop the whole chunk: the file ends where the client's last acknowledged chunk ended, and
+                # the space this chunk took is free again.
+                os.ftruncate(out.fileno(), offset)
+                raise StorageFull(offset) from exc
         finally:
             fcntl.flock(out.fileno(), fcntl.LOCK_UN)
     upload.received = end

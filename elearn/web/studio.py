@@ -90,11 +90,11 @@ def studio_json(view):
             return json_error(403, "forbidden", _("您无权访问此页面。"))
         try:
             return view(*args, **kwargs)
-        except uploads.OffsetMismatch as exc:
+        except (uploads.OffsetMismatch, uploads.StorageFull) as exc:
             from elearn.extensions import db
             db.session.rollback()
             response = jsonify({"error": {"code": exc.code, "message": exc.message}, "offset": exc.offset})
-            response.status_code = 409
+            response.status_code = exc.status
             response.headers["Upload-Offset"] = str(exc.offset)
             return response
         except ServiceError as exc:
