@@ -234,3 +234,9 @@ TRAINING_PLAN_STATUS_LABELS = {
     "draft": _l("草稿"),
     "filed": _l("已备案"),
 }
+
+# Reader (static/js/reader.js, integration): reading counts as active while the page is visible and the
+# member scrolled, touched or pressed a key within the last READER_IDLE_S seconds; the reader reports its
+# active seconds every READER_REPORT_INTERVAL_S seconds and when the page is hidden or left.
+READER_IDLE_S = 60
+READER_REPORT_INTERVAL_S = 15

@@ -23,15 +23,17 @@ rewritten per playback, so the app always sends them itself.
 """
 from __future__ import annotations
 
+import math
 import uuid
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from elearn.extensions import db
-from elearn.models import Course, CourseReading, Lesson
+from elearn.models import Course, Lesson
 from elearn.policy import MEDIA_SEGMENT_MAX_AGE_S, PLAYBACK_RATES
-from elearn.services import NotFound, courses, media
+from elearn.services import NotFound, courses, media, readings
+from elearn.services import quiz as quizzes
 from elearn.services.catalog import can_view_course, can_view_lesson
 
 bp = Blueprint("learn", __name__, url_prefix="/learn")
@@ -73,10 +75,15 @@ def course(course_id: int):
                         "playable": les.duration_s is not None,
                         "completed": bool(state and state.completed),
                         "percent": int(min(state.coverage, 1.0) * 100) if state else 0})
-    readings = [cr.reading for cr in db.session.execute(
-        db.select(CourseReading).where(CourseReading.course_id == course.id)
-        .order_by(CourseReading.position, CourseReading.id)).scalars()]
-    return render_template("learn/course.html", course=course, lessons=lessons, readings=readings,
+    reading_rows = [{"id": r.id, "title": r.title, "minutes": int(r.estimated_minutes)}
+                    for r in readings.course_readings(course)]
+    quiz_rows = []
+    for quiz in quizzes.quizzes_of(course):
+        attempts = quizzes.attempts_of(current_user, quiz)
+        quiz_rows.append({"id": quiz.id, "title": quiz.title, "hours": quiz.hours, "used": len(attempts),
+                          "max_attempts": quiz.max_attempts, "passed": any(a.passed for a in attempts)})
+    return render_template("learn/course.html", course=course, lessons=lessons, readings=reading_rows,
+                           quizzes=quiz_rows,
                            description_html=courses.render_markdown(course.description))
 
 
@@ -92,6 +99,17 @@ def _resume_position(lesson: Lesson) -> float:
     return 0.0
 
 
+def _start_at(raw: str | None, duration: float | None) -> float | None:
+    """The ``?t=<seconds>`` of a search hit, clipped to the media; None when absent or not a number."""
+    try:
+        at = float(raw) if raw is not None else None
+    except ValueError:
+        return None
+    if at is None or not math.isfinite(at) or at < 0:
+        return None
+    return min(at, duration) if duration else at
+
+
 @bp.get("/lessons/<int:lesson_id>")
 @login_required
 def lesson(lesson_id: int):
@@ -99,6 +117,7 @@ def lesson(lesson_id: int):
     lesson = _lesson_or_404(lesson_id)
     asset = lesson.asset if lesson.asset is not None and lesson.asset.status == "ready" else None
     resume = _resume_position(lesson) if asset is not None else 0.0
+    start_at = _start_at(request.args.get("t"), asset.duration_s if asset is not None else None)
     ps = _new_playback_session() if asset is not None else None
     max_rate = current_app.config["ELEARN_MAX_PLAYBACK_RATE"]
     player = None
@@ -109,7 +128,7 @@ def lesson(lesson_id: int):
             "src": media_url(media.MASTER_PLAYLIST),
             "poster": media_url("poster.jpg") if asset.has_video else "",
             "storyboard": media_url("storyboard.vtt") if asset.has_video else "",
-            "ps": ps, "resume": resume, "duration": asset.duration_s or 0,
+            "ps": ps, "resume": resume, "start_at": start_at, "duration": asset.duration_s or 0,
             "rates": [r for r in PLAYBACK_RATES if r <= max_rate],
             "progress_url": f"/api/v1/lessons/{lesson.id}/progress",
         }

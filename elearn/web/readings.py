@@ -1,6 +1,7 @@
 """Readings: upload (admins and lecturers), attach to courses, and the reader view for phones and PCs."""
 from __future__ import annotations
 
+import math
 from functools import wraps
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -16,7 +17,7 @@ import content
 from elearn import policy
 from elearn.extensions import db
 from elearn.models import Course
-from elearn.services import NotFound, ServiceError, catalog, readings, search
+from elearn.services import NotFound, ServiceError, catalog, ledger, readings, search, study
 
 bp = Blueprint("readings", __name__, url_prefix="/readings")
 
@@ -136,7 +137,24 @@ def view(reading_id: int):
         reading={"id": reading.id, "title": reading.title, "minutes": int(reading.estimated_minutes),
                  "chars": reading.chars, "manage": readings.can_manage(current_user, reading)},
         sections=sections, toc=toc, query=query, marked_count=len(marked), first_mark=first_mark,
-        last=last if last and last != "p-1" else None)
+        last=last if last and last != "p-1" else None, credit=_reading_credit(reading))
+
+
+def _reading_credit(reading) -> dict | None:
+    """The member's reading-time state for the reader, or None when no visible course carries the reading
+    (then nothing can be credited and the page reports nothing)."""
+    try:
+        study.reading_course_for(current_user, reading.id)
+    except NotFound:
+        return None
+    state = study.reading_progress(current_user, reading)
+    return {"progress_url": f"/api/v1/readings/{reading.id}/progress",
+            "read_minutes": int(state.active_seconds // 60),
+            "required_minutes": max(1, math.ceil(state.required_seconds / 60)),
+            "hours": ledger.hours_for_seconds(reading.estimated_minutes * 60),
+            "earns": reading.estimated_minutes >= policy.POLICY.reading_min_minutes,
+            "completed": state.completed, "idle_s": policy.READER_IDLE_S,
+            "interval_s": policy.READER_REPORT_INTERVAL_S}
 
 
 @bp.route("/<int:reading_id>/position", methods=["POST"])

@@ -82,22 +82,29 @@
     });
     hls.loadSource(cfg.src);
     hls.attachMedia(video);
-    video.addEventListener("loadedmetadata", function () { if (resumeAt() > 0) { say(cfg.msgResumed); } },
+    video.addEventListener("loadedmetadata", function () { if (resumeAt() > 0) { say(resumedMessage()); } },
       { once: true });
   }
 
   /* ---------------------------------------------------------------- resume */
 
+  // A search hit (?t=<seconds>, passed as data-start-at) wins over the resume position.
+  var startAt = cfg.startAt === undefined || cfg.startAt === "" ? NaN : Number(cfg.startAt);
+  var hasStartAt = isFinite(startAt) && startAt >= 0;
+
   function resumeAt() {
+    if (hasStartAt) { return startAt; }
     var at = Number(cfg.resumePosition) || 0;
     var total = Number(cfg.duration) || 0;
     // Near the end means finished: start again from the beginning.
     return at > 5 && (!total || at < total - 10) ? at : -1;
   }
 
+  function resumedMessage() { return hasStartAt ? cfg.msgStartAt : cfg.msgResumed; }
+
   function resume() {
     var at = resumeAt();
-    if (at > 0) { video.currentTime = at; say(cfg.msgResumed); }
+    if (at > 0 || (hasStartAt && at >= 0)) { video.currentTime = at; say(resumedMessage()); }
   }
 
   /* ---------------------------------------------------------------- menus */
