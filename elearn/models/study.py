@@ -3,7 +3,7 @@ offline training records and video group training sessions."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, func
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, case, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.extensions import db
@@ -134,6 +134,101 @@ def _ledger_is_append_only(_mapper, _connection, target):
     raise ValueError(f"study_credit {target.id} is append-only; record a correction instead")
 
 
+class MemberStudySummary(db.Model):
+    """Per member: ledger hours credited within the cycle (POLICY.cycle_start … cycle_end), kept in step with
+    the ledger in the same transaction as each insert (elearn.services.ledger), with an additive UPSERT so
+    concurrent credits never lose an update. Rebuilt from the ledger by ``elearn analytics rebuild``."""
+
+    __tablename__ = "member_study_summary"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    hours: Mapped[float] = mapped_column(default=0.0)
+    theory_hours: Mapped[float] = mapped_column(default=0.0)
+    credits: Mapped[int] = mapped_column(default=0)
+    last_credited_on: Mapped[date | None]
+
+
+class OrgMonthStudy(db.Model):
+    """Ledger hours per (organisation at the time of the credit, month), for the monthly trend."""
+
+    __tablename__ = "org_month_study"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)  # the first day of the month
+    hours: Mapped[float] = mapped_column(default=0.0)
+    theory_hours: Mapped[float] = mapped_column(default=0.0)
+
+
+class MemberCourseProgress(db.Model):
+    """Per (member, course): lessons credited and whether the course was credited as a whole, for completions
+    per series (a course is finished by a course credit or credits for each of its playable lessons)."""
+
+    __tablename__ = "member_course_progress"
+    __table_args__ = (Index("ix_member_course_progress_course", "course_id", "user_id", "lessons", "whole"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), primary_key=True)
+    lessons: Mapped[int] = mapped_column(default=0)  # distinct lessons credited
+    whole: Mapped[int] = mapped_column(default=0)  # course credits (0 or 1)
+
+
+def _dialect_insert(connection):
+    name = connection.dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:  # pragma: no cover - the two supported databases
+        raise NotImplementedError(f"study summaries need INSERT … ON CONFLICT ({name})")
+    return dialect_insert
+
+
+def apply_credit_to_summaries(connection, values: dict) -> None:
+    """Add one new ledger row (``values``: its columns) to the summary tables, on ``connection`` and so in the
+    ledger insert's transaction. Additive UPSERTs (``x = x + excluded.x``): concurrent credits to the same
+    member or organisation-month serialise on the row and none is lost. Call only when the row was inserted."""
+    from elearn.policy import POLICY
+
+    ins = _dialect_insert(connection)
+    hours = float(values["hours"])
+    theory = hours if values.get("innovative_theory") else 0.0
+    on: date = values["credited_on"]
+    in_cycle = POLICY.cycle_start <= on <= POLICY.cycle_end
+    s = MemberStudySummary.__table__
+    stmt = ins(s).values(user_id=values["user_id"], hours=hours if in_cycle else 0.0,
+                         theory_hours=theory if in_cycle else 0.0, credits=1, last_credited_on=on)
+    stmt = stmt.on_conflict_do_update(index_elements=[s.c.user_id], set_={
+        "hours": s.c.hours + stmt.excluded.hours, "theory_hours": s.c.theory_hours + stmt.excluded.theory_hours,
+        "credits": s.c.credits + 1,
+        "last_credited_on": case((s.c.last_credited_on.is_(None) | (s.c.last_credited_on < stmt.excluded
+                                                                     .last_credited_on),
+                                  stmt.excluded.last_credited_on), else_=s.c.last_credited_on)})
+    connection.execute(stmt)
+    m = OrgMonthStudy.__table__
+    stmt = ins(m).values(organisation_id=values["organisation_id"], month=on.replace(day=1), hours=hours,
+                         theory_hours=theory)
+    connection.execute(stmt.on_conflict_do_update(index_elements=[m.c.organisation_id, m.c.month], set_={
+        "hours": m.c.hours + stmt.excluded.hours, "theory_hours": m.c.theory_hours + stmt.excluded.theory_hours}))
+    lesson = values.get("source_kind") == "lesson"
+    whole = values.get("kind") == "course"
+    if values.get("course_id") is not None and (lesson or whole):
+        p = MemberCourseProgress.__table__
+        stmt = ins(p).values(user_id=values["user_id"], course_id=values["course_id"], lessons=int(lesson),
+                             whole=int(whole))
+        connection.execute(stmt.on_conflict_do_update(index_elements=[p.c.user_id, p.c.course_id], set_={
+            "lessons": p.c.lessons + stmt.excluded.lessons, "whole": p.c.whole + stmt.excluded.whole}))
+
+
+_SUMMARY_COLUMNS = ("user_id", "hours", "kind", "source_kind", "course_id", "innovative_theory", "credited_on",
+                    "organisation_id")
+
+
+@event.listens_for(StudyCredit, "after_insert")
+def _summaries_follow_orm_inserts(_mapper, connection, target):
+    """Ledger rows added through the ORM (``session.add``) update the summaries like ledger.credit does."""
+    apply_credit_to_summaries(connection, {k: getattr(target, k) for k in _SUMMARY_COLUMNS})
+
+
 class OfflineTraining(db.Model):
     """An offline or off-job training (线下/脱产培训) recorded by an org admin; attendees are credited."""
 
@@ -193,4 +288,5 @@ class GroupAttendance(db.Model):
 
 
 __all__ = ["PlaybackSession", "SegmentDelivery", "WatchProgress", "ReadingProgress", "StudyCredit",
-           "OfflineTraining", "GroupSession", "GroupAttendance"]
+           "OfflineTraining", "GroupSession", "GroupAttendance", "MemberStudySummary", "OrgMonthStudy",
+           "MemberCourseProgress"]

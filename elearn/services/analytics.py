@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, distinct, func, select, union_all
+from sqlalchemy import Date, Select, and_, case, delete, distinct, func, insert, select, text, union_all
 
 from elearn.extensions import db
 from elearn.models import Lesson, MediaAsset, Organisation, Series, SeriesCourse, User
@@ -62,16 +62,32 @@ def _members(root: Organisation) -> Select:
                    User.role != "site_admin"))
 
 
+def _future_credits(today: date, start: date, end: date):
+    """Ledger rows dated after ``today`` up to ``end`` (and from ``start``): the summaries include them, the
+    figures as of ``today`` must not. Normally none or a handful (indexed on ``credited_on``)."""
+    return and_(StudyCredit.credited_on > today, StudyCredit.credited_on >= start, StudyCredit.credited_on <= end)
+
+
 def _hours_by_member(root: Organisation, today: date) -> Select:
-    """Ledger hours of the cycle up to ``today`` per member of the subtree: user_id, total, theory."""
-    in_scope = _members(root).with_only_columns(User.id)
-    return (select(StudyCredit.user_id,
-                   func.sum(StudyCredit.hours).label("total"),
-                   func.sum(case((StudyCredit.innovative_theory.is_(True), StudyCredit.hours), else_=0.0))
-                   .label("theory"))
-            .where(StudyCredit.user_id.in_(in_scope), StudyCredit.credited_on >= POLICY.cycle_start,
-                   StudyCredit.credited_on <= min(today, POLICY.cycle_end))
-            .group_by(StudyCredit.user_id))
+    """Per member of the subtree: ledger hours of the cycle up to ``today`` (total, theory).
+
+    One pass over the members joined to their summary row (cycle totals), less any credits dated after
+    ``today`` (normally none: a small indexed range of the ledger)."""
+    from elearn.models.study import MemberStudySummary as S
+
+    m = _members(root).add_columns(S.hours, S.theory_hours).outerjoin(S, S.user_id == User.id).subquery("ms")
+    total, theory = func.coalesce(m.c.hours, 0.0), func.coalesce(m.c.theory_hours, 0.0)
+    base = [m.c.user_id, m.c.organisation_id, m.c.category, m.c.exempt]
+    if today >= POLICY.cycle_end:
+        return select(*base, total.label("total"), theory.label("theory"))
+    future = (select(StudyCredit.user_id, func.sum(StudyCredit.hours).label("hours"),
+                     func.sum(case((StudyCredit.innovative_theory.is_(True), StudyCredit.hours), else_=0.0))
+                     .label("theory"))
+              .where(_future_credits(today, POLICY.cycle_start, POLICY.cycle_end))
+              .group_by(StudyCredit.user_id)).subquery("future")
+    return (select(*base, (total - func.coalesce(future.c.hours, 0.0)).label("total"),
+                   (theory - func.coalesce(future.c.theory, 0.0)).label("theory"))
+            .outerjoin(future, future.c.user_id == m.c.user_id))
 
 
 def _target_expr(category_col):
@@ -81,10 +97,8 @@ def _target_expr(category_col):
 
 def _judged(scope: Scope):
     """Per member: hours, target, the pro-rata expectation and flags — a subquery."""
-    m = _members(scope.root).subquery("m")
-    h = _hours_by_member(scope.root, scope.today).subquery("h")
-    total = func.coalesce(h.c.total, 0.0)
-    theory = func.coalesce(h.c.theory, 0.0)
+    m = _hours_by_member(scope.root, scope.today).subquery("m")
+    total, theory = m.c.total, m.c.theory
     target = _target_expr(m.c.category)
     expected = target * scope.fraction
     required = m.c.exempt.is_(False)
@@ -96,8 +110,7 @@ def _judged(scope: Scope):
                    case((on_pace, 1), else_=0).label("on_pace"),
                    case((and_(required, total >= target - EPS), 1), else_=0).label("met"),
                    case((theory_ok, 1), else_=0).label("theory_ok"),
-                   case((and_(required, ~on_pace), 1), else_=0).label("at_risk"))
-            .select_from(m).outerjoin(h, h.c.user_id == m.c.user_id)).subquery("j")
+                   case((and_(required, ~on_pace), 1), else_=0).label("at_risk"))).subquery("j")
 
 
 def _hours_bin(j):
@@ -179,21 +192,32 @@ def _months(today: date, n: int) -> list[tuple[int, int]]:
 def _monthly(scope: Scope) -> list[dict]:
     """Hours per month over the last policy.ANALYTICS.trend_months months.
 
-    Grouped by day in SQL (at most a few hundred rows, and no per-row date function, which is what makes a
-    month expression slow over millions of rows) and summed into months here."""
+    From the per-(organisation, month) summary: hours count for the organisation that was the member's home
+    when they were credited (the ledger's ``organisation_id``), less any credits dated after ``today`` in its
+    month (normally none)."""
+    from elearn.models.study import OrgMonthStudy as M
+
     months = _months(scope.today, ANALYTICS.trend_months)
     first = date(months[0][0], months[0][1], 1)
-    in_scope = _members(scope.root).with_only_columns(User.id)
-    stmt = (select(StudyCredit.credited_on, func.sum(StudyCredit.hours),
-                   func.sum(case((StudyCredit.innovative_theory.is_(True), StudyCredit.hours), else_=0.0)))
-            .where(StudyCredit.user_id.in_(in_scope), StudyCredit.credited_on >= first,
-                   StudyCredit.credited_on <= scope.today)
-            .group_by(StudyCredit.credited_on))
+    this_month = date(months[-1][0], months[-1][1], 1)
+    in_tree = select(Organisation.id).where(Organisation.path.startswith(scope.root.path, autoescape=True))
     found: dict[tuple[int, int], list[float]] = {}
+    stmt = (select(M.month, func.sum(M.hours), func.sum(M.theory_hours))
+            .where(M.organisation_id.in_(in_tree), M.month >= first, M.month <= this_month).group_by(M.month))
     for on, hours, theory in db.session.execute(stmt):
         bucket = found.setdefault((on.year, on.month), [0.0, 0.0])
         bucket[0] += float(hours or 0)
         bucket[1] += float(theory or 0)
+    month_end = date(this_month.year + this_month.month // 12, this_month.month % 12 + 1, 1)
+    future = (select(StudyCredit.credited_on, func.sum(StudyCredit.hours),
+                     func.sum(case((StudyCredit.innovative_theory.is_(True), StudyCredit.hours), else_=0.0)))
+              .where(StudyCredit.credited_on > scope.today, StudyCredit.credited_on < month_end,
+                     StudyCredit.organisation_id.in_(in_tree))
+              .group_by(StudyCredit.credited_on))
+    for on, hours, theory in db.session.execute(future):
+        bucket = found.setdefault((on.year, on.month), [0.0, 0.0])
+        bucket[0] -= float(hours or 0)
+        bucket[1] -= float(theory or 0)
     return [{"month": f"{a:04d}-{b:02d}", "hours": round(found.get((a, b), (0, 0))[0], 2),
              "theory_hours": round(found.get((a, b), (0, 0))[1], 2)} for a, b in months]
 
@@ -204,24 +228,18 @@ def _series_completions(scope: Scope) -> list[dict]:
     A course is finished by a course credit (declared-hours courses) or credits for each of its playable
     lessons (time-credited courses).
     """
-    in_scope = _members(scope.root).with_only_columns(User.id)
+    from elearn.models.study import MemberCourseProgress as P
+
     in_series = (select(SeriesCourse.course_id).join(Series, Series.id == SeriesCourse.series_id)
                  .where(Series.published.is_(True)))
     playable = (select(Lesson.course_id, func.count(Lesson.id).label("n"))
                 .join(MediaAsset, MediaAsset.id == Lesson.asset_id).where(MediaAsset.status == "ready")
                 .group_by(Lesson.course_id)).subquery("playable")
-    lessons_done = (select(StudyCredit.user_id, StudyCredit.course_id,
-                           func.count(distinct(StudyCredit.source_id)).label("done"))
-                    .where(StudyCredit.source_kind == "lesson", StudyCredit.course_id.in_(in_series),
-                           StudyCredit.user_id.in_(in_scope))
-                    .group_by(StudyCredit.user_id, StudyCredit.course_id)).subquery("ld")
-    by_lessons = (select(lessons_done.c.user_id, lessons_done.c.course_id)
-                  .join(playable, playable.c.course_id == lessons_done.c.course_id)
-                  .where(lessons_done.c.done >= playable.c.n))
-    by_course = select(StudyCredit.user_id, StudyCredit.course_id).where(
-        StudyCredit.kind == "course", StudyCredit.course_id.in_(in_series), StudyCredit.user_id.in_(in_scope))
-    # A course is credited either per lesson or as a whole, never both; count(distinct) below absorbs any overlap.
-    done = union_all(by_lessons, by_course).subquery("done")
+    finished = (P.whole > 0) | and_(playable.c.n.is_not(None), P.lessons >= playable.c.n)
+    members = _members(scope.root).subquery("sm")
+    done = (select(P.user_id, P.course_id).join(members, members.c.user_id == P.user_id)
+            .outerjoin(playable, playable.c.course_id == P.course_id)
+            .where(P.course_id.in_(in_series), finished)).subquery("done")
     published = select(Series.id).where(Series.published.is_(True))
     per_member = (select(SeriesCourse.series_id, done.c.user_id,
                          func.count(distinct(done.c.course_id)).label("finished"))
@@ -347,3 +365,46 @@ def export_rows(actor: User, org: Organisation, today: date | None = None) -> di
     }
 
 
+
+
+# -- summaries ------------------------------------------------------------------------------------------------
+
+def rebuild_summaries(commit: bool = True) -> dict[str, int]:
+    """Recompute the analytics summary tables from the ledger (after bulk imports or a change of the cycle).
+
+    Kept in step with every credit otherwise (elearn.models.study.apply_credit_to_summaries). On PostgreSQL
+    the ledger is share-locked meanwhile so no credit slips between the delete and the recount; SQLite
+    serialises writers anyway."""
+    from elearn.models.study import MemberCourseProgress, MemberStudySummary, OrgMonthStudy
+
+    sc = StudyCredit
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.session.execute(text("LOCK TABLE study_credit IN SHARE MODE"))
+        month = func.cast(func.date_trunc("month", sc.credited_on), Date)
+    else:
+        month = func.strftime("%Y-%m-01", sc.credited_on)
+    for model in (MemberStudySummary, OrgMonthStudy, MemberCourseProgress):
+        db.session.execute(delete(model))
+    in_cycle = and_(sc.credited_on >= POLICY.cycle_start, sc.credited_on <= POLICY.cycle_end)
+    theory = case((sc.innovative_theory.is_(True), sc.hours), else_=0.0)
+    db.session.execute(insert(MemberStudySummary).from_select(
+        ["user_id", "hours", "theory_hours", "credits", "last_credited_on"],
+        select(sc.user_id, func.coalesce(func.sum(case((in_cycle, sc.hours), else_=0.0)), 0.0),
+               func.coalesce(func.sum(case((in_cycle, theory), else_=0.0)), 0.0), func.count(),
+               func.max(sc.credited_on)).group_by(sc.user_id)))
+    db.session.execute(insert(OrgMonthStudy).from_select(
+        ["organisation_id", "month", "hours", "theory_hours"],
+        select(sc.organisation_id, month, func.sum(sc.hours), func.sum(theory)).group_by(sc.organisation_id, month)))
+    lesson = case((sc.source_kind == "lesson", 1), else_=0)
+    whole = case((sc.kind == "course", 1), else_=0)
+    db.session.execute(insert(MemberCourseProgress).from_select(
+        ["user_id", "course_id", "lessons", "whole"],
+        select(sc.user_id, sc.course_id, func.sum(lesson), func.sum(whole))
+        .where(sc.course_id.is_not(None), (sc.source_kind == "lesson") | (sc.kind == "course"))
+        .group_by(sc.user_id, sc.course_id)))
+    counts = {m.__tablename__: db.session.execute(select(func.count()).select_from(m)).scalar_one()
+              for m in (MemberStudySummary, OrgMonthStudy, MemberCourseProgress)}
+    if commit:
+        db.session.commit()
+    return counts

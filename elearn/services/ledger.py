@@ -1,7 +1,9 @@
 """The study-hours ledger (学时台账): append-only credits, one per credited thing per member.
 
 :func:`credit` inserts with ``ON CONFLICT DO NOTHING`` on the unique ``(user_id, source_kind, source_id)``, so
-two workers completing the same lesson at once produce one row and neither fails. Callers commit.
+two workers completing the same lesson at once produce one row and neither fails. Callers commit. A row that
+was really inserted also updates the analytics summaries (elearn.models.study.apply_credit_to_summaries) in
+the same transaction.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from sqlalchemy import func, insert, select
 
 from elearn.extensions import db
 from elearn.models import User
-from elearn.models.study import StudyCredit
+from elearn.models.study import StudyCredit, apply_credit_to_summaries
 from elearn.policy import CREDIT_KINDS, POLICY
 from elearn.services import Forbidden, NotFound, ServiceError, audit, orgs
 
@@ -41,10 +43,15 @@ def _insert_ignoring_duplicate(values: dict) -> bool:
         if exists:
             return False
         db.session.execute(insert(StudyCredit).values(**values))
+        apply_credit_to_summaries(db.session.connection(), values)
         return True
     stmt = dialect_insert(StudyCredit).values(**values).on_conflict_do_nothing(
         index_elements=["user_id", "source_kind", "source_id"])
-    return db.session.execute(stmt).rowcount == 1
+    if db.session.execute(stmt).rowcount != 1:
+        return False
+    # The analytics summaries follow in the same transaction, only for a row that was really added.
+    apply_credit_to_summaries(db.session.connection(), values)
+    return True
 
 
 def credit(user: User, *, kind: str, source_kind: str, source_id: int, hours: float, title: str,
