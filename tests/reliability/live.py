@@ -67,14 +67,15 @@ class LiveInstance:
                                 env=self.env, cwd=ROOT, stdout=self.log, stderr=self.log, start_new_session=True)
         deadline = time.monotonic() + 60
         while True:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
-                    conn.close()
                     return proc, port
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 pass
+            finally:
+                conn.close()
             if proc.poll() is not None or time.monotonic() > deadline:
                 stop(proc)
                 raise AssertionError("gunicorn did not start; see " + str(self.path / "processes.log"))

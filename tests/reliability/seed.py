@@ -67,3 +67,22 @@ def deliver_all_segments(user: User, asset: MediaAsset, session_id: str, minutes
         study.record_segment_delivery(user, asset, "720p", k, start, min(start + step, asset.duration_s), session_id,
                                       now=at)
         k, start = k + 1, start + step
+
+
+def transcoded_asset(lecturer, lesson: Lesson, clip: bytes, filename: str = "lecture.mp4") -> MediaAsset:
+    """Upload ``clip`` for ``lesson`` and transcode it (the app's queue must run jobs inline), as its lecturer
+    would before submitting the course for review."""
+    import io
+
+    from elearn.services import uploads
+
+    status, lesson.course.status = lesson.course.status, "draft"  # approved courses are not editable
+    db.session.commit()
+    upload = uploads.create_upload(lecturer, lesson, filename=filename, size=len(clip))
+    uploads.append_chunk(lecturer, upload, 0, io.BytesIO(clip))
+    lesson.course.status = status
+    db.session.commit()
+    asset = db.session.get(MediaAsset, upload.asset_id)
+    db.session.refresh(asset)
+    assert asset.status == "ready", asset.error
+    return asset
