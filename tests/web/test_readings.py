@@ -159,3 +159,103 @@ def test_delete_by_uploader_only(client, auth, db, people, published_reading, ma
     auth.login("admin1")
     assert client.post(f"/readings/{published_reading.id}/delete").status_code == 302
     assert _count(db) == 0
+
+
+# ---------------------------------------------------------------- reading time (integration)
+
+def _report(client, reading, seq, active, *, session="a1b2c3d4-reader-view", position=0.5, visible=True):
+    return client.post(f"/api/v1/readings/{reading.id}/progress", headers={"X-CSRFToken": client.csrf_token()},
+                       json={"playback_session": session, "seq": seq, "active_seconds": active,
+                             "position": position, "visible": visible})
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The study service's clock, moved by hand."""
+    from elearn.services import study
+    from elearn.services.ledger import utcnow
+    now = {"t": utcnow()}
+    monkeypatch.setattr(study, "utcnow", lambda: now["t"])
+
+    def advance(seconds):
+        from datetime import timedelta
+        now["t"] += timedelta(seconds=seconds)
+    return advance
+
+
+def test_reader_carries_what_the_reporting_script_needs(client, auth, people, published_reading):
+    from elearn import policy
+    auth.login("member1")
+    html = client.get(f"/readings/{published_reading.id}").get_data(as_text=True)
+    assert f'data-progress-url="/api/v1/readings/{published_reading.id}/progress"' in html
+    assert f'data-idle-seconds="{policy.READER_IDLE_S}"' in html
+    assert f'data-report-seconds="{policy.READER_REPORT_INTERVAL_S}"' in html
+    assert 'name="csrf-token"' in html and "js/reader.js" in html
+    minutes = int(published_reading.estimated_minutes)
+    assert minutes >= 1
+    assert re.search(r'已阅读 <span data-role="read-minutes">0</span> 分钟 / 预计 \d+ 分钟，达到后计 [\d.]+ 学时', html)
+    assert 'data-role="credit-done" hidden' in html
+    assert "<script>" not in html.split("</head>")[1]  # no inline script (CSP)
+
+
+def test_reader_without_a_visible_course_reports_nothing(client, auth, db, people):
+    reading = readings.upload(people["lecturer"], PLAN, "plan.txt")  # attached to no course
+    auth.login("lect1")
+    html = client.get(f"/readings/{reading.id}").get_data(as_text=True)
+    assert "data-progress-url" not in html and "已阅读" not in html
+    assert _report(client, reading, 0, 0).status_code == 404
+
+
+def test_reader_reports_are_counted_honestly_and_credit_the_reading(client, auth, db, people, published_reading,
+                                                                     clock):
+    from elearn.services import ledger, study
+    member = people["member"]
+    required = study.reading_progress(member, published_reading).required_seconds
+    auth.login("member1")
+    # The reader's first report (nothing read yet) registers the page view and starts the server's clock.
+    first = _report(client, published_reading, 0, 0)
+    assert first.status_code == 200 and first.json["accepted"] and first.json["active_seconds"] == 0
+    clock(15)
+    assert _report(client, published_reading, 1, 15).json["credited_seconds"] == 15
+    # The same seq again (a retry whose answer was lost) counts nothing.
+    again = _report(client, published_reading, 1, 15)
+    assert again.json["accepted"] is False and again.json["active_seconds"] == 15
+    clock(15)
+    # Hidden time is never counted; claiming more than the wall clock allows is cut to it (plus the allowance).
+    assert _report(client, published_reading, 2, 15, visible=False).json["credited_seconds"] == 0
+    clock(15)
+    greedy = _report(client, published_reading, 3, 600).json
+    assert greedy["reason"] == "budget" and greedy["credited_seconds"] <= 15 + 15 + 5
+    assert not greedy["completed"] and ledger.rows(member) == []
+    # Reading on until the estimate is reached credits the reading once.
+    seq = 4
+    while not study.reading_progress(member, published_reading).completed:
+        clock(15)
+        body = _report(client, published_reading, seq, 15).json
+        assert body["accepted"]
+        seq += 1
+        assert seq < 200
+    state = study.reading_progress(member, published_reading)
+    assert state.active_seconds == pytest.approx(required)
+    entries = ledger.rows(member)
+    assert [(e.kind, e.title) for e in entries] == [("reading", published_reading.title)]
+    clock(15)
+    assert _report(client, published_reading, seq, 15).json["credited_seconds"] == 0
+    assert len(ledger.rows(member)) == 1
+    html = client.get(f"/readings/{published_reading.id}").get_data(as_text=True)
+    assert "已计入学时" in html and 'data-role="credit-done" hidden' not in html
+    assert 'data-completed="true"' in html
+
+
+def test_reading_reports_are_refused_outside_the_audience_and_when_malformed(client, auth, people,
+                                                                              published_reading):
+    auth.login("outsider1")
+    assert _report(client, published_reading, 0, 5).status_code == 404
+    auth.logout()
+    auth.login("member1")
+    bad = client.post(f"/api/v1/readings/{published_reading.id}/progress",
+                      headers={"X-CSRFToken": client.csrf_token()},
+                      json={"playback_session": "a1b2c3d4-reader-view", "seq": 0, "active_seconds": -1,
+                            "position": 0.5, "visible": True})
+    assert bad.status_code == 400
+    assert _report(client, published_reading, 0, 5, position=2).status_code == 400
