@@ -1,0 +1,483 @@
+"""Load benchmark: gunicorn on this machine, simulated members browsing, watching and searching on loopback.
+
+    .venv/bin/python benchmarks/bench_load.py [--minutes 3] [--members 500] [--workers 4] [--threads 4]
+                                              [--clients 50]
+
+Builds a throwaway instance (SQLite): ``elearn init-db`` (plus create_all while the migrations are being
+regenerated), ``elearn demo --no-courses``, then an organisation of ``--members`` members and two courses
+whose lessons are a real transcoded clip (ffmpeg), published to the members' sector, and ``elearn reindex``.
+gunicorn serves it on 127.0.0.1; ``--clients`` threads with keep-alive connections drive the members (each
+thread its share of members, each member its own session cookie) for ``--minutes``:
+
+* browsing: home page, a course page (every ~20 s);
+* watching: the lesson page, master and variant playlists, then every 15 s the segments covering what was
+  played and a progress report with the interval played since the last report, at the member's playback
+  rate (1.0–2.0) times the real seconds elapsed: the honest player, so the server's budget (elapsed × 2.0
+  plus a few seconds of slack) should never cut anything;
+* searching: the search page with a query (every ~60 s).
+
+Every loop is bounded by the run's deadline. Afterwards it prints the error rate, throughput and p50/p99
+latency per endpoint, and checks, per member and lesson, that the watched seconds the server credits equal
+the union of the intervals in the reports it answered 2xx, and that the ledger holds exactly one lesson entry
+(the lesson's 学时) for each lesson whose union reached the completion coverage.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BINDIR = Path(sys.executable).parent
+PASSWORD = "Bench-load-passw0rd"
+REPORT_EVERY_S = 15.0
+BROWSE_EVERY_S = 20.0
+SEARCH_EVERY_S = 60.0
+RATES = (1.0, 1.0, 1.25, 1.5, 2.0)
+SEARCH_TERMS = ("党章", "理论学习", "初心使命", "党员教育", "形势政策", "革命传统")
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(cmd: list[str], env: dict) -> None:
+    done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+
+
+def make_clip(path: Path, seconds: int) -> bytes:
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=25:duration={seconds}",
+                    "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={seconds}",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
+                    str(path)], check=True, stdin=subprocess.DEVNULL)
+    return path.read_bytes()
+
+
+def build(instance: Path, members: int, clip_seconds: int) -> dict:
+    """The instance: schema, demo organisations, our members and two transcoded courses; returns ids."""
+    env = dict(os.environ, ELEARN_INSTANCE=str(instance), ELEARN_SECRET_KEY="bench-load-only")
+    for name in ("DATABASE_URL", "DATABASE_URL_TEST", "ELEARN_QUEUE_URL", "ELEARN_DATA_DIR", "ELEARN_INDEX_DIR"):
+        env.pop(name, None)
+    elearn = str(BINDIR / "elearn")
+    run([elearn, "init-db"], env)
+    run([sys.executable, "-c", "from elearn import create_app; from elearn.extensions import db\n"
+         "app = create_app()\nwith app.app_context(): db.create_all()"], env)
+    run([elearn, "demo", "--no-courses"], env)
+    clip = make_clip(instance / "clip.mp4", clip_seconds)
+
+    os.environ.update(ELEARN_INSTANCE=str(instance), ELEARN_SECRET_KEY="bench-load-only", ELEARN_QUEUE_IMMEDIATE="1")
+    for name in ("DATABASE_URL", "DATABASE_URL_TEST", "ELEARN_QUEUE_URL"):
+        os.environ.pop(name, None)
+    sys.path.insert(0, str(ROOT))
+    import io
+    from datetime import datetime
+    from unittest import mock
+
+    from elearn import create_app
+    from elearn.extensions import db
+    from elearn.models import Course, Lesson, MediaAsset, Series, SeriesCourse, SeriesTarget
+    from elearn.services import orgs, uploads, users
+
+    app = create_app()
+    with app.app_context():
+        org = orgs.create(None, name="负载测试党委", kind="committee", sector="rural")
+        lecturer = users.create(None, username="load_lecturer", name="负载讲师", password=PASSWORD,
+                                organisation=org, role="lecturer")
+        first = users.create(None, username="load0", name="党员0", password=PASSWORD, organisation=org)
+        # argon2 is slow on purpose: the other members share the first one's hash.
+        with mock.patch.object(users, "hash_password", lambda _p: first.password_hash):
+            for i in range(1, members):
+                users.create(None, username=f"load{i}", name=f"党员{i}", password=PASSWORD, organisation=org,
+                             commit=False)
+        db.session.commit()
+        courses = []
+        for title, text in (("党章学习专题", "学习党章，理论学习与党员教育"), ("形势政策与初心使命", "形势政策教育，革命传统")):
+            course = Course(title=title, description=text, category="political_theory", innovative_theory=True,
+                            lecturer=lecturer, status="draft")
+            lesson = Lesson(course=course, title=f"{title} 第一讲", position=0)
+            db.session.add_all([course, lesson])
+            db.session.commit()
+            upload = uploads.create_upload(lecturer, lesson, filename="clip.mp4", size=len(clip))
+            uploads.append_chunk(lecturer, upload, 0, io.BytesIO(clip))  # transcoded inline (immediate queue)
+            asset = db.session.get(MediaAsset, upload.asset_id)
+            db.session.refresh(asset)
+            if asset.status != "ready":
+                raise SystemExit(f"transcode failed: {asset.error}")
+            course.status = "approved"
+            courses.append(course)
+        series = Series(title="负载测试专题", published=True, created_by_id=lecturer.id,
+                        published_at=datetime.utcnow())
+        for i, course in enumerate(courses):
+            series.items.append(SeriesCourse(course=course, position=i))
+        series.targets.append(SeriesTarget(kind="sector", sector="rural"))
+        db.session.add(series)
+        db.session.commit()
+        out = {"courses": [{"id": c.id, "lesson_id": c.lessons[0].id, "asset_id": c.lessons[0].asset_id,
+                            "duration": float(c.lessons[0].duration_s)} for c in courses]}
+        db.session.remove()
+        db.engine.dispose()
+    os.environ.pop("ELEARN_QUEUE_IMMEDIATE")
+    run([elearn, "reindex"], env)
+    out["env"] = env
+    return out
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.samples: dict[str, list[str]] = defaultdict(list)
+
+    def add(self, endpoint: str, seconds: float, ok: bool, detail: str = "") -> None:
+        with self.lock:
+            self.latency[endpoint].append(seconds)
+            if not ok:
+                self.errors[endpoint] += 1
+                if len(self.samples[endpoint]) < 3:
+                    self.samples[endpoint].append(detail)
+
+
+class Member:
+    """One simulated member: its cookies, what it is watching, and what it reported (client-side truth)."""
+
+    def __init__(self, index: int, courses: list[dict], rng: random.Random):
+        self.username = f"load{index}"
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+        self.rng = rng
+        self.courses = courses
+        self.rate = rng.choice(RATES)
+        self.watching: dict | None = None
+        self.accepted: dict[int, list[list[float]]] = defaultdict(list)  # lesson id -> intervals answered 2xx
+        self.uncertain: dict[int, int] = defaultdict(int)  # reports without a clear answer
+        self.reasons: dict[str, int] = defaultdict(int)  # the server's "reason" on 2xx answers
+        now = time.monotonic()
+        self.next_browse = now + rng.uniform(0, BROWSE_EVERY_S)
+        self.next_search = now + rng.uniform(0, SEARCH_EVERY_S)
+        self.next_report = now + rng.uniform(0, REPORT_EVERY_S)
+        self.logged_in = False
+
+
+class Client:
+    """A thread's keep-alive connection, used in turn by its members."""
+
+    def __init__(self, port: int, stats: Stats):
+        self.port, self.stats = port, stats
+        self.conn: http.client.HTTPConnection | None = None
+
+    def request(self, member: Member, endpoint: str, method: str, path: str, body: bytes | None = None,
+                headers: dict | None = None) -> tuple[int | None, dict, bytes]:
+        headers = dict(headers or {})
+        if member.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in member.cookies.items())
+        t0 = time.perf_counter()
+        try:
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.conn.request(method, path, body=body, headers=headers)
+            resp = self.conn.getresponse()
+            data = resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.stats.add(endpoint, time.perf_counter() - t0, False, type(exc).__name__)
+            if self.conn is not None:
+                self.conn.close()
+            self.conn = None
+            return None, {}, b""
+        elapsed = time.perf_counter() - t0
+        for key, value in resp.getheaders():
+            if key.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                member.cookies[name.strip()] = rest.split(";", 1)[0]
+        ok = resp.status < 400
+        self.stats.add(endpoint, elapsed, ok, f"{resp.status} {data[:200]!r}")
+        if (resp.getheader("Connection") or "").lower() == "close":
+            self.conn.close()
+            self.conn = None
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+
+
+def login(client: Client, member: Member) -> bool:
+    status, _h, page = client.request(member, "GET /auth/login", "GET", "/auth/login")
+    match = CSRF_META.search(page.decode("utf-8", "replace")) if status == 200 else None
+    if not match:
+        return False
+    form = urllib.parse.urlencode({"username": member.username, "password": PASSWORD, "csrf_token": match.group(1)})
+    status, headers, _b = client.request(member, "POST /auth/login", "POST", "/auth/login", form.encode(),
+                                         {"Content-Type": "application/x-www-form-urlencoded"})
+    if status != 302 or "/auth/login" in headers.get("location", ""):
+        return False
+    member.logged_in = True
+    return True
+
+
+def browse(client: Client, member: Member) -> None:
+    if member.rng.random() < 0.5:
+        status, _h, page = client.request(member, "GET /", "GET", "/")
+        match = CSRF_META.search(page.decode("utf-8", "replace")) if status == 200 else None
+        if match:
+            member.csrf = match.group(1)
+    else:
+        course = member.rng.choice(member.courses)
+        client.request(member, "GET /learn/courses/<id>", "GET", f"/learn/courses/{course['id']}")
+
+
+def search(client: Client, member: Member) -> None:
+    q = urllib.parse.quote(member.rng.choice(SEARCH_TERMS))
+    client.request(member, "GET /search/?q=", "GET", f"/search/?q={q}")
+
+
+def _uris(text: str, base: str) -> list[str]:
+    return [urllib.parse.urljoin(base, line.strip()) for line in text.splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def start_watching(client: Client, member: Member) -> None:
+    course = member.rng.choice(member.courses)
+    status, _h, page = client.request(member, "GET /learn/lessons/<id>", "GET", f"/learn/lessons/{course['lesson_id']}")
+    match = CSRF_META.search(page.decode("utf-8", "replace")) if status == 200 else None
+    if match:
+        member.csrf = match.group(1)
+    ps = str(uuid.uuid4())
+    master_url = f"/learn/media/{course['asset_id']}/master.m3u8?ps={ps}"
+    status, _h, master = client.request(member, "GET playlist", "GET", master_url)
+    if status != 200:
+        return
+    variant = [u for u in _uris(master.decode(), master_url) if u.split("?")[0].endswith(".m3u8")][0]
+    status, _h, playlist = client.request(member, "GET playlist", "GET", variant)
+    if status != 200:
+        return
+    segments, start = [], 0.0
+    lines = playlist.decode().splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("#EXTINF:"):
+            length = float(line[8:].split(",")[0])
+            segments.append((start, start + length, urllib.parse.urljoin(variant, lines[i + 1].strip())))
+            start += length
+    member.watching = {"course": course, "ps": ps, "seq": 0, "position": 0.0, "segments": segments,
+                       "fetched": set(), "since": time.monotonic()}
+    fetch_segments(client, member, 0.0, 0.0)  # playback starts with the first segment
+
+
+def fetch_segments(client: Client, member: Member, start: float, end: float) -> None:
+    """Fetch the not yet fetched segments overlapping [start, end] (and the one holding ``start``)."""
+    w = member.watching
+    for index, (s0, s1, url) in enumerate(w["segments"]):
+        if s1 > start and s0 <= end and index not in w["fetched"]:
+            status, _h, _b = client.request(member, "GET segment", "GET", url)
+            if status == 200:
+                w["fetched"].add(index)
+
+
+def report(client: Client, member: Member) -> None:
+    w = member.watching
+    now = time.monotonic()
+    duration = w["course"]["duration"]
+    start = w["position"]
+    end = min(duration, start + member.rate * (now - w["since"]))
+    # What was played was buffered first (fetched here, just before the report that claims it).
+    fetch_segments(client, member, start, end)
+    w["seq"] += 1
+    body = json.dumps({"playback_session": w["ps"], "seq": w["seq"], "intervals": [[round(start, 3), round(end, 3)]],
+                       "position": round(end, 3), "rate": member.rate, "visible": True}).encode()
+    lesson_id = w["course"]["lesson_id"]
+    for _attempt in range(3):  # the same seq again after an error, as the player does
+        status, _h, data = client.request(member, "POST progress", "POST", f"/api/v1/lessons/{lesson_id}/progress",
+                                          body, {"Content-Type": "application/json", "X-CSRFToken": member.csrf})
+        if status is not None and status < 500:
+            break
+    if status == 200:
+        member.accepted[lesson_id].append([round(start, 3), round(end, 3)])
+        reason = json.loads(data).get("reason")
+        member.reasons[reason or "credited"] += 1
+    elif status is None or status >= 500:
+        member.uncertain[lesson_id] += 1
+    w["position"], w["since"] = end, now
+    if end >= duration - 1e-6:
+        member.watching = None  # finished: pick another lesson next time
+
+
+def drive(port: int, members: list[Member], stats: Stats, deadline: float) -> None:
+    client = Client(port, stats)
+    try:
+        for member in members:
+            if time.monotonic() < deadline:
+                login(client, member)
+            browse(client, member)  # also picks up the page's CSRF token for the JSON writes
+        while time.monotonic() < deadline:
+            now = time.monotonic()
+            soonest = deadline
+            for member in members:
+                if not member.logged_in:
+                    continue
+                if now >= member.next_report:
+                    if member.watching is None:
+                        start_watching(client, member)
+                    else:
+                        report(client, member)
+                    member.next_report = now + REPORT_EVERY_S
+                if now >= member.next_browse:
+                    browse(client, member)
+                    member.next_browse = now + member.rng.uniform(0.5, 1.5) * BROWSE_EVERY_S
+                if now >= member.next_search:
+                    search(client, member)
+                    member.next_search = now + member.rng.uniform(0.5, 1.5) * SEARCH_EVERY_S
+                soonest = min(soonest, member.next_report, member.next_browse, member.next_search)
+                if time.monotonic() >= deadline:
+                    break
+            time.sleep(max(0.0, min(soonest, deadline) - time.monotonic()))
+    finally:
+        client.close()
+
+
+def check_credits(members: list[Member], courses: list[dict]) -> tuple[int, int, list[str]]:
+    """Compare, per member and lesson, the server's watched union and ledger with what the client reported."""
+    from elearn import create_app
+    from elearn.extensions import db
+    from elearn.models import User
+    from elearn.models.study import StudyCredit, WatchProgress
+    from elearn.policy import POLICY
+    from elearn.services import intervals, ledger
+
+    durations = {c["lesson_id"]: c["duration"] for c in courses}
+    checked, mismatches, samples = 0, 0, []
+    with create_app().app_context():
+        ids = dict(db.session.execute(db.select(User.username, User.id)).all())
+        watched = {(r.user_id, r.lesson_id): r for r in db.session.execute(db.select(WatchProgress)).scalars()}
+        credits = defaultdict(list)
+        for c in db.session.execute(db.select(StudyCredit).where(StudyCredit.source_kind == "lesson")).scalars():
+            credits[(c.user_id, c.source_id)].append(c.hours)
+        for member in members:
+            uid = ids[member.username]
+            for lesson_id, duration in durations.items():
+                expected = intervals.clip(intervals.normalise(member.accepted.get(lesson_id, [])), 0.0, duration)
+                row = watched.get((uid, lesson_id))
+                server = intervals.normalise(row.intervals) if row is not None else []
+                want_credit = [ledger.hours_for_seconds(duration)] \
+                    if intervals.length(expected) >= POLICY.completion_coverage * duration - 1e-6 else []
+                checked += 1
+                same = abs(intervals.length(server) - intervals.length(expected)) < 1e-3 \
+                    and credits.get((uid, lesson_id), []) == want_credit
+                if not same:
+                    if member.uncertain.get(lesson_id) and intervals.length(server) >= intervals.length(expected):
+                        continue  # a report whose answer was lost may have been credited: not a mismatch
+                    mismatches += 1
+                    if len(samples) < 5:
+                        samples.append(f"{member.username} lesson {lesson_id}: client {intervals.length(expected):.3f} s "
+                                       f"{want_credit}, server {intervals.length(server):.3f} s "
+                                       f"{credits.get((uid, lesson_id), [])}")
+        db.session.remove()
+        db.engine.dispose()
+    return checked, mismatches, samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--clients", type=int, default=50, help="load-generator threads (connections)")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--clip-seconds", type=int, default=120)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        instance = Path(tmp) / "instance"
+        t0 = time.time()
+        data = build(instance, args.members, args.clip_seconds)
+        setup_s = time.time() - t0
+        port = free_port()
+        log = open(instance / "gunicorn.log", "w")
+        server = subprocess.Popen([str(BINDIR / "gunicorn"), "-w", str(args.workers), "-k", "gthread",
+                                   "--threads", str(args.threads), "-b", f"127.0.0.1:{port}", "--keep-alive", "30",
+                                   "--timeout", "120", "--log-level", "warning", "elearn:create_app()"],
+                                  cwd=ROOT, env=data["env"], stdout=log, stderr=log, start_new_session=True)
+        try:
+            deadline = time.time() + 60
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                        break
+                except OSError:
+                    if server.poll() is not None or time.time() > deadline:
+                        raise SystemExit("gunicorn did not start: " + (instance / "gunicorn.log").read_text()[-2000:])
+                    time.sleep(0.2)
+            rng = random.Random(args.seed)
+            members = [Member(i, data["courses"], random.Random(rng.random())) for i in range(args.members)]
+            stats = Stats()
+            began = time.monotonic()
+            stop_at = began + args.minutes * 60
+            threads = [threading.Thread(target=drive, args=(port, members[i::args.clients], stats, stop_at))
+                       for i in range(args.clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=args.minutes * 60 + 300)
+            elapsed = time.monotonic() - began
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            log.close()
+
+        checked, mismatches, samples = check_credits(members, data["courses"])
+        total = sum(len(v) for v in stats.latency.values())
+        errors = sum(stats.errors.values())
+        print(f"bench_load: {args.members} members on {args.clients} keep-alive connections, gunicorn gthread "
+              f"{args.workers} workers × {args.threads} threads, SQLite, {os.cpu_count()} CPUs; "
+              f"setup {setup_s:.0f} s, run {elapsed:.0f} s; lessons of {args.clip_seconds} s (real HLS)")
+        print(f"{'endpoint':<26}{'requests':>9}{'errors':>8}{'err %':>7}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}")
+        for endpoint in sorted(stats.latency):
+            lat = sorted(stats.latency[endpoint])
+            n, e = len(lat), stats.errors[endpoint]
+            print(f"{endpoint:<26}{n:>9}{e:>8}{100 * e / n:>7.2f}{n / elapsed:>8.1f}"
+                  f"{statistics.median(lat) * 1000:>9.1f}{lat[min(n - 1, int(n * 0.99))] * 1000:>9.1f}")
+        flat = sorted(x for v in stats.latency.values() for x in v)
+        print(f"{'all':<26}{total:>9}{errors:>8}{100 * errors / max(total, 1):>7.2f}{total / elapsed:>8.1f}"
+              f"{statistics.median(flat) * 1000:>9.1f}{flat[min(len(flat) - 1, int(len(flat) * 0.99))] * 1000:>9.1f}")
+        for endpoint, sample in stats.samples.items():
+            print(f"  errors on {endpoint}: {sample}")
+        reports = sum(len(v) for m in members for v in m.accepted.values())
+        media = sum(sum(e - s for s, e in v) for m in members for v in m.accepted.values())
+        print(f"credit check: {checked} member×lesson pairs, {reports} reports answered 2xx "
+              f"({media / 3600:.1f} media hours reported), mismatches: {mismatches}")
+        reasons = defaultdict(int)
+        for m in members:
+            for k, v in m.reasons.items():
+                reasons[k] += v
+        print("report answers: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+        for line in samples:
+            print("  " + line)
+        if mismatches:
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
