@@ -228,7 +228,7 @@ IMPORT = ImportPolicy()
 LECTURER_STATUS_LABELS = {
     "active": _l("在库"),
     "paused": _l("暂停"),
-    "retired": _l("退出"),
+    "retired": _l("已退出师资库"),
 }
 TRAINING_PLAN_STATUS_LABELS = {
     "draft": _l("草稿"),

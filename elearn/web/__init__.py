@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from elearn.extensions import db
@@ -74,6 +75,20 @@ def register_web(app: Flask) -> None:
         if wants_json():
             return json_error(exc.status, exc.code, exc.message)
         return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc: OperationalError):
+        # Locked (SQLite past its busy timeout) or unreachable (PostgreSQL restarting): the transaction was
+        # rolled back, nothing half-written; the client may simply retry.
+        db.session.rollback()
+        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        message = _("系统繁忙，请稍后重试。")
+        if wants_json():
+            response = json_error(503, "busy", message)
+        else:
+            response = app.make_response((render_template("errors/error.html", status=503, message=message), 503))
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -90,8 +90,6 @@ def test_a_short_lock_is_waited_out(site):
     assert _state(site["member_id"], lesson_id) == (pytest.approx(30.0), 1)
 
 
-@pytest.mark.xfail(strict=True, reason="OperationalError 'database is locked' answers 500 (internal_error): "
-                   "needs the 503 handler requested from the lead (elearn/web/__init__.py)")
 def test_a_lock_longer_than_the_busy_timeout_answers_503_and_writes_nothing(site):
     client, lesson_id, member_id = site["client"], site["lesson_id"], site["member_id"]
     client.csrf_token()
