@@ -37,7 +37,15 @@ def screenshot_dir():
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """gunicorn serving a fresh instance with demo data, and the job worker; yields the base URL."""
+    """gunicorn serving a fresh instance with demo data, and the job worker; yields the base URL.
+
+    ``ELEARN_BROWSER_BASE=http://host:port`` (with ``ELEARN_INSTANCE`` naming its instance) reuses a server
+    that is already running instead — handy while writing a test; the tests change its data.
+    """
+    if os.environ.get("ELEARN_BROWSER_BASE"):
+        yield {"url": os.environ["ELEARN_BROWSER_BASE"].rstrip("/"),
+               "instance": Path(os.environ.get("ELEARN_INSTANCE", ".")), "env": dict(os.environ)}
+        return
     instance = tmp_path_factory.mktemp("browser-instance")
     env = dict(os.environ, ELEARN_INSTANCE=str(instance), ELEARN_SECRET_KEY="browser-tests-only")
     env.pop("DATABASE_URL_TEST", None)
