@@ -170,5 +170,6 @@ def init_app(app: Flask) -> None:
     for command in (init_db_command, demo_command, create_user_command, issue_token_command, worker_command,
                     serve_command, backup_command, restore_command, transcode_command):
         app.cli.add_command(command)
-    from elearn import cli_search
+    from elearn import cli_analytics, cli_search
     cli_search.register(app)
+    cli_analytics.register(app)
