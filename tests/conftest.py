@@ -42,9 +42,13 @@ class CSRFClient(FlaskClient):
 
 
 def pytest_collection_modifyitems(config, items):
-    if os.environ.get("DATABASE_URL_TEST", "").startswith("postgresql"):
-        for item in items:
+    on_postgres = os.environ.get("DATABASE_URL_TEST", "").startswith("postgresql")
+    for item in items:
+        if on_postgres:
             item.add_marker(pytest.mark.postgres)
+        # Everything under tests/browser drives Chromium, whether or not the module says so.
+        if f"{os.sep}browser{os.sep}" in str(item.path):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture
