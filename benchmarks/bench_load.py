@@ -172,7 +172,7 @@ class Member:
         self.accepted: dict[int, list[list[float]]] = defaultdict(list)  # lesson id -> intervals answered 2xx
         self.uncertain: dict[int, int] = defaultdict(int)  # reports without a clear answer
         self.reasons: dict[str, int] = defaultdict(int)  # the server's "reason" on 2xx answers
-        now = time.monotonic()
+        now = self.created = time.monotonic()
         self.next_browse = now + rng.uniform(0, BROWSE_EVERY_S)
         self.next_search = now + rng.uniform(0, SEARCH_EVERY_S)
         self.next_report = now + rng.uniform(0, REPORT_EVERY_S)
@@ -321,13 +321,19 @@ def report(client: Client, member: Member) -> None:
         member.watching = None  # finished: pick another lesson next time
 
 
-def drive(port: int, members: list[Member], stats: Stats, deadline: float) -> None:
+def drive(port: int, members: list[Member], stats: Stats, phase: dict) -> None:
+    """Log this thread's members in (the ramp, timed apart), then run their schedules until the deadline."""
     client = Client(port, stats)
     try:
         for member in members:
-            if time.monotonic() < deadline:
+            if time.monotonic() < phase["ramp_deadline"]:
                 login(client, member)
-            browse(client, member)  # also picks up the page's CSRF token for the JSON writes
+        phase["ramped"].wait()
+        deadline = phase["deadline"]
+        for member in members:  # the schedules start now, not before the ramp
+            member.next_browse += deadline - phase["minutes"] * 60 - member.created
+            member.next_search += deadline - phase["minutes"] * 60 - member.created
+            member.next_report += deadline - phase["minutes"] * 60 - member.created
         while time.monotonic() < deadline:
             now = time.monotonic()
             soonest = deadline
@@ -397,7 +403,8 @@ def check_credits(members: list[Member], courses: list[dict]) -> tuple[int, int,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--minutes", type=float, default=3.0, help="steady load after every member logged in")
+    parser.add_argument("--ramp-minutes", type=float, default=6.0, help="at most this long for the logins")
     parser.add_argument("--members", type=int, default=500)
     parser.add_argument("--clients", type=int, default=50, help="load-generator threads (connections)")
     parser.add_argument("--workers", type=int, default=4)
@@ -430,12 +437,24 @@ def main() -> None:
             rng = random.Random(args.seed)
             members = [Member(i, data["courses"], random.Random(rng.random())) for i in range(args.members)]
             stats = Stats()
-            began = time.monotonic()
-            stop_at = began + args.minutes * 60
-            threads = [threading.Thread(target=drive, args=(port, members[i::args.clients], stats, stop_at))
+            ramp_began = time.monotonic()
+            ramped = threading.Barrier(args.clients + 1)
+            phase = {"ramp_deadline": ramp_began + args.ramp_minutes * 60, "ramped": ramped, "deadline": 0.0,
+                     "minutes": args.minutes}
+            threads = [threading.Thread(target=drive, args=(port, members[i::args.clients], stats, phase))
                        for i in range(args.clients)]
             for t in threads:
                 t.start()
+            # The ramp: every member logs in (argon2 verification, deliberately slow), timed apart.
+            while ramped.n_waiting < args.clients and time.monotonic() < phase["ramp_deadline"] + 120:
+                time.sleep(0.2)
+            ramp_s = time.monotonic() - ramp_began
+            with stats.lock:
+                ramp_latency, ramp_errors = stats.latency, stats.errors
+                stats.latency, stats.errors = defaultdict(list), defaultdict(int)
+            began = time.monotonic()
+            phase["deadline"] = began + args.minutes * 60
+            ramped.wait()
             for t in threads:
                 t.join(timeout=args.minutes * 60 + 300)
             elapsed = time.monotonic() - began
@@ -453,6 +472,13 @@ def main() -> None:
         print(f"bench_load: {args.members} members on {args.clients} keep-alive connections, gunicorn gthread "
               f"{args.workers} workers × {args.threads} threads, SQLite, {os.cpu_count()} CPUs; "
               f"setup {setup_s:.0f} s, run {elapsed:.0f} s; lessons of {args.clip_seconds} s (real HLS)")
+        logged_in = sum(m.logged_in for m in members)
+        logins = sorted(ramp_latency.get("POST /auth/login", [0.0]))
+        print(f"ramp: {logged_in}/{args.members} members logged in over {ramp_s:.0f} s "
+              f"({sum(len(v) for v in ramp_latency.values())} requests, {sum(ramp_errors.values())} errors; "
+              f"POST /auth/login p50 {statistics.median(logins) * 1000:.0f} ms, "
+              f"p99 {logins[min(len(logins) - 1, int(len(logins) * 0.99))] * 1000:.0f} ms: argon2)")
+        print(f"steady load for {elapsed:.0f} s:")
         print(f"{'endpoint':<26}{'requests':>9}{'errors':>8}{'err %':>7}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}")
         for endpoint in sorted(stats.latency):
             lat = sorted(stats.latency[endpoint])
