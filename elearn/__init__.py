@@ -15,10 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class BoundedIntConverter(IntegerConverter):
-    """``<int:…>`` limited to what a BIGINT primary key can hold; larger values simply do not match (404)."""
+    """``<int:…>`` limited to what an INTEGER primary key can hold (PostgreSQL's 32 bits); larger values
+    simply do not match (404) instead of failing in the database driver."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
 
 
@@ -51,7 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for key in ("ELEARN_DATA_DIR", "ELEARN_INDEX_DIR"):
         os.makedirs(app.config[key], exist_ok=True)
 
-    # Ids beyond a 64-bit integer cannot exist; without a bound they reach the database driver and fail there.
+    # Ids beyond the primary keys' range cannot exist; unbounded they reach the database driver and fail there.
     app.url_map.converters["int"] = BoundedIntConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)

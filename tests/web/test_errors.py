@@ -37,9 +37,11 @@ def test_healthz(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
 
 
-def test_ids_beyond_64_bits_are_not_found(client, auth, make_user):
-    # Found by the API fuzzer: such an id used to reach SQLite and fail with OverflowError (500).
+def test_ids_beyond_the_key_range_are_not_found(client, auth, make_user):
+    # Found by the API fuzzer: such ids used to reach the driver and fail (OverflowError on SQLite past 64 bits,
+    # NumericValueOutOfRange on PostgreSQL past 32 bits) with a 500.
     auth.login(make_user().username)
+    assert client.get("/learn/courses/2147483648").status_code == 404
     assert client.get("/learn/courses/9223372036854775808").status_code == 404
     r = client.post("/api/v1/lessons/9223372036854775808/progress", json={},
                     headers={"X-CSRFToken": client.csrf_token()})
