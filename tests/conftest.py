@@ -205,3 +205,13 @@ def publish(db, make_user):
         db.session.commit()
         return series
     return do
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Name the folder of the browser screenshots in the log, so a person can go and look."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    folder = Path(os.environ.get("ELEARN_SCREENSHOT_DIR", root / "test-artifacts" / "screenshots"))
+    shots = sorted(folder.glob("*.png")) if folder.is_dir() else []
+    if shots:
+        terminalreporter.write_line(f"browser screenshots ({len(shots)} files): {folder}")
