@@ -10,11 +10,14 @@ place only when everything (segments, master playlist, thumbnails) is complete.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import queue
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -44,6 +47,8 @@ from .policy import (
 from .probe import MediaInfo, probe
 from .thumbnails import make_poster, make_storyboard
 
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float], None]
@@ -295,6 +300,7 @@ def _run_ffmpeg(
             proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
                 text=True, encoding="utf-8", errors="replace", start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         except FileNotFoundError as exc:
             raise ToolMissing("ffmpeg is not installed (run `make sysdeps`)") from exc
@@ -342,6 +348,16 @@ def _pump_lines(stream, lines: queue.Queue) -> None:
         pass  # stream closed while cancelling
     finally:
         lines.put(None)
+
+
+def _die_with_parent() -> None:
+    """In the forked child: ask Linux to SIGKILL ffmpeg when the process (thread) that started it dies.
+
+    Without it a worker killed mid-job leaves ffmpeg running, writing into a folder the next attempt removes.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _stop(proc: subprocess.Popen) -> None:
