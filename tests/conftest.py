@@ -56,12 +56,22 @@ def app(tmp_path):
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
     app.test_client_class = CSRFClient
     with app.app_context():
-        _db.drop_all()
+        _reset_schema()
         _db.create_all()
         yield app
         _db.session.remove()
-        _db.drop_all()
+        _reset_schema()
         _db.engine.dispose()
+
+
+def _reset_schema() -> None:
+    """An empty database whatever an earlier test left (on SQLite each test has a fresh file anyway)."""
+    if _db.engine.dialect.name == "postgresql":
+        with _db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    else:
+        _db.drop_all()
 
 
 @pytest.fixture

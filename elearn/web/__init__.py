@@ -12,7 +12,11 @@ from elearn.services import ServiceError
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """JSON for the API and for script calls that ask for it (the studio's upload endpoints)."""
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
 def json_error(status: int, code: str, message: str):
