@@ -96,7 +96,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: data:; "
             "style-src 'self' 'unsafe-inline'; script-src 'self'; worker-src 'self' blob:; "
             "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -153,7 +153,11 @@ def add_subtitle_track(
         "#EXT-X-ENDLIST",
         "",
     ]))
-    track = SubtitleTrack(language=lang, name=name, uri=playlist_name, group_id=SUBTITLE_GROUP_ID)
+    # The first language is the default, so players show captions without the viewer hunting for them
+    # (hls.js switches captions off when no track says DEFAULT=YES).
+    others_default = any(t.default for t in master.subtitles if t.language != lang)
+    track = SubtitleTrack(language=lang, name=name, uri=playlist_name, group_id=SUBTITLE_GROUP_ID,
+                          default=not others_default)
     write_text_atomic(master_path, master.with_subtitle_track(track).render())
     return out_dir / playlist_name
 

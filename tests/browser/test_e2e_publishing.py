@@ -207,9 +207,7 @@ def test_lecturer_to_admin_to_the_targeted_sector_only(browser, live_server, des
         other.close()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the captions menu says 中文 but the text track stays disabled: hls.js "
-                   "switches back to track -1 (the master playlist marks it DEFAULT=NO) and player.js does not "
-                   "re-apply the choice; only choosing 关闭 then 中文 shows them")
+# Was a bug: the captions menu said 中文 but hls.js switched the track off (every subtitle track DEFAULT=NO).
 def test_subtitles_shown_in_the_captions_menu_are_on_screen(live_server, desktop):
     page = desktop.new_page()
     login(page, live_server["url"], "community")

@@ -155,3 +155,22 @@ def test_add_subtitle_track_refuses_bad_input(tmp_path, asset):
         add_subtitle_track(asset, "WEBVTT\n")
     with pytest.raises(SubtitleError, match="not a transcoded asset"):
         add_subtitle_track(tmp_path / "nothing", vtt)
+
+
+def test_first_subtitle_language_is_the_default(tmp_path):
+    # hls.js turns captions off when no subtitle track is DEFAULT=YES, while the player's menu said "中文".
+    from media_pipeline.playlist import parse_master_playlist
+    from media_pipeline.subtitles import add_subtitle_track
+    out = tmp_path / "asset"
+    out.mkdir()
+    (out / "master.m3u8").write_text(
+        "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360,"
+        'CODECS="avc1.64001e,mp4a.40.2"\n360p/index.m3u8\n')
+    (out / "360p").mkdir()
+    (out / "360p" / "index.m3u8").write_text(
+        "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.0,\nseg0.ts\n#EXT-X-ENDLIST\n")
+    vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n你好\n"
+    add_subtitle_track(out, vtt, lang="zh-CN", name="中文")
+    add_subtitle_track(out, vtt.replace("你好", "Hello"), lang="en", name="English")
+    tracks = {t.language: t for t in parse_master_playlist((out / "master.m3u8").read_text()).subtitles}
+    assert tracks["zh-CN"].default and not tracks["en"].default
