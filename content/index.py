@@ -233,8 +233,8 @@ def reading_documents(reading: Reading, reading_id: str | int, *, title: str | N
                       chunk_chars: int = CHUNK_CHARS) -> list[IndexDoc]:
     """Index documents for a reading: one per chunk of ~``chunk_chars`` characters.
 
-    Section headings are included in the text; every line points back to a paragraph id
-    (a heading to the first paragraph after it). Doc ids are "reading:<id>:<n>"; use
+    Section headings are included in the text; every line points back to its anchor: a paragraph id,
+    or for a heading its section id. Doc ids are "reading:<id>:<n>"; use
     ``SearchIndex.replace_by("reading_id", id, docs)`` to re-index a changed reading.
 
     Args:
@@ -245,17 +245,11 @@ def reading_documents(reading: Reading, reading_id: str | int, *, title: str | N
         chunk_chars: target chunk size.
     """
     lines: list[tuple[str, str]] = []
-    pending_headings: list[str] = []
-    last_anchor = reading.paragraphs[0].id if reading.paragraphs else "p-1"
     for section in reading.sections:
         if section.title:
-            pending_headings.append(section.title)
-        for paragraph in section.paragraphs:
-            lines.extend((heading, paragraph.id) for heading in pending_headings)
-            pending_headings = []
-            lines.append((paragraph.text, paragraph.id))
-            last_anchor = paragraph.id
-    lines.extend((heading, last_anchor) for heading in pending_headings)
+            # A heading points at itself, so a match in it lands on the heading, not the next paragraph.
+            lines.append((section.title, section.id))
+        lines.extend((paragraph.text, paragraph.id) for paragraph in section.paragraphs)
     shown_title = title if title is not None else reading.title
     return [
         IndexDoc(doc_id=f"reading:{reading_id}:{n}", kind="reading", title=shown_title, body=body,

@@ -369,7 +369,8 @@ def search(user: User, query: str, *, kind: str | None = None, series: str | Non
 def highlight_paragraphs(paragraphs, query: str | None) -> dict[str, str]:
     """HTML (escaped, matches in ``<mark>``) of the paragraphs that contain the terms of ``query``.
 
-    Returns paragraph id → HTML for the paragraphs with matches only; an invalid query marks nothing.
+    ``paragraphs``: objects with ``id`` and ``text`` (section headings can be passed as such too).
+    Returns id → HTML for those with matches only; an invalid query marks nothing.
     """
     if not query or len(query) > policy.SEARCH_QUERY_MAX_CHARS:
         return {}

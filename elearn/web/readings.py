@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from functools import wraps
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -125,13 +126,15 @@ def view(reading_id: int):
     reading = _reading_or_404(reading_id)
     parsed = readings.load(reading)
     query = request.args.get("q", "").strip()
-    marked = search.highlight_paragraphs(parsed.paragraphs, query)
-    sections = [{"id": s.id, "title": s.title, "level": s.level,
+    headings = [SimpleNamespace(id=s.id, text=s.title) for s in parsed.sections if s.title]
+    marked = search.highlight_paragraphs([*headings, *parsed.paragraphs], query)
+    sections = [{"id": s.id, "title": s.title, "level": s.level, "html": marked.get(s.id),
                  "paragraphs": [{"id": p.id, "text": p.text, "html": marked.get(p.id)} for p in s.paragraphs]}
                 for s in parsed.sections]
     toc = [{"id": s["id"], "title": s["title"], "level": s["level"]} for s in sections if s["title"]]
     last = readings.last_position(current_user, reading)
-    first_mark = next((pid for pid in (p.id for p in parsed.paragraphs) if pid in marked), None)
+    in_order = [i for s in parsed.sections for i in ([s.id] if s.title else []) + [p.id for p in s.paragraphs]]
+    first_mark = next((anchor for anchor in in_order if anchor in marked), None)
     return render_template(
         "readings/view.html",
         reading={"id": reading.id, "title": reading.title, "minutes": int(reading.estimated_minutes),

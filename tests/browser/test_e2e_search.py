@@ -25,8 +25,7 @@ def test_member_searches_a_phrase_and_lands_on_the_paragraph(request, live_serve
     _search_and_land(request.getfixturevalue(device).new_page(), live_server["url"], screenshot_dir, device, PHRASE)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a match in a section heading lands on the next paragraph, which has no "
-                   "<mark>; the reader never marks headings (search.highlight_paragraphs covers paragraphs only)")
+# Was a bug: a match in a section heading linked to the next paragraph, which had no <mark>.
 def test_phrase_found_in_a_heading_is_highlighted_where_the_reader_lands(live_server, desktop, screenshot_dir):
     _search_and_land(desktop.new_page(), live_server["url"], screenshot_dir, "desktop", HEADING_PHRASE,
                      name="e2e-reader-heading-match")
