@@ -355,7 +355,7 @@ def evaluate(view: ReaderView, node) -> tuple[bool, frozenset]:
     A negative result (a NOT, or an AND of NOTs only) means "every document except these"; the
     parser guarantees that the whole query is positive.
     """
-    from .query import _Bool, _Not, _Text
+    from .query import _Not, _Text
 
     if isinstance(node, _Text):
         return True, text_docs(view, node.text, node.phrase)
@@ -405,7 +405,7 @@ def text_docs(view: ReaderView, text: str, phrase: bool) -> frozenset:
 
 def rank_terms(view: ReaderView, node, out: list | None = None) -> list[tuple[str, str, float]]:
     """(field, term, boost) of the positive words of the query, for BM25 ranking."""
-    from .query import _Bool, _Not, _Text
+    from .query import _Bool, _Not
 
     out = [] if out is None else out
     if isinstance(node, _Not):

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import whoosh.index
-from whoosh import query as wq
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import EmptyIndexError, IndexError as WhooshIndexError, LockError

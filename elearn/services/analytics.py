@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, Select, and_, case, delete, distinct, func, insert, select, text, union_all
+from sqlalchemy import Date, Select, and_, case, delete, distinct, func, insert, select, text
 
 from elearn.extensions import db
 from elearn.models import Lesson, MediaAsset, Organisation, Series, SeriesCourse, User

@@ -1,37 +1,22 @@
 """Organisation administration: the tree, members, transfers, the audit log. Org admins see their subtree."""
 from __future__ import annotations
 
-from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from elearn.extensions import db
 from elearn.models import AuditEntry, Organisation, User
 from elearn.services import ServiceError, orgs, users
 from elearn.web.forms import MemberForm, OrganisationForm, TransferForm
+from elearn.web.access import ADMINS, admin_required, managed_org_choices as _org_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
-ADMINS = ("org_admin", "site_admin")
 NAV = [("admin.organisations", _l("组织管理"), ADMINS), ("admin.members", _l("党员管理"), ADMINS)]
-
-
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.role not in ADMINS:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
-
-
-def _org_choices():
-    return [(o.id, ("· " * o.depth) + o.name) for o in orgs.managed_orgs(current_user)]
 
 
 def _all_org_choices(exclude: int | None = None):

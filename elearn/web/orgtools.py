@@ -6,12 +6,11 @@ import csv
 import io
 import json
 from datetime import date
-from functools import wraps
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
@@ -22,27 +21,13 @@ from elearn.extensions import db
 from elearn.models import AuditEntry, Organisation, User
 from elearn.policy import IMPORT, MEMBER_CATEGORIES, TRAINING_PLAN_STATUS_LABELS
 from elearn.services import ServiceError, member_import, orgs, training_plans
+from elearn.web.access import ADMINS, admin_required, managed_org_choices as _org_choices
 
 bp = Blueprint("orgtools", __name__, url_prefix="/org")
 
-ADMINS = ("org_admin", "site_admin")
 # Navigation entries: (endpoint, label, roles or None for everyone signed in).
 NAV = [("orgtools.import_members", _l("批量导入"), ADMINS), ("orgtools.plans", _l("培训计划"), ADMINS)]
 AUDIT_EXPORT_MAX = 50_000
-
-
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.role not in ADMINS:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
-
-
-def _org_choices():
-    return [(o.id, ("· " * o.depth) + o.name) for o in orgs.managed_orgs(current_user)]
 
 
 def _managed_org_or_404(org_id: int | None) -> Organisation:

@@ -1,12 +1,11 @@
 """The lecturer roster (师资库): search, add and edit lecturers within the admin's subtree."""
 from __future__ import annotations
 
-from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -16,22 +15,12 @@ from elearn.models import Organisation
 from elearn.policy import CONTENT_CATEGORIES, LECTURER_STATUS_LABELS
 from elearn.services import ServiceError, lecturers, orgs
 from elearn.web.publish import MultiCheckboxField
+from elearn.web.access import ADMINS, admin_required
 
 bp = Blueprint("roster", __name__, url_prefix="/roster")
 
-ADMINS = ("org_admin", "site_admin")
 # Navigation entries: (endpoint, label, roles or None for everyone signed in).
 NAV = [("roster.index", _l("师资库"), ADMINS)]
-
-
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.role not in ADMINS:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
 
 
 class LecturerForm(FlaskForm):

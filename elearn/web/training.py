@@ -1,12 +1,11 @@
 """Org-admin pages: offline/off-job training records and video group training sessions with attendance."""
 from __future__ import annotations
 
-from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, SelectField, StringField,
                      SubmitField, TextAreaField)
@@ -15,26 +14,12 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from elearn.extensions import db
 from elearn.models import Lesson, Organisation, User
 from elearn.policy import CONTENT_CATEGORIES, ORGANISER_LEVELS
-from elearn.services import NotFound, ServiceError, offline, orgs
+from elearn.services import NotFound, ServiceError, offline
+from elearn.web.access import ADMINS, admin_required, managed_org_choices as _org_choices
 
 bp = Blueprint("training", __name__, url_prefix="/training")
-ADMINS = ("org_admin", "site_admin")
 # Navigation entries: (endpoint, label, roles or None for everyone signed in).
 NAV: list = [("training.index", _l("培训记录"), ADMINS)]
-
-
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.role not in ADMINS:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
-
-
-def _org_choices():
-    return [(o.id, ("· " * o.depth) + o.name) for o in orgs.managed_orgs(current_user)]
 
 
 class TrainingForm(FlaskForm):

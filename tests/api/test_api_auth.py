@@ -1,6 +1,5 @@
 from elearn.extensions import db
 from elearn.services import tokens
-from tests.conftest import PASSWORD
 
 
 def test_me_requires_auth(client):

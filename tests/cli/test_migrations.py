@@ -1,5 +1,4 @@
 """The migrations build the same schema as the models, from an empty database."""
-import os
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext

@@ -3,7 +3,6 @@ from sqlalchemy import select
 
 from elearn.extensions import db
 from elearn.models import Organisation, User
-from tests.conftest import PASSWORD
 
 
 @pytest.fixture
