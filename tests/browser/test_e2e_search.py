@@ -55,7 +55,7 @@ def _search_and_land(page, base: str, screenshot_dir, device: str, phrase: str, 
         shoot(page, screenshot_dir, "e2e-search-results", device)
 
     hit.get_by_role("link", name=re.compile(READING)).click()
-    page.wait_for_url(re.compile(r".*/readings/\d+\?q=.*#p-\d+$"))
+    page.wait_for_url(re.compile(r".*/readings/\d+\?q=.*#[ps]-\d+$"))  # a paragraph, or a heading (s-N)
     anchor = page.url.rsplit("#", 1)[1]
     assert anchor != "p-1"
     # The phrase itself is marked in the element the link points at, and that element is on screen.
