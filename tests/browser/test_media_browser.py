@@ -1,8 +1,6 @@
 """The media path in a real browser: a lecturer uploads a clip with upload.js, the worker transcodes it,
 the studio shows the live state, and the lesson plays through hls.js with quality and speed menus."""
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -12,16 +10,8 @@ from tests.jobs.clips import make_clip
 pytestmark = pytest.mark.browser
 
 
-def _ensure_tables(env):
-    # Until the lead regenerates the migrations, `elearn init-db` may lack the newest tables; create_all adds
-    # only what is missing.
-    subprocess.run([sys.executable, "-c", "from elearn import create_app; from elearn.extensions import db\n"
-                    "app = create_app()\nwith app.app_context(): db.create_all()"], env=env, check=True)
-
-
 def test_lecturer_uploads_and_the_lesson_plays(live_server, desktop, screenshot_dir, tmp_path):
     base = live_server["url"]
-    _ensure_tables(live_server["env"])
     clip = make_clip(tmp_path / "第一讲.mp4", seconds=3, size="640x360")
     page = desktop.new_page()
     login(page, base, "lecturer")
