@@ -46,3 +46,17 @@ def test_ids_beyond_the_key_range_are_not_found(client, auth, make_user):
     r = client.post("/api/v1/lessons/9223372036854775808/progress", json={},
                     headers={"X-CSRFToken": client.csrf_token()})
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+
+
+def test_database_unavailable_answers_503_json_to_scripts_and_a_page_to_people(app, client):
+    from sqlalchemy.exc import OperationalError
+
+    @app.route("/studio/_locked")
+    def locked():
+        raise OperationalError("UPDATE x", {}, Exception("database is locked"))
+
+    r = client.get("/studio/_locked", headers={"Accept": "application/json"})
+    assert r.status_code == 503 and r.get_json()["error"]["code"] == "busy"
+    assert r.headers["Retry-After"]
+    r = client.get("/studio/_locked", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert r.status_code == 503 and "系统繁忙" in r.get_data(as_text=True)
