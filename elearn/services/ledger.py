@@ -45,9 +45,10 @@ def _insert_ignoring_duplicate(values: dict) -> bool:
         db.session.execute(insert(StudyCredit).values(**values))
         apply_credit_to_summaries(db.session.connection(), values)
         return True
+    # RETURNING tells whether the row went in: through the ORM session, psycopg reports rowcount -1.
     stmt = dialect_insert(StudyCredit).values(**values).on_conflict_do_nothing(
-        index_elements=["user_id", "source_kind", "source_id"])
-    if db.session.execute(stmt).rowcount != 1:
+        index_elements=["user_id", "source_kind", "source_id"]).returning(StudyCredit.id)
+    if db.session.execute(stmt).first() is None:
         return False
     # The analytics summaries follow in the same transaction, only for a row that was really added.
     apply_credit_to_summaries(db.session.connection(), values)
