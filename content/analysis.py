@@ -1,13 +1,13 @@
 """Chinese text analysis for the search index.
 
-Three views of the same text are indexed:
+Two views of the same text are indexed:
 
 * words (``ChineseAnalyzer``): jieba search-mode segmentation, for ranking;
-* bigrams (``BigramAnalyzer``): overlapping two-character grams at consecutive positions, so a
-  quoted phrase becomes an exact phrase query over bigrams, whatever jieba made of it;
-* characters (``CharAnalyzer``): single characters, so one-character queries match.
+* bigrams (``BigramAnalyzer``): overlapping two-character grams, the candidates for exact phrase
+  and out-of-dictionary matches (single characters are found by scanning the texts, see ``engine``).
 
-All three fold text the same way (NFKC width folding and lower case, one character for one
+``CharAnalyzer`` (single characters) indexed a third view in earlier index generations; it stays so
+that their pickled schema still opens. All analyzers fold text the same way (NFKC width folding and lower case, one character for one
 character) so token offsets are offsets into the original text, as highlighting needs.
 """
 from __future__ import annotations
