@@ -57,14 +57,19 @@ def series_for(user: User, today: date | None = None) -> list[Series]:
     return rows
 
 
+def _published_to(user: User, today: date | None = None):
+    """A select of the ids of approved courses in series published to ``user``."""
+    return (select(SeriesCourse.course_id)
+            .join(Series, Series.id == SeriesCourse.series_id)
+            .join(Course, Course.id == SeriesCourse.course_id)
+            .where(Course.status == "approved", audience_condition(user, today)))
+
+
 def visible_course_ids_stmt(user: User, today: date | None = None):
     """A select of the ids of every course ``user`` may open."""
     if user.role == "site_admin":
         return select(Course.id)
-    published = (select(SeriesCourse.course_id)
-                 .join(Series, Series.id == SeriesCourse.series_id)
-                 .join(Course, Course.id == SeriesCourse.course_id)
-                 .where(Course.status == "approved", audience_condition(user, today)))
+    published = _published_to(user, today)
     own = select(Course.id).where(Course.lecturer_id == user.id) if user.role == "lecturer" \
         else select(Course.id).where(false())
     return published.union(own)
@@ -79,7 +84,9 @@ def can_view_course(user: User, course: Course, today: date | None = None) -> bo
         return False
     if user.role == "site_admin" or (user.role == "lecturer" and course.lecturer_id == user.id):
         return True
-    return course.id in visible_course_ids(user, today)
+    # One course: ask about it alone rather than listing every visible course (this runs on each heartbeat).
+    stmt = _published_to(user, today).where(SeriesCourse.course_id == course.id).limit(1)
+    return db.session.execute(stmt).first() is not None
 
 
 def can_view_lesson(user: User, lesson: Lesson, today: date | None = None) -> bool:
