@@ -85,6 +85,9 @@ class Config:
         self.ELEARN_X_ACCEL = _env_bool("ELEARN_X_ACCEL", False)
         self.ELEARN_MAX_PLAYBACK_RATE = _env_float("ELEARN_MAX_PLAYBACK_RATE", 2.0)
         self.WTF_CSRF_TIME_LIMIT = None
+        # Dashboards of subtrees with more members than this read the latest snapshot (computed by a job)
+        # unless it is current; smaller ones are computed on each view.
+        self.ELEARN_ANALYTICS_LIVE_MEMBERS = _env_int("ELEARN_ANALYTICS_LIVE_MEMBERS", 5000)
 
 
 class TestingConfig(Config):

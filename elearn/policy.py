@@ -209,6 +209,10 @@ class AnalyticsPolicy:
     trend_months: int = 12  # months shown in the monthly trend, ending with the current one
     at_risk_limit: int = 50  # at-risk members listed on the page (the export lists all)
     series_limit: int = 20  # series shown in "completions per series"
+    # Snapshots (elearn.models.analytics): a snapshot queued or running longer than this is taken for dead.
+    snapshot_timeout_minutes: int = 30
+    snapshot_every_minutes: int = 10  # the periodic job looks for changed data this often
+    export_keep_hours: int = 24  # export files are removed after this
 
 
 ANALYTICS = AnalyticsPolicy()

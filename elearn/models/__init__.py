@@ -9,7 +9,7 @@ from elearn.models.org import Organisation
 from elearn.models.reading import CourseReading, Reading
 from elearn.models.series import Series, SeriesCourse, SeriesTarget
 from elearn.models.user import ApiToken, Membership, User
-from elearn.models import planning, quiz, study  # noqa: F401,E402  (register their tables)
+from elearn.models import analytics, planning, quiz, study  # noqa: F401,E402  (register their tables)
 
 def personal_fields() -> dict[str, list[str]]:
     """Map table name → columns classified as personal data."""

@@ -1,10 +1,16 @@
 """Participation analytics (the plan's "dynamic analysis"): an organisation's dashboard over its subtree.
 
 Every figure is a set-based SQL aggregate over the subtree (one indexed ``Organisation.path`` prefix), never
-a loop over members in Python: per-member hours are a grouped subquery of the ledger
+a loop over members in Python: per-member hours come from the summary kept in step with the ledger
 (:func:`_hours_by_member`), members are judged against their target in SQL (the same pro-rata pace as
-:func:`elearn.services.requirements.status`), and the result is grouped by organisation once; children and
-sectors are rolled up from those per-organisation rows (as many as organisations, not members).
+:func:`elearn.services.requirements.status`), and the result is grouped by organisation and hours bin;
+children and sectors are rolled up from those per-organisation rows (as many as organisations, not members).
+
+The grouped rows have two sources with the same shape: computed live for the subtree (:class:`_Live`), or
+read from a snapshot a job computed for the whole tree (:class:`_FromSnapshot`, elearn.models.analytics).
+A snapshot whose fingerprint matches the data is exact and used for every dashboard; otherwise small subtrees
+are computed live and large ones show the latest snapshot with its time while a new one is computed
+(:func:`dashboard`). Completions per series over 100,000 members cost seconds live, a roll-up milliseconds.
 
 Members counted: active accounts whose home organisation lies in the subtree (site admins excluded).
 Exempt members are counted as exempt and never as behind or at risk.
@@ -12,13 +18,16 @@ Exempt members are counted as exempt and never as behind or at risk.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Date, Select, and_, case, delete, distinct, func, insert, select, text
 
 from elearn.extensions import db
 from elearn.models import Lesson, MediaAsset, Organisation, Series, SeriesCourse, User
+from elearn.models.analytics import AnalyticsSnapshot, SnapshotOrgRow, SnapshotRisk, SnapshotSeriesRow
 from elearn.models.study import StudyCredit
 from elearn.policy import ANALYTICS, MEMBER_CATEGORIES, POLICY, SECTORS
 from elearn.services import Forbidden, NotFound, orgs
@@ -27,11 +36,19 @@ from elearn.services.requirements import _cycle_fraction
 EPS = 1e-9
 
 
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
 @dataclass(frozen=True)
 class Scope:
-    root: Organisation
+    path: str  # the subtree's path prefix ("/" for every organisation)
     today: date
     fraction: float  # share of the cycle elapsed by ``today``
+
+    @classmethod
+    def of(cls, root: Organisation | None, today: date) -> "Scope":
+        return cls(path=root.path if root is not None else "/", today=today, fraction=_cycle_fraction(today))
 
 
 def get_org(actor: User, org_id: int | None) -> Organisation:
@@ -54,12 +71,27 @@ def get_org(actor: User, org_id: int | None) -> Organisation:
 
 # -- building blocks (selects, composed below) --------------------------------------------------------------
 
-def _members(root: Organisation) -> Select:
+def _in_subtree(path: str):
+    """Organisations whose path starts with ``path`` (which ends with "/"). On SQLite also as the equivalent
+    range ``path <= p < path[:-1] + "0"`` (paths hold digits and "/", and "/" sorts just before "0"): SQLite
+    cannot use the path index for a LIKE with ESCAPE, and without it plans small subtrees as if they were the
+    whole tree. (PostgreSQL keeps only the LIKE: its collation need not order "/" bytewise.)"""
+    cond = Organisation.path.startswith(path, autoescape=True)
+    if db.session.get_bind().dialect.name == "sqlite":
+        cond = and_(cond, Organisation.path >= path, Organisation.path < path[:-1] + "0")
+    return cond
+
+
+def _members(path: str) -> Select:
     """Members in scope: id, organisation, category, exempt."""
     return (select(User.id.label("user_id"), User.organisation_id, User.category, User.exempt)
             .join(Organisation, Organisation.id == User.organisation_id)
-            .where(Organisation.path.startswith(root.path, autoescape=True), User.active.is_(True),
-                   User.role != "site_admin"))
+            .where(_in_subtree(path), User.active.is_(True), User.role != "site_admin"))
+
+
+def member_count(path: str) -> int:
+    """Members counted in the subtree at ``path`` (one indexed count)."""
+    return db.session.execute(select(func.count()).select_from(_members(path).subquery())).scalar_one()
 
 
 def _future_credits(today: date, start: date, end: date):
@@ -68,14 +100,14 @@ def _future_credits(today: date, start: date, end: date):
     return and_(StudyCredit.credited_on > today, StudyCredit.credited_on >= start, StudyCredit.credited_on <= end)
 
 
-def _hours_by_member(root: Organisation, today: date) -> Select:
+def _hours_by_member(path: str, today: date) -> Select:
     """Per member of the subtree: ledger hours of the cycle up to ``today`` (total, theory).
 
     One pass over the members joined to their summary row (cycle totals), less any credits dated after
     ``today`` (normally none: a small indexed range of the ledger)."""
     from elearn.models.study import MemberStudySummary as S
 
-    m = _members(root).add_columns(S.hours, S.theory_hours).outerjoin(S, S.user_id == User.id).subquery("ms")
+    m = _members(path).add_columns(S.hours, S.theory_hours).outerjoin(S, S.user_id == User.id).subquery("ms")
     total, theory = func.coalesce(m.c.hours, 0.0), func.coalesce(m.c.theory_hours, 0.0)
     base = [m.c.user_id, m.c.organisation_id, m.c.category, m.c.exempt]
     if today >= POLICY.cycle_end:
@@ -97,7 +129,7 @@ def _target_expr(category_col):
 
 def _judged(scope: Scope):
     """Per member: hours, target, the pro-rata expectation and flags — a subquery."""
-    m = _hours_by_member(scope.root, scope.today).subquery("m")
+    m = _hours_by_member(scope.path, scope.today).subquery("m")
     total, theory = m.c.total, m.c.theory
     target = _target_expr(m.c.category)
     expected = target * scope.fraction
@@ -120,8 +152,9 @@ def _hours_bin(j):
     return case(*whens, else_=len(edges) - 1)
 
 
-def _per_org_and_bin(j) -> tuple[list[dict], dict[int, int]]:
-    """One pass over the members: sums per organisation, and the hours histogram (grouped by both)."""
+def _org_bin_rows(scope: Scope) -> list[dict]:
+    """One pass over the members: sums per (organisation, hours bin) — the rows every roll-up starts from."""
+    j = _judged(scope)
     bin_expr = _hours_bin(j)
     stmt = (select(j.c.organisation_id, bin_expr.label("bin"), func.count().label("members"),
                    func.sum(case((j.c.exempt.is_(True), 1), else_=0)).label("exempt"),
@@ -130,15 +163,19 @@ def _per_org_and_bin(j) -> tuple[list[dict], dict[int, int]]:
                    func.sum(j.c.total).label("hours"), func.sum(j.c.theory).label("theory_hours"),
                    func.sum(case((j.c.exempt.is_(False), j.c.total), else_=0.0)).label("required_hours"))
             .group_by(j.c.organisation_id, bin_expr))
+    return [dict(r._mapping) for r in db.session.execute(stmt)]
+
+
+def _per_org_and_bin(rows: list[dict]) -> tuple[dict[int, dict], dict[int, int]]:
+    """Sums per organisation, and the hours histogram, from rows grouped by (organisation, bin)."""
     per_org: dict[int, dict] = {}
     bins: dict[int, int] = {}
-    for r in db.session.execute(stmt):
-        row = dict(r._mapping)
-        oid, b = row.pop("organisation_id"), row.pop("bin")
+    for row in rows:
+        b = row["bin"]
         if b >= 0:
             bins[b] = bins.get(b, 0) + row["members"]
-        _add(per_org.setdefault(oid, _blank()), row)
-    return [dict(v, organisation_id=k) for k, v in per_org.items()], bins
+        _add(per_org.setdefault(row["organisation_id"], _blank()), row)
+    return per_org, bins
 
 
 _SUMMED = ("members", "exempt", "on_pace", "met", "theory_ok", "at_risk", "hours", "theory_hours",
@@ -200,7 +237,7 @@ def _monthly(scope: Scope) -> list[dict]:
     months = _months(scope.today, ANALYTICS.trend_months)
     first = date(months[0][0], months[0][1], 1)
     this_month = date(months[-1][0], months[-1][1], 1)
-    in_tree = select(Organisation.id).where(Organisation.path.startswith(scope.root.path, autoescape=True))
+    in_tree = select(Organisation.id).where(_in_subtree(scope.path))
     found: dict[tuple[int, int], list[float]] = {}
     stmt = (select(M.month, func.sum(M.hours), func.sum(M.theory_hours))
             .where(M.organisation_id.in_(in_tree), M.month >= first, M.month <= this_month).group_by(M.month))
@@ -222,78 +259,230 @@ def _monthly(scope: Scope) -> list[dict]:
              "theory_hours": round(found.get((a, b), (0, 0))[1], 2)} for a, b in months]
 
 
-def _series_completions(scope: Scope) -> list[dict]:
-    """Per published series: members of the subtree who finished at least one of its courses, and all.
+def _series_rows(scope: Scope) -> list[tuple[int, int, int, int]]:
+    """Per (published series, organisation): members of the organisation (in the subtree) who finished at least
+    one of the series' courses (started), and all of them (completed).
 
     A course is finished by a course credit (declared-hours courses) or credits for each of its playable
     lessons (time-credited courses).
     """
     from elearn.models.study import MemberCourseProgress as P
 
-    in_series = (select(SeriesCourse.course_id).join(Series, Series.id == SeriesCourse.series_id)
-                 .where(Series.published.is_(True)))
     playable = (select(Lesson.course_id, func.count(Lesson.id).label("n"))
                 .join(MediaAsset, MediaAsset.id == Lesson.asset_id).where(MediaAsset.status == "ready")
                 .group_by(Lesson.course_id)).subquery("playable")
     finished = (P.whole > 0) | and_(playable.c.n.is_not(None), P.lessons >= playable.c.n)
-    members = _members(scope.root).subquery("sm")
-    done = (select(P.user_id, P.course_id).join(members, members.c.user_id == P.user_id)
+    members = _members(scope.path).subquery("sm")
+    # Members first, then their own progress rows (primary-key prefix), materialised: the planner cannot turn
+    # it around into "for each course of each series, every member of the subtree". Courses outside published
+    # series drop out at the join with their series below.
+    done = (select(members.c.user_id, members.c.organisation_id, P.course_id)
+            .select_from(members).join(P, P.user_id == members.c.user_id)
             .outerjoin(playable, playable.c.course_id == P.course_id)
-            .where(P.course_id.in_(in_series), finished)).subquery("done")
+            .where(finished)).cte("done").prefix_with("MATERIALIZED")
     published = select(Series.id).where(Series.published.is_(True))
-    per_member = (select(SeriesCourse.series_id, done.c.user_id,
+    per_member = (select(SeriesCourse.series_id, done.c.user_id, done.c.organisation_id,
                          func.count(distinct(done.c.course_id)).label("finished"))
                   .join(done, done.c.course_id == SeriesCourse.course_id)
                   .where(SeriesCourse.series_id.in_(published))
-                  .group_by(SeriesCourse.series_id, done.c.user_id)).subquery("pm")
-    sizes = (select(SeriesCourse.series_id, func.count().label("n")).group_by(SeriesCourse.series_id)
-             .subquery("sizes"))
-    counts = (select(per_member.c.series_id, func.count().label("started"),
-                     func.sum(case((per_member.c.finished >= sizes.c.n, 1), else_=0)).label("completed"))
-              .join(sizes, sizes.c.series_id == per_member.c.series_id)
-              .group_by(per_member.c.series_id)).subquery("counts")
-    stmt = (select(Series.id, Series.title, Series.required, Series.due_on, sizes.c.n,
-                   func.coalesce(counts.c.started, 0), func.coalesce(counts.c.completed, 0))
-            .join(sizes, sizes.c.series_id == Series.id)
-            .outerjoin(counts, counts.c.series_id == Series.id)
-            .where(Series.published.is_(True))
-            .order_by(func.coalesce(counts.c.completed, 0).desc(), Series.id.desc())
-            .limit(ANALYTICS.series_limit))
-    return [{"id": sid, "title": title, "required": req, "due_on": due, "courses": n, "started": int(started),
-             "completed": int(completed)} for sid, title, req, due, n, started, completed in db.session.execute(stmt)]
+                  .group_by(SeriesCourse.series_id, done.c.user_id, done.c.organisation_id)).subquery("pm")
+    sizes = _series_sizes().subquery("sizes")
+    stmt = (select(per_member.c.series_id, per_member.c.organisation_id, func.count().label("started"),
+                   func.sum(case((per_member.c.finished >= sizes.c.n, 1), else_=0)).label("completed"))
+            .join(sizes, sizes.c.series_id == per_member.c.series_id)
+            .group_by(per_member.c.series_id, per_member.c.organisation_id))
+    return [(sid, oid, int(started), int(completed)) for sid, oid, started, completed in db.session.execute(stmt)]
 
 
-def at_risk_members(scope: Scope, limit: int | None = None) -> list[dict]:
-    """Non-exempt members behind the pro-rata pace, furthest behind first."""
+def _series_sizes() -> Select:
+    return select(SeriesCourse.series_id, func.count().label("n")).group_by(SeriesCourse.series_id)
+
+
+def _series_completions(counts: dict[int, list[int]]) -> list[dict]:
+    """The published series with their started/completed counts (``counts``: series id → [started, completed]),
+    most completed first (at most policy.ANALYTICS.series_limit)."""
+    sizes = _series_sizes().subquery("sizes")
+    rows = db.session.execute(select(Series.id, Series.title, Series.required, Series.due_on, sizes.c.n)
+                              .join(sizes, sizes.c.series_id == Series.id).where(Series.published.is_(True)))
+    out = [{"id": sid, "title": title, "required": req, "due_on": due, "courses": n,
+            "started": counts.get(sid, (0, 0))[0], "completed": counts.get(sid, (0, 0))[1]}
+           for sid, title, req, due, n in rows]
+    out.sort(key=lambda x: (-x["completed"], -x["id"]))
+    return out[:ANALYTICS.series_limit]
+
+
+def _at_risk_live(scope: Scope, limit: int | None) -> list[dict]:
+    """Non-exempt members behind the pro-rata pace, furthest behind first (ties by name)."""
     j = _judged(scope)
-    stmt = (select(j.c.user_id, User.name, User.username, Organisation.name.label("org_name"), j.c.category,
-                   j.c.total, j.c.theory, j.c.target, j.c.expected)
+    stmt = (select(j.c.user_id, j.c.organisation_id, User.name, User.username, Organisation.name.label("org_name"),
+                   j.c.category, j.c.total, j.c.theory, j.c.target, j.c.expected)
             .join(User, User.id == j.c.user_id).join(Organisation, Organisation.id == j.c.organisation_id)
             .where(j.c.at_risk == 1)
             .order_by((j.c.total / j.c.target).asc(), User.name, j.c.user_id))
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [{"id": r.user_id, "name": r.name, "username": r.username, "org_name": r.org_name,
-             "category": r.category, "hours": round(float(r.total), 2), "theory_hours": round(float(r.theory), 2),
-             "target": float(r.target), "expected": round(float(r.expected), 2),
-             "shortfall": round(float(r.expected) - float(r.total), 2)} for r in db.session.execute(stmt)]
+    return [_risk_row(r, r.total, r.theory) for r in db.session.execute(stmt)]
+
+
+def _risk_row(r, hours, theory) -> dict:
+    return {"id": r.user_id, "organisation_id": r.organisation_id, "name": r.name, "username": r.username,
+            "org_name": r.org_name, "category": r.category, "hours": round(float(hours), 2),
+            "theory_hours": round(float(theory), 2), "target": float(r.target),
+            "expected": round(float(r.expected), 2), "shortfall": round(float(r.expected) - float(hours), 2)}
+
+
+# -- sources of the grouped rows --------------------------------------------------------------------------------
+
+class _Live:
+    """Computed now, for the subtree only."""
+
+    kind = "live"
+    snapshot = None
+    exact = True
+
+    def __init__(self, scope: Scope):
+        self.scope = scope
+
+    def org_bin_rows(self) -> list[dict]:
+        return _org_bin_rows(self.scope)
+
+    def series_rows(self) -> list[tuple[int, int, int, int]]:
+        return _series_rows(self.scope)
+
+    def at_risk(self, limit: int | None) -> list[dict]:
+        return _at_risk_live(self.scope, limit)
+
+
+class _FromSnapshot:
+    """Read from a snapshot of the whole tree, restricted to the subtree's organisations."""
+
+    kind = "snapshot"
+
+    def __init__(self, snapshot: AnalyticsSnapshot, scope: Scope, exact: bool):
+        self.snapshot, self.scope, self.exact = snapshot, scope, exact
+        self.org_ids = select(Organisation.id).where(_in_subtree(scope.path)).scalar_subquery()
+
+    def org_bin_rows(self) -> list[dict]:
+        r = SnapshotOrgRow
+        cols = [r.organisation_id, r.bin, *(getattr(r, k) for k in _SUMMED)]
+        stmt = select(*cols).where(r.snapshot_id == self.snapshot.id, r.organisation_id.in_(self.org_ids))
+        return [dict(row._mapping) for row in db.session.execute(stmt)]
+
+    def series_rows(self) -> list[tuple[int, int, int, int]]:
+        r = SnapshotSeriesRow
+        stmt = select(r.series_id, r.organisation_id, r.started, r.completed).where(
+            r.snapshot_id == self.snapshot.id, r.organisation_id.in_(self.org_ids))
+        return [tuple(row) for row in db.session.execute(stmt)]
+
+    def at_risk(self, limit: int | None) -> list[dict]:
+        r = SnapshotRisk
+        stmt = (select(r.user_id, r.organisation_id, User.name, User.username, Organisation.name.label("org_name"),
+                       r.category, r.hours, r.theory_hours, r.target, r.expected)
+                .join(User, User.id == r.user_id).join(Organisation, Organisation.id == r.organisation_id)
+                .where(r.snapshot_id == self.snapshot.id, r.organisation_id.in_(self.org_ids))
+                .order_by(r.rank))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [_risk_row(row, row.hours, row.theory_hours) for row in db.session.execute(stmt)]
+
+
+def fingerprint(today: date) -> str:
+    """What the figures depend on, cheaply: the day, the ledger (append-only: its rows and last id), every admin
+    action (members, transfers, series… are audited), the accounts, the playable lessons and the published
+    series' courses. Equal fingerprints, equal figures."""
+    from elearn.models import AuditEntry
+    from elearn.models.study import MemberStudySummary, StudyCredit as C
+
+    # The summaries count every ledger row (kept in step in the same transaction): a sum over members, much
+    # cheaper than counting the ledger itself.
+    ledger = (db.session.execute(select(func.sum(MemberStudySummary.credits))).scalar(),
+              db.session.execute(select(func.max(C.id))).scalar())
+    audit_max = db.session.execute(select(func.max(AuditEntry.id))).scalar()
+    users = db.session.execute(select(func.count(), func.max(User.id)).select_from(User)).one()
+    playable = db.session.execute(select(func.count(), func.max(Lesson.id)).select_from(Lesson)
+                                  .join(MediaAsset, MediaAsset.id == Lesson.asset_id)
+                                  .where(MediaAsset.status == "ready")).one()
+    series = db.session.execute(select(func.count(), func.max(SeriesCourse.id)).select_from(SeriesCourse)
+                                .join(Series, Series.id == SeriesCourse.series_id)
+                                .where(Series.published.is_(True))).one()
+    return "|".join(str(x or 0) for x in (today.isoformat(), *ledger, audit_max, *users, *playable, *series))
+
+
+def latest_snapshot(status: str = "ready") -> AnalyticsSnapshot | None:
+    return db.session.execute(select(AnalyticsSnapshot).where(AnalyticsSnapshot.status == status)
+                              .order_by(AnalyticsSnapshot.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def pending_snapshot() -> AnalyticsSnapshot | None:
+    """A snapshot queued or being computed, unless its worker looks dead (older than the policy allows)."""
+    cutoff = utcnow() - timedelta(minutes=ANALYTICS.snapshot_timeout_minutes)
+    return db.session.execute(select(AnalyticsSnapshot)
+                              .where(AnalyticsSnapshot.status.in_(("queued", "running")),
+                                     AnalyticsSnapshot.started_at >= cutoff)
+                              .order_by(AnalyticsSnapshot.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def request_snapshot(today: date | None = None) -> AnalyticsSnapshot:
+    """Queue a new snapshot unless one is already on its way; returns the one that will land next."""
+    pending = pending_snapshot()
+    if pending is not None:
+        return pending
+    snap = AnalyticsSnapshot(status="queued", as_of=today or date.today(), started_at=utcnow())
+    db.session.add(snap)
+    db.session.commit()
+    from elearn.queue import enqueue
+    enqueue("analytics_snapshot", snap.id)
+    db.session.refresh(snap)
+    return snap
+
+
+def _source(scope: Scope, allow_stale: bool):
+    """Where the dashboard's rows come from: an exact snapshot, else live for a small subtree (or when a stale
+    figure is not acceptable), else the latest snapshot (stale) while a new one is queued; None when there is
+    none yet."""
+    snap = latest_snapshot()
+    if snap is not None and snap.as_of == scope.today and snap.fingerprint == fingerprint(scope.today):
+        return _FromSnapshot(snap, scope, exact=True)
+    if not allow_stale or member_count(scope.path) <= current_app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"]:
+        return _Live(scope)
+    # A new snapshot at most every few minutes from page views (the periodic job keeps the same pace), so an
+    # open dashboard on a busy site does not keep a worker computing back to back.
+    recent = utcnow() - timedelta(minutes=ANALYTICS.snapshot_every_minutes)
+    if snap is None or snap.as_of != scope.today or (snap.finished_at or snap.started_at) < recent:
+        request_snapshot(scope.today)
+        snap = latest_snapshot()  # with jobs run inline (tests, one-off scripts) it is already there
+    return _FromSnapshot(snap, scope, exact=False) if snap is not None else None
 
 
 # -- the dashboard --------------------------------------------------------------------------------------------
 
-def dashboard(actor: User, org: Organisation, today: date | None = None) -> dict:
-    """Everything the organisation dashboard shows, as plain data (see the keys below)."""
+def dashboard(actor: User, org: Organisation, today: date | None = None, allow_stale: bool = True) -> dict:
+    """Everything the organisation dashboard shows, as plain data (see the keys below).
+
+    ``source`` says where the figures come from: ``live``, or a ``snapshot`` with its time and whether it is
+    ``exact`` (nothing changed since). Without any snapshot for a large subtree the result is
+    ``{"pending": <the snapshot being computed>, …}`` and no figures."""
     if not orgs.can_manage(actor, org):
         raise Forbidden(_("您无权查看该组织的统计。"))
-    today = today or date.today()
-    scope = Scope(root=org, today=today, fraction=_cycle_fraction(today))
-    j = _judged(scope)
-    rows, bins = _per_org_and_bin(j)
-    per_org = {r["organisation_id"]: r for r in rows}
+    scope = Scope.of(org, today or date.today())
+    src = _source(scope, allow_stale)
+    if src is not None and src.snapshot is not None and src.snapshot.as_of != scope.today:
+        scope = Scope.of(org, src.snapshot.as_of)  # a stale snapshot is judged as of its own day
+    today = scope.today
+    ancestor_ids = [int(x) for x in org.path.strip("/").split("/") if x]
+    ancestors = {o.id: o for o in db.session.execute(
+        select(Organisation).where(Organisation.id.in_(ancestor_ids))).scalars()}
+    crumbs = [{"id": aid, "name": ancestors[aid].name, "reachable": orgs.can_manage(actor, ancestors[aid])}
+              for aid in ancestor_ids]
+    head = {"org": {"id": org.id, "name": org.name, "kind": org.kind, "sector": org.sector},
+            "breadcrumbs": crumbs, "today": today, "cycle_fraction": scope.fraction}
+    if src is None:
+        return dict(head, pending=pending_snapshot())
+    per_org, bins = _per_org_and_bin(src.org_bin_rows())
 
     tree = db.session.execute(select(Organisation.id, Organisation.name, Organisation.kind, Organisation.sector,
                                      Organisation.path, Organisation.parent_id)
-                              .where(Organisation.path.startswith(org.path, autoescape=True))).all()
+                              .where(_in_subtree(org.path))).all()
     totals = _blank()
     children = {o.id: {"id": o.id, "name": o.name, "kind": o.kind, "path": o.path, **_blank()}
                 for o in tree if o.parent_id == org.id}
@@ -311,32 +500,45 @@ def dashboard(actor: User, org: Organisation, today: date | None = None) -> dict
     child_rows = sorted((dict(_finish({k: c[k] for k in _SUMMED}), id=c["id"], name=c["name"], kind=c["kind"],
                               has_children=any(o.parent_id == c["id"] for o in tree))
                          for c in children.values()), key=lambda c: c["name"])
-    ancestor_ids = [int(x) for x in org.path.strip("/").split("/") if x]
-    ancestors = {o.id: o for o in db.session.execute(
-        select(Organisation).where(Organisation.id.in_(ancestor_ids))).scalars()}
-    crumbs = [{"id": aid, "name": ancestors[aid].name, "reachable": orgs.can_manage(actor, ancestors[aid])}
-              for aid in ancestor_ids]
-    return {
-        "org": {"id": org.id, "name": org.name, "kind": org.kind, "sector": org.sector},
-        "breadcrumbs": crumbs,
-        "today": today,
-        "cycle_fraction": scope.fraction,
-        "summary": _finish(totals),
-        "direct": _finish(direct) if direct and children else None,
-        "children": child_rows,
-        "sectors": sorted(({"sector": code, "label": str(SECTORS.get(code, code)), **_finish(agg)}
-                           for code, agg in sectors.items()), key=lambda s: s["sector"]),
-        "histogram": _histogram(bins),
-        "monthly": _monthly(scope),
-        "series": _series_completions(scope),
-        "at_risk": at_risk_members(scope, ANALYTICS.at_risk_limit),
-    }
+    series_counts: dict[int, list[int]] = {}
+    for sid, _oid, started, completed in src.series_rows():
+        acc = series_counts.setdefault(sid, [0, 0])
+        acc[0] += started
+        acc[1] += completed
+    snap = src.snapshot
+    return dict(
+        head,
+        pending=pending_snapshot() if snap is not None else None,
+        source={"kind": src.kind, "taken_at": snap.finished_at if snap else None, "exact": src.exact},
+        summary=_finish(totals),
+        direct=_finish(direct) if direct and children else None,
+        children=child_rows,
+        sectors=sorted(({"sector": code, "label": str(SECTORS.get(code, code)), **_finish(agg)}
+                        for code, agg in sectors.items()), key=lambda s: s["sector"]),
+        histogram=_histogram(bins),
+        monthly=_monthly(scope),
+        series=_series_completions(series_counts),
+        at_risk=src.at_risk(ANALYTICS.at_risk_limit),
+        _source=src,
+    )
 
 
-def export_rows(actor: User, org: Organisation, today: date | None = None) -> dict[str, list[list]]:
-    """The dashboard as sheets of rows (first row: headers), with every at-risk member, for XLSX export."""
-    data = dashboard(actor, org, today)
-    scope = Scope(root=org, today=data["today"], fraction=data["cycle_fraction"])
+def at_risk_members(actor: User, org: Organisation, today: date | None = None) -> list[dict]:
+    """Every member of the subtree behind pace, furthest behind first (exact: live or a current snapshot)."""
+    return dashboard(actor, org, today, allow_stale=False)["_source"].at_risk(None)
+
+
+def export_rows(actor: User, org: Organisation, today: date | None = None,
+                progress: Callable[[float], None] | None = None) -> dict[str, list[list]]:
+    """The dashboard as sheets of rows (first row: headers), with every at-risk member, for XLSX export.
+
+    Exact figures: from a current snapshot, else computed live whatever the subtree's size (this runs as a job).
+    ``progress`` is told the share done (0…1)."""
+    report = progress or (lambda _x: None)
+    data = dashboard(actor, org, today, allow_stale=False)
+    report(0.4)
+    at_risk = data["_source"].at_risk(None)
+    report(0.6)
 
     def pct(x):
         return round(x * 100, 1) if x is not None else None
@@ -361,10 +563,91 @@ def export_rows(actor: User, org: Organisation, today: date | None = None) -> di
         _("进度落后党员"): [[_("姓名"), _("用户名"), _("组织"), _("类别"), _("已完成学时"), _("按期应完成"),
                           _("周期目标"), _("差额")]]
         + [[r["name"], r["username"], r["org_name"], str(MEMBER_CATEGORIES.get(r["category"], r["category"])),
-            r["hours"], r["expected"], r["target"], r["shortfall"]] for r in at_risk_members(scope)],
+            r["hours"], r["expected"], r["target"], r["shortfall"]] for r in at_risk],
     }
 
 
+# -- snapshots ------------------------------------------------------------------------------------------------
+
+def take_snapshot(snapshot_id: int | None = None, today: date | None = None) -> AnalyticsSnapshot:
+    """Compute the grouped rows for every organisation and store them as a ready snapshot (the job's body).
+
+    The fingerprint is read first, so anything that lands meanwhile makes the snapshot inexact (and the next
+    refresh picks it up) rather than silently missing. Older snapshots but the previous one are removed."""
+    snap = db.session.get(AnalyticsSnapshot, snapshot_id) if snapshot_id is not None else None
+    if snap is None:
+        snap = AnalyticsSnapshot(as_of=today or date.today(), started_at=utcnow())
+        db.session.add(snap)
+    if snap.status == "ready":
+        return snap
+    snap.status, snap.progress, snap.started_at = "running", 1, utcnow()
+    snap.as_of = today or snap.as_of
+    db.session.commit()
+    try:
+        scope = Scope.of(None, snap.as_of)
+        snap.fingerprint = fingerprint(snap.as_of)
+        org_rows = _org_bin_rows(scope)
+        _step(snap, 30)
+        series_rows = _series_rows(scope)
+        _step(snap, 65)
+        risk = _at_risk_live(scope, None)
+        _step(snap, 80)
+        conn = db.session.connection()
+        if org_rows:
+            conn.execute(insert(SnapshotOrgRow), [dict(r, snapshot_id=snap.id) for r in org_rows])
+        if series_rows:
+            conn.execute(insert(SnapshotSeriesRow), [
+                {"snapshot_id": snap.id, "series_id": sid, "organisation_id": oid, "started": st, "completed": co}
+                for sid, oid, st, co in series_rows])
+        for start in range(0, len(risk), 5000):
+            conn.execute(insert(SnapshotRisk), [
+                {"snapshot_id": snap.id, "user_id": r["id"], "organisation_id": r["organisation_id"],
+                 "category": r["category"], "hours": r["hours"], "theory_hours": r["theory_hours"],
+                 "target": r["target"], "expected": r["expected"], "rank": start + i}
+                for i, r in enumerate(risk[start:start + 5000])])
+        snap.members = sum(r["members"] for r in org_rows)
+        snap.status, snap.progress, snap.finished_at = "ready", 100, utcnow()
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        snap = db.session.get(AnalyticsSnapshot, snap.id)
+        snap.status, snap.error, snap.finished_at = "failed", f"{type(exc).__name__}: {exc}"[:2000], utcnow()
+        db.session.commit()
+        raise
+    prune_snapshots()
+    return snap
+
+
+def _step(snap: AnalyticsSnapshot, percent: int) -> None:
+    snap.progress = percent
+    db.session.commit()
+
+
+def prune_snapshots(keep: int = 2) -> int:
+    """Remove snapshots older than the ``keep`` latest ready ones, and failed or abandoned ones; returns how many."""
+    ready = db.session.execute(select(AnalyticsSnapshot.id).where(AnalyticsSnapshot.status == "ready")
+                               .order_by(AnalyticsSnapshot.id.desc())).scalars().all()
+    pending = pending_snapshot()
+    keep_ids = set(ready[:keep]) | ({pending.id} if pending is not None else set())
+    old = db.session.execute(select(AnalyticsSnapshot.id).where(AnalyticsSnapshot.id.not_in(keep_ids))
+                             if keep_ids else select(AnalyticsSnapshot.id)).scalars().all()
+    for model in (SnapshotOrgRow, SnapshotSeriesRow, SnapshotRisk):
+        db.session.execute(delete(model).where(model.snapshot_id.in_(old)))
+    db.session.execute(delete(AnalyticsSnapshot).where(AnalyticsSnapshot.id.in_(old)))
+    db.session.commit()
+    return len(old)
+
+
+def refresh_if_changed(today: date | None = None) -> AnalyticsSnapshot | None:
+    """The periodic job: queue a snapshot when the data changed since the latest one, if any subtree is too
+    large to compute live. Returns the snapshot queued (or already pending), else None."""
+    today = today or date.today()
+    if member_count("/") <= current_app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"]:
+        return None
+    snap = latest_snapshot()
+    if snap is not None and snap.as_of == today and snap.fingerprint == fingerprint(today):
+        return None
+    return request_snapshot(today)
 
 
 # -- summaries ------------------------------------------------------------------------------------------------

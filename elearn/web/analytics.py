@@ -1,15 +1,14 @@
-"""Participation analytics: the organisation dashboard with drill-down, and its XLSX export."""
+"""Participation analytics: the organisation dashboard with drill-down, snapshots, and XLSX exports by job."""
 from __future__ import annotations
 
-import io
-from datetime import date
-
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from elearn.services import analytics
+from elearn.services import analytics, report_exports
+from elearn.storage import get_storage
 from elearn.web import charts
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
@@ -18,11 +17,22 @@ ADMINS = ("org_admin", "site_admin")
 # Navigation entries: (endpoint, label, roles or None for everyone signed in).
 NAV = [("analytics.dashboard", _l("学习分析"), ADMINS)]
 
+EXPORT_STATUS = {"queued": _l("排队中"), "running": _l("正在生成"), "ready": _l("已完成"), "failed": _l("失败")}
 
-def _org():
+
+def _admin() -> None:
     if current_user.role not in ADMINS:
         abort(403)
+
+
+def _org():
+    _admin()
     return analytics.get_org(current_user, request.args.get("org", type=int))
+
+
+def _when(dt) -> str:
+    """A stored UTC time in the site's time zone."""
+    return format_datetime(dt, "yyyy-MM-dd HH:mm") if dt is not None else "—"
 
 
 def _pct(x):
@@ -57,25 +67,70 @@ def dashboard():
     """The dashboard of an organisation's subtree (default: the admin's own), with links to drill down."""
     org = _org()
     data = analytics.dashboard(current_user, org)
-    return render_template("analytics/dashboard.html", d=data, charts=_charts(data), pct=_pct)
+    exports = report_exports.recent_exports(current_user, org)
+    if "summary" not in data:  # a large subtree and no snapshot yet: show the one being computed
+        return render_template("analytics/pending.html", d=data)
+    return render_template("analytics/dashboard.html", d=data, charts=_charts(data), pct=_pct, exports=exports,
+                           export_status=EXPORT_STATUS, when=_when)
 
 
-@bp.route("/export.xlsx")
+def _snapshot_json(snap) -> dict:
+    if snap is None:
+        return {"status": "none", "progress": 0}
+    return {"id": snap.id, "status": snap.status, "progress": snap.progress,
+            "label": str(EXPORT_STATUS.get(snap.status, snap.status)),
+            "finished_at": snap.finished_at.isoformat() + "Z" if snap.finished_at else None}
+
+
+@bp.route("/snapshot", methods=["POST"])
+@login_required
+def refresh():
+    """Queue a fresh snapshot of the figures (one at a time) and go back to the dashboard."""
+    org = _org()
+    analytics.request_snapshot()
+    return redirect(url_for("analytics.dashboard", org=org.id))
+
+
+@bp.route("/snapshot.json")
+@login_required
+def snapshot_status():
+    """The snapshot being computed (or else the latest), for the page's progress bar."""
+    _admin()
+    return jsonify(_snapshot_json(analytics.pending_snapshot() or analytics.latest_snapshot()))
+
+
+@bp.route("/exports", methods=["POST"])
 @login_required
 def export():
-    """The dashboard's figures and every at-risk member as an XLSX workbook."""
-    from openpyxl import Workbook
-
+    """Queue the dashboard's figures and every at-risk member as an XLSX workbook; show its progress."""
     org = _org()
-    sheets = analytics.export_rows(current_user, org)
-    wb = Workbook(write_only=True)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title=title[:31])
-        for row in rows:
-            ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    buf.seek(0)
-    name = f"analytics-{org.id}-{date.today().isoformat()}.xlsx"
-    return send_file(buf, as_attachment=True, download_name=name,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    job = report_exports.request_analytics_export(current_user, org)
+    return redirect(url_for("analytics.export_page", export_id=job.id))
+
+
+def _export_json(job) -> dict:
+    return {"id": job.id, "status": job.status, "progress": job.progress,
+            "label": str(EXPORT_STATUS.get(job.status, job.status)), "rows": job.rows, "error": job.error,
+            "note": _("含进度落后党员 %(n)d 人。", n=job.rows) if job.status == "ready" else "",
+            "download_url": url_for("analytics.download", export_id=job.id) if job.status == "ready" else None}
+
+
+@bp.route("/exports/<int:export_id>")
+@login_required
+def export_page(export_id: int):
+    _admin()
+    job = report_exports.get_export(current_user, export_id)
+    if request.accept_mimetypes.best == "application/json" or request.args.get("format") == "json":
+        return jsonify(_export_json(job))
+    return render_template("analytics/export.html", job=job, status=EXPORT_STATUS)
+
+
+@bp.route("/exports/<int:export_id>/download")
+@login_required
+def download(export_id: int):
+    _admin()
+    job = report_exports.get_export(current_user, export_id)
+    if job.status != "ready" or not job.storage_key:
+        abort(404)
+    return send_file(get_storage().path(job.storage_key), as_attachment=True, download_name=job.filename,
+                     mimetype=report_exports.XLSX_MIME)

@@ -3,7 +3,6 @@ from datetime import date
 import pytest
 
 from elearn.extensions import db
-from elearn.models import Lesson, MediaAsset
 from elearn.models.study import StudyCredit
 from elearn.services import Forbidden, NotFound, analytics
 from elearn.services.requirements import _cycle_fraction
@@ -22,7 +21,7 @@ credit.n = 10_000
 
 
 @pytest.fixture
-def world(make_org, make_user, make_course, publish):
+def world(make_org, make_user, make_course, make_playable_lesson, publish):
     county = make_org("县委", sector="rural")
     a = make_org("甲村支部", kind="branch", parent=county, sector="rural")
     g = make_org("社区党总支", kind="general_branch", parent=county, sector="community")
@@ -53,17 +52,7 @@ def world(make_org, make_user, make_course, publish):
     credit(p["out"], 500, date(2025, 1, 1))
     # A series of a declared-hours course X and a time-credited course Y with two playable lessons.
     x, y = make_course(title="X", declared_hours=2), make_course(title="Y")
-    lessons = []
-    for i in range(2):
-        lesson = Lesson(course=y, title=f"L{i}", position=i)
-        db.session.add(lesson)
-        db.session.flush()
-        asset = MediaAsset(lesson_id=lesson.id, uploaded_by_id=y.lecturer_id, status="ready", duration_s=600)
-        db.session.add(asset)
-        db.session.flush()
-        lesson.asset_id = asset.id
-        lessons.append(lesson)
-    db.session.commit()
+    lessons = [make_playable_lesson(y, f"L{i}", i) for i in range(2)]
     p["series"] = publish([x, y], sectors=["rural", "community"], title="两门课专题")
     for who in ("a1", "a2", "out"):
         credit(p[who], 0.0001, date(2026, 1, 1), kind="course", source_id=x.id, course_id=x.id)

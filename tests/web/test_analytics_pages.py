@@ -1,11 +1,17 @@
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
 from elearn.extensions import db
+from elearn.models import AuditEntry
+from elearn.models.analytics import ReportExport
 from elearn.models.study import StudyCredit
+from elearn.policy import ANALYTICS
+from elearn.queue import get_huey
+from elearn.services import report_exports
+from elearn.storage import get_storage
 
 
 @pytest.fixture
@@ -29,7 +35,8 @@ def tree(make_org, make_user):
 def test_member_gets_403(client, auth, tree):
     auth.login("member1")
     assert client.get("/analytics/").status_code == 403
-    assert client.get("/analytics/export.xlsx").status_code == 403
+    assert client.post("/analytics/exports").status_code == 403
+    assert client.get("/analytics/snapshot.json").status_code == 403
 
 
 def test_org_admin_sees_only_subtree(client, auth, tree):
@@ -41,15 +48,69 @@ def test_org_admin_sees_only_subtree(client, auth, tree):
     assert client.get(f"/analytics/?org={tree['branch'].id}").status_code == 200
     assert client.get(f"/analytics/?org={tree['county'].id}").status_code == 404
     assert client.get(f"/analytics/?org={tree['other'].id}").status_code == 404
-    assert client.get(f"/analytics/export.xlsx?org={tree['other'].id}").status_code == 404
+    assert client.post(f"/analytics/exports?org={tree['other'].id}").status_code == 404
     assert "<script" not in html
 
 
-def test_export_xlsx(client, auth, tree):
+def test_export_xlsx_by_job_with_progress_page(client, auth, tree):
     auth.login("site")
-    r = client.get(f"/analytics/export.xlsx?org={tree['county'].id}")
+    r = client.post(f"/analytics/exports?org={tree['county'].id}")
+    assert r.status_code == 302
+    page_url = r.headers["Location"]
+    export = ReportExport.query.one()
+    assert page_url.endswith(f"/analytics/exports/{export.id}")
+    # Jobs run inline in tests: the page and its JSON already say ready, with the download link.
+    status = client.get(page_url + "?format=json").get_json()
+    assert status["status"] == "ready" and status["progress"] == 100 and status["rows"] == 2
+    html = client.get(page_url).get_data(as_text=True)
+    assert status["download_url"] in html and 'data-poll="' in html
+    r = client.get(status["download_url"])
     assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
-    wb = load_workbook(io.BytesIO(r.data), read_only=True)
+    assert "attachment" in r.headers["Content-Disposition"]
+    data = r.data
+    r.close()  # the file is streamed from storage
+    wb = load_workbook(io.BytesIO(data), read_only=True)
     assert len(wb.sheetnames) == 7
     summary = list(wb[wb.sheetnames[0]].iter_rows(values_only=True))
     assert summary[1][0] == "县委" and summary[1][1] == 2 and summary[1][7] == 12.5
+    at_risk = list(wb[wb.sheetnames[-1]].iter_rows(values_only=True))
+    assert [row[1] for row in at_risk[1:]] == ["townadmin", "member1"]  # furthest behind first
+    entry = AuditEntry.query.filter_by(action="analytics.export").one()
+    assert entry.actor_id == tree["site"].id and entry.after["organisation_id"] == tree["county"].id
+    # The dashboard lists the export; only its requester can open or download it.
+    assert f"/analytics/exports/{export.id}" in client.get(f"/analytics/?org={tree['county'].id}").get_data(
+        as_text=True)
+    client.post("/auth/logout")
+    auth.login("townadmin")
+    assert client.get(page_url).status_code == 404
+    assert client.get(status["download_url"]).status_code == 404
+
+
+def test_exports_expire_with_their_files(app, client, auth, tree):
+    auth.login("townadmin")
+    client.post("/analytics/exports")
+    export = ReportExport.query.one()
+    path = get_storage().path(export.storage_key)
+    assert path.exists()
+    assert report_exports.expire_exports(now=export.created_at + timedelta(hours=1)) == 0
+    later = export.created_at + timedelta(hours=ANALYTICS.export_keep_hours, minutes=1)
+    assert report_exports.expire_exports(now=later) == 1
+    assert not path.exists() and ReportExport.query.count() == 0
+
+
+def test_large_subtree_shows_snapshot_progress_then_figures(app, client, auth, tree):
+    app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"] = 0
+    huey = get_huey()
+    huey.immediate = False
+    try:
+        auth.login("site")
+        html = client.get(f"/analytics/?org={tree['county'].id}").get_data(as_text=True)
+        assert "正在生成统计" in html and 'data-poll="/analytics/snapshot.json"' in html and "js/poll.js" in html
+        assert client.get("/analytics/snapshot.json").get_json()["status"] == "queued"
+        for task in huey.pending():
+            huey.execute(task)
+    finally:
+        huey.immediate = True
+    assert client.get("/analytics/snapshot.json").get_json()["status"] == "ready"
+    html = client.get(f"/analytics/?org={tree['county'].id}").get_data(as_text=True)
+    assert "东村党员" in html and "数据更新于" in html and "此后没有新的变化" in html

@@ -1,0 +1,190 @@
+"""Snapshots: the dashboard read from a snapshot of the whole tree equals the one computed live, for every
+organisation; stale snapshots say so; a large subtree without one waits for the job."""
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from elearn.extensions import db
+from elearn.models import User
+from elearn.models.analytics import AnalyticsSnapshot, SnapshotRisk
+from elearn.models.study import StudyCredit
+from elearn.queue import get_huey
+from elearn.services import analytics
+
+TODAY = date(2026, 7, 2)
+COMPARED = ("summary", "direct", "children", "sectors", "histogram", "monthly", "series", "at_risk")
+
+
+@pytest.fixture
+def forest(make_org, make_user, make_course, make_playable_lesson, publish):
+    """Two trees (county → towns → branches, and a second county), 60 members with random categories,
+    exemptions and ledger rows, two series of declared-hours and time-credited courses."""
+    rng = random.Random(7)
+    county = make_org("县委", sector="rural")
+    towns = [make_org(f"镇{i}", parent=county, sector=("rural", "community")[i % 2]) for i in range(2)]
+    branches = [make_org(f"支部{i}", kind="branch", parent=towns[i % 2], sector=towns[i % 2].sector)
+                for i in range(4)]
+    other = make_org("外县", sector="government")
+    homes = [county, *towns, *branches, other]
+    site = make_user("site", org=county, role="site_admin")
+    members = []
+    for i in range(60):  # straight to the table: nobody signs in, and hashing 60 passwords takes seconds
+        exempt = rng.random() < 0.1
+        members.append(User(username=f"m{i:02d}", name=f"党员{rng.randrange(20):02d}", password_hash="-",
+                            role="member", organisation=rng.choice(homes), exempt=exempt,
+                            category=rng.choice(["member", "member", "branch_secretary"]),
+                            exempt_reason="年老体弱" if exempt else None))
+    db.session.add_all(members)
+    db.session.commit()
+    declared = [make_course(title=f"D{i}", declared_hours=2) for i in range(3)]
+    timed = make_course(title="T")
+    lessons = [make_playable_lesson(timed, f"L{i}", i, 60) for i in range(2)]
+    publish(declared[:2], sectors=["rural"], title="甲专题")
+    publish([declared[2], timed], sectors=["community"], title="乙专题")
+    n = 0
+    for m in members:
+        for _i in range(rng.randrange(6)):
+            n += 1
+            db.session.add(StudyCredit(user_id=m.id, hours=rng.choice([0.5, 5, 20, 60]), kind="reading",
+                                       source_kind="reading", source_id=n, title="r",
+                                       innovative_theory=rng.random() < 0.5,
+                                       credited_on=TODAY - timedelta(days=rng.randrange(900)) + timedelta(days=3),
+                                       organisation_id=m.organisation_id))
+        for c in rng.sample(declared, rng.randrange(4)):
+            db.session.add(StudyCredit(user_id=m.id, hours=2, kind="course", source_kind="course", source_id=c.id,
+                                       course_id=c.id, title=c.title, credited_on=TODAY - timedelta(days=9),
+                                       organisation_id=m.organisation_id))
+        for les in rng.sample(lessons, rng.randrange(3)):
+            db.session.add(StudyCredit(user_id=m.id, hours=0.25, kind="lesson", source_kind="lesson",
+                                       source_id=les.id, course_id=timed.id, title=les.title,
+                                       credited_on=TODAY - timedelta(days=5), organisation_id=m.organisation_id))
+    db.session.commit()
+    return {"site": site, "orgs": [county, *towns, *branches, other], "members": members, "county": county}
+
+
+def comparable(d):
+    return {k: d[k] for k in COMPARED}
+
+
+def test_snapshot_equals_live_for_every_organisation(forest):
+    site = forest["site"]
+    live = {o.id: analytics.dashboard(site, o, today=TODAY) for o in forest["orgs"]}
+    assert all(d["source"]["kind"] == "live" for d in live.values())
+    assert sum(live[forest["county"].id]["summary"][k] for k in ("on_pace", "exempt")) > 0
+    assert live[forest["county"].id]["summary"]["at_risk"] > 0
+    assert any(s["completed"] for s in live[forest["county"].id]["series"])
+
+    snap = analytics.take_snapshot(today=TODAY)
+    assert snap.status == "ready" and snap.progress == 100
+    assert snap.members == analytics.member_count("/") >= 60  # lecturers count too, in organisations of their own
+    for org in forest["orgs"]:
+        d = analytics.dashboard(site, org, today=TODAY)
+        assert d["source"] == {"kind": "snapshot", "taken_at": snap.finished_at, "exact": True}
+        assert comparable(d) == comparable(live[org.id]), org.name
+
+
+def test_full_at_risk_list_from_snapshot_equals_live(forest):
+    site, county = forest["site"], forest["county"]
+    live = analytics.at_risk_members(site, county, TODAY)
+    assert len(live) > analytics.ANALYTICS.at_risk_limit // 10
+    analytics.take_snapshot(today=TODAY)
+    assert analytics.at_risk_members(site, county, TODAY) == live
+
+
+def test_stale_snapshot_is_shown_as_such_for_large_subtrees_and_small_ones_are_live(app, forest):
+    site, county = forest["site"], forest["county"]
+    analytics.take_snapshot(today=TODAY)
+    before = analytics.dashboard(site, county, today=TODAY)["summary"]["hours"]
+    m = forest["members"][0]
+    db.session.add(StudyCredit(user_id=m.id, hours=7, kind="reading", source_kind="reading", source_id=99_999,
+                               title="新", credited_on=TODAY, organisation_id=m.organisation_id))
+    db.session.commit()
+    # Small subtree (under the live limit): exact figures at once.
+    live = analytics.dashboard(site, county, today=TODAY)
+    assert live["source"]["kind"] == "live" and live["summary"]["hours"] == pytest.approx(before + 7)
+    # Large subtree: the snapshot, marked stale; a new one is not requested minutes after the last.
+    app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"] = 0
+    stale = analytics.dashboard(site, county, today=TODAY)
+    assert stale["source"]["kind"] == "snapshot" and stale["source"]["exact"] is False
+    assert stale["summary"]["hours"] == pytest.approx(before)
+    assert db.session.query(AnalyticsSnapshot).count() == 1
+    # Refreshed (jobs run inline here): exact again, with the new hours.
+    assert analytics.request_snapshot(TODAY).status == "ready"
+    fresh = analytics.dashboard(site, county, today=TODAY)
+    assert fresh["source"]["exact"] is True and fresh["summary"]["hours"] == pytest.approx(before + 7)
+
+
+def test_large_subtree_without_snapshot_waits_for_the_job(app, forest):
+    site, county = forest["site"], forest["county"]
+    app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"] = 0
+    huey = get_huey()
+    huey.immediate = False  # keep jobs queued, as with a worker that has not picked them up yet
+    try:
+        d = analytics.dashboard(site, county, today=TODAY)
+        assert "summary" not in d and d["pending"].status == "queued"
+        again = analytics.dashboard(site, county, today=TODAY)
+        assert again["pending"].id == d["pending"].id  # one snapshot queued, not one per view
+        (task,) = huey.pending()
+        assert task.name == "analytics_snapshot"
+        huey.execute(task)
+    finally:
+        huey.immediate = True
+    d = analytics.dashboard(site, county, today=TODAY)
+    assert d["source"] == {"kind": "snapshot", "taken_at": d["source"]["taken_at"], "exact": True}
+    assert d["summary"]["members"] > 0
+
+
+def test_a_snapshot_abandoned_by_a_dead_worker_does_not_block_a_new_one(forest):
+    dead = AnalyticsSnapshot(status="running", as_of=TODAY, progress=30,
+                             started_at=analytics.utcnow() - timedelta(minutes=analytics.ANALYTICS
+                                                                       .snapshot_timeout_minutes + 1))
+    db.session.add(dead)
+    db.session.commit()
+    dead_id = dead.id
+    assert analytics.pending_snapshot() is None
+    snap = analytics.request_snapshot(TODAY)
+    assert snap.id != dead_id and snap.status == "ready"
+    assert [s.id for s in db.session.query(AnalyticsSnapshot)] == [snap.id]  # the dead one pruned
+
+
+def test_only_the_two_latest_snapshots_are_kept(forest):
+    ids = [analytics.take_snapshot(today=TODAY).id for _i in range(3)]
+    kept = [s.id for s in db.session.query(AnalyticsSnapshot).order_by(AnalyticsSnapshot.id)]
+    assert kept == ids[1:]
+    assert {r.snapshot_id for r in db.session.query(SnapshotRisk)} == set(ids[1:])
+
+
+def test_periodic_refresh_only_when_needed_and_changed(app, forest):
+    assert analytics.refresh_if_changed(TODAY) is None  # every subtree is small enough to compute live
+    app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"] = 10
+    first = analytics.refresh_if_changed(TODAY)
+    assert first is not None and first.status == "ready"
+    assert analytics.refresh_if_changed(TODAY) is None  # nothing changed
+    m = forest["members"][1]
+    db.session.add(StudyCredit(user_id=m.id, hours=1, kind="reading", source_kind="reading", source_id=88_888,
+                               title="x", credited_on=TODAY, organisation_id=m.organisation_id))
+    db.session.commit()
+    second = analytics.refresh_if_changed(TODAY)
+    assert second is not None and second.id != first.id
+
+
+def test_snapshot_dashboard_query_count_does_not_grow_with_members(forest, make_user, count_queries):
+    site, county = forest["site"], forest["county"]
+    analytics.take_snapshot(today=TODAY)
+    with count_queries() as before:
+        analytics.dashboard(site, county, today=TODAY)
+    for _i in range(3):
+        make_user(org=county)
+    analytics.take_snapshot(today=TODAY)
+    with count_queries() as after:
+        d = analytics.dashboard(site, county, today=TODAY)
+    assert d["source"]["kind"] == "snapshot" and after[0] == before[0]
+
+
+def test_snapshot_command_stores_a_current_snapshot(forest, runner):
+    result = runner.invoke(args=["analytics", "snapshot"])
+    assert result.exit_code == 0, result.output
+    snap = analytics.latest_snapshot()
+    assert f"snapshot {snap.id}: {analytics.member_count('/')} members" in result.output
+    assert snap.fingerprint == analytics.fingerprint(snap.as_of)
