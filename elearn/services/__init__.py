@@ -26,3 +26,12 @@ class Forbidden(ServiceError):
 
     def __init__(self, message: str = "forbidden"):
         super().__init__(message, "forbidden", 403)
+
+
+def join_list(items) -> str:
+    """Items as a list in the user's language, for messages: "甲、乙和丙" or "a, b, and c"."""
+    from babel.lists import format_list
+    from flask_babel import get_locale
+
+    items = [str(i) for i in items]
+    return format_list(items, locale=get_locale() or "zh") if items else ""

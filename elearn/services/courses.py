@@ -15,7 +15,7 @@ from sqlalchemy import select
 from elearn.extensions import db
 from elearn.models import Course, Lesson, User
 from elearn.policy import CONTENT_CATEGORIES
-from elearn.services import Forbidden, NotFound, ServiceError, audit
+from elearn.services import Forbidden, NotFound, ServiceError, audit, join_list
 from elearn.services.catalog import can_edit_course
 
 STUDIO_ROLES = ("lecturer", "site_admin")
@@ -157,7 +157,7 @@ def submit_for_review(user: User, course: Course) -> Course:
         raise ServiceError(_("课程至少需要一个课时才能提交审核。"), "no_lessons")
     missing = [les.title for les in course.lessons if les.asset is None or les.asset.status != "ready"]
     if missing:
-        raise ServiceError(_("以下课时还没有可播放的视频：%(titles)s", titles="、".join(missing)), "lesson_not_ready")
+        raise ServiceError(_("以下课时还没有可播放的视频：%(titles)s", titles=join_list(missing)), "lesson_not_ready")
     before = audit.snapshot(course, COURSE_FIELDS)
     course.status = "in_review"
     audit.record(user, "course.submit", course, before=before, after=audit.snapshot(course, COURSE_FIELDS))

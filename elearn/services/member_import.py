@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from elearn.extensions import db
 from elearn.models import Organisation, User
 from elearn.policy import IMPORT, MEMBER_CATEGORIES
-from elearn.services import ServiceError, audit, orgs, users
+from elearn.services import ServiceError, audit, join_list, orgs, users
 
 # Column headings accepted (Chinese or English) → field.
 HEADINGS = {
@@ -144,7 +144,7 @@ def import_members(actor: User, default_org: Organisation, filename: str, data: 
     header = [HEADINGS.get(c.strip().lower(), HEADINGS.get(c.strip())) for c in rows[0]]
     missing = [h for h in REQUIRED if h not in header]
     if missing:
-        raise ServiceError(_("缺少必需的列：%(c)s（第一行须为列名，如 用户名、姓名）。", c="、".join(missing)),
+        raise ServiceError(_("缺少必需的列：%(c)s（第一行须为列名，如 用户名、姓名）。", c=join_list(missing)),
                            "missing_columns")
     body = rows[1:]
     if len(body) > IMPORT.max_rows:

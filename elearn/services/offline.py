@@ -15,7 +15,7 @@ from elearn.extensions import db
 from elearn.models import Course, Lesson, Organisation, User
 from elearn.models.study import GroupAttendance, GroupSession, OfflineTraining
 from elearn.policy import CONTENT_CATEGORIES, ORGANISER_LEVELS, POLICY
-from elearn.services import Forbidden, NotFound, ServiceError, audit, ledger, orgs
+from elearn.services import Forbidden, NotFound, ServiceError, audit, join_list, ledger, orgs
 from elearn.services.ledger import utcnow
 
 
@@ -39,7 +39,7 @@ def users_by_username(actor: User, usernames: list[str]) -> list[User]:
         else:
             found.append(user)
     if missing:
-        raise ServiceError(_("找不到或无权管理这些用户：%(n)s", n="、".join(missing)), "unknown_users")
+        raise ServiceError(_("找不到或无权管理这些用户：%(n)s", n=join_list(missing)), "unknown_users")
     return found
 
 

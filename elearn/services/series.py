@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from elearn.extensions import db
 from elearn.models import Course, Organisation, Series, SeriesCourse, SeriesTarget, User
 from elearn.policy import MEMBER_CATEGORIES, SECTORS
-from elearn.services import Forbidden, NotFound, ServiceError, audit, catalog
+from elearn.services import Forbidden, NotFound, ServiceError, audit, catalog, join_list
 
 SERIES_FIELDS = ["title", "description", "required", "opens_on", "due_on", "published", "published_at"]
 TITLE_MAX = 200
@@ -108,7 +108,7 @@ def _check_publishable(series: Series) -> None:
         raise ServiceError(_("专题至少需要一门课程才能发布。"), "no_courses")
     unapproved = [i.course.title for i in series.items if i.course.status != "approved"]
     if unapproved:
-        raise ServiceError(_("以下课程尚未审核通过，不能发布：%(t)s", t="、".join(unapproved)), "course_not_approved")
+        raise ServiceError(_("以下课程尚未审核通过，不能发布：%(t)s", t=join_list(unapproved)), "course_not_approved")
     if not any(t.kind in ("sector", "organisation") for t in series.targets):
         # catalog.audience_condition needs a place; categories alone only narrow it.
         raise ServiceError(_("请至少选择一个领域或组织作为发布对象。"), "no_audience")

@@ -135,3 +135,23 @@ def test_home_listing_due_soon_first_then_newest(admin, make_org, make_user, mak
                             due_on=date.today() + timedelta(days=due) if due else None)
         made[title] = series_svc.publish(admin, s)
     assert [s["title"] for s in series_svc.home_listing(m)] == ["近期", "远期", "无期限新", "无期限旧"]
+
+
+def test_lists_in_messages_follow_the_language(app, admin, make_course, make_org):
+    org = make_org()
+    a, b = make_course(title="甲课", status="in_review"), make_course(title="乙课", status="draft")
+    s = series_svc.save(admin, None, title="专题二", course_ids=[a.id, b.id],
+                        audience=Audience(organisations=((org.id, True),)))
+    with pytest.raises(ServiceError) as zh:
+        series_svc.publish(admin, s)
+    assert "甲课和乙课" in zh.value.message
+    admin.locale = "en"
+    db.session.commit()
+    with app.test_request_context("/"):
+        from flask_babel import refresh
+        from flask_login import login_user
+        login_user(admin)
+        refresh()  # the locale chosen earlier in this app context is cached
+        with pytest.raises(ServiceError) as en:
+            series_svc.publish(admin, s)
+    assert "甲课 and 乙课" in en.value.message and "、" not in en.value.message
