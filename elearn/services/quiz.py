@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -21,8 +22,15 @@ from elearn.policy import POLICY, QUESTION_KINDS
 from elearn.services import Forbidden, NotFound, ServiceError, audit, catalog, ledger
 from elearn.services.ledger import utcnow
 
-TRUE_FALSE = ("正确", "错误")
+TRUE_FALSE = ("正确", "错误")  # stored for true/false questions; shown in the reader's language (option_texts)
 MAX_OPTIONS = 8
+
+
+def option_texts(q: Question) -> list[str]:
+    """The options as shown: a true/false question's two options in the reader's language."""
+    if q.kind == "truefalse":
+        return [pgettext("true/false option", "正确"), pgettext("true/false option", "错误")]
+    return list(q.options)
 
 
 # ---------------------------------------------------------------- the bank (lecturers)
@@ -220,7 +228,7 @@ def _questions(attempt: QuizAttempt) -> dict[int, Question]:
 def attempt_questions(attempt: QuizAttempt) -> list[ShownQuestion]:
     qs = _questions(attempt)
     return [ShownQuestion(id=d["q"], number=i + 1, kind=qs[d["q"]].kind, text=qs[d["q"]].text,
-                          options=[qs[d["q"]].options[k] for k in d["order"]])
+                          options=[option_texts(qs[d["q"]])[k] for k in d["order"]])
             for i, d in enumerate(attempt.drawn)]
 
 
@@ -290,9 +298,10 @@ def attempt_result(attempt: QuizAttempt) -> list[ReviewedQuestion]:
     for i, d in enumerate(attempt.drawn):
         q = qs[d["q"]]
         chosen = set((attempt.answers or {}).get(str(q.id), []))
+        texts = option_texts(q)
         out.append(ReviewedQuestion(
             number=i + 1, kind=q.kind, text=q.text,
-            options=[ReviewedOption(text=q.options[k], chosen=k in chosen, correct=k in q.correct) for k in d["order"]],
+            options=[ReviewedOption(text=texts[k], chosen=k in chosen, correct=k in q.correct) for k in d["order"]],
             right=sorted(chosen) == sorted(q.correct), explanation=q.explanation))
     return out
 

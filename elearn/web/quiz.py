@@ -125,6 +125,7 @@ def course_bank(course_id: int):
         else:
             status = 400
     return render_template("quiz/bank.html", course=course, questions=quizzes.bank(course), form=form,
+                           option_texts=quizzes.option_texts,
                            quiz_form=quiz_form, quizzes=quizzes.quizzes_of(course, published_only=False)), status
 
 

@@ -71,3 +71,26 @@ def test_attempts_of_others_are_404(client, auth, s):
     auth.login(s["outsider"].username)
     assert client.get(f"/quiz/attempt/{attempt.id}").status_code == 404
     assert client.get(f"/quiz/attempt/{attempt.id}/result").status_code == 404
+
+
+def test_true_false_options_are_shown_in_the_readers_language(client, auth, make_course, make_user, make_org,
+                                                              publish):
+    lecturer = make_user(role="lecturer")
+    course = make_course(lecturer=lecturer)
+    member = make_user(org=make_org(sector="rural"))
+    publish([course], sectors=["rural"])
+    quizzes.add_question(lecturer, course, kind="truefalse", text="党员应当按期交纳党费", options=[], correct=[0])
+    quiz = quizzes.save_quiz(lecturer, course, title="判断", question_count=1, pass_percent=100, max_attempts=2,
+                             time_limit_minutes=None, hours=0.5, published=True)
+    auth.login(member.username)
+    start = client.post(f"/quiz/{quiz.id}/start")
+    zh = client.get(start.headers["Location"]).get_data(as_text=True)
+    assert "> 正确</label>" in zh and "> 错误</label>" in zh
+    client.post("/auth/locale/en", data={"next": "/"})
+    en = client.get(start.headers["Location"]).get_data(as_text=True)
+    assert "> True</label>" in en and "> False</label>" in en and "正确" not in en
+    client.post("/auth/logout")
+    auth.login(lecturer.username)
+    client.post("/auth/locale/en", data={"next": "/"})
+    bank = client.get(f"/quiz/course/{course.id}/bank").get_data(as_text=True)
+    assert "1. True ✓" in bank and "2. False" in bank
