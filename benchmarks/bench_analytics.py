@@ -107,6 +107,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--per-member", type=float, default=12.0, help="mean ledger entries per member-year")
+    parser.add_argument("--database-url", default="",
+                        help="an EMPTY PostgreSQL database to use instead of a temporary SQLite file "
+                             "(postgresql://user@host:port/db); its tables are dropped at the start")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="bench-analytics-")
@@ -114,10 +117,14 @@ def main() -> None:
     from elearn import create_app
     from elearn.extensions import db
 
-    app = create_app({"INSTANCE_PATH": tmp, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.db",
-                      "WTF_CSRF_ENABLED": False})
+    url = args.database_url or f"sqlite:///{tmp}/bench.db"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    app = create_app({"INSTANCE_PATH": tmp, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
     today = date(2024, 12, 31)
     with app.app_context():
+        print(f"database: {db.engine.dialect.name}")
+        db.drop_all()
         db.create_all()
         t0 = time.perf_counter()
         sizes = build(db, args.members, args.per_member, today)
@@ -127,6 +134,10 @@ def main() -> None:
         _svc.rebuild_summaries()  # the bulk insert bypassed ledger.credit, as an import would
         rebuild_s = time.perf_counter() - t0
         from sqlalchemy import text
+        if db.engine.dialect.name == "postgresql":  # rows were inserted with their ids: move the sequences on
+            for table in ("organisation", "user_account", "course", "series", "series_course", "study_credit"):
+                db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                        f"(SELECT max(id) FROM {table}))"))
         db.session.execute(text("ANALYZE"))
         db.session.commit()
         print(f"data: {sizes['orgs']} organisations, {sizes['members']:,} members, {sizes['credits']:,} ledger "
