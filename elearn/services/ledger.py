@@ -157,5 +157,11 @@ def correct(actor: User, entry_id: int, note: str) -> StudyCredit:
     return row
 
 
-__all__ = ["credit", "entries", "rows", "total_hours", "is_credited", "correct", "hours_for_seconds",
+def corrected_ids(user: User) -> set[int]:
+    """Ids of the member's entries that a correction has cancelled."""
+    return set(db.session.execute(select(StudyCredit.source_id).where(
+        StudyCredit.user_id == user.id, StudyCredit.source_kind == "correction")).scalars())
+
+
+__all__ = ["credit", "entries", "rows", "total_hours", "is_credited", "correct", "corrected_ids", "hours_for_seconds",
            "LedgerRow", "Forbidden"]

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from elearn.extensions import db
 from elearn.models import AuditEntry, Organisation, User
-from elearn.services import ServiceError, orgs, users
+from elearn.models.study import StudyCredit
+from elearn.services import ServiceError, ledger, orgs, users
 from elearn.web.forms import MemberForm, OrganisationForm, TransferForm
 from elearn.web.access import ADMINS, admin_required, managed_org_choices as _org_choices
 
@@ -138,8 +139,28 @@ def member(user_id: int):
             status = 400
     transfer_form = TransferForm()
     transfer_form.to_org.choices = _all_org_choices(exclude=user.organisation_id)
+    credits = list(reversed(ledger.rows(user))) if manageable else []
     return render_template("admin/member_form.html", form=form, member=user, manageable=manageable,
-                           transfer=transfer_form), status
+                           transfer=transfer_form, credits=credits, corrected=ledger.corrected_ids(user),
+                           total_hours=ledger.total_hours(user)), status
+
+
+@bp.route("/members/<int:user_id>/credits/<int:entry_id>/correct", methods=["POST"])
+@admin_required
+def correct_credit(user_id: int, entry_id: int):
+    """Cancel a wrongly recorded study-hours entry with a correction (the original stays in the ledger)."""
+    user = _member_or_404(user_id)
+    entry = db.session.get(StudyCredit, entry_id)
+    if entry is None or entry.user_id != user.id:
+        abort(404)
+    try:
+        ledger.correct(current_user, entry_id, request.form.get("note", ""))
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("已更正：%(t)s（%(h)s 学时）", t=entry.title, h=f"{-entry.hours:+g}"), "success")
+    return redirect(url_for("admin.member", user_id=user.id) + "#credits")
 
 
 @bp.route("/members/<int:user_id>/active", methods=["POST"])

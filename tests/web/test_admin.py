@@ -127,3 +127,58 @@ def test_audit_log_lists_admin_actions(client, auth, setup):
         "name": "改过的名字", "role": "member", "category": "cadre"})
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "user.update" in page and "cadre" in page
+
+
+def _credit(member, hours, title, source_id):
+    from datetime import date
+
+    from elearn.services import ledger
+    ledger.credit(member, kind="offline", source_kind="offline_training", source_id=source_id, hours=hours,
+                  title=title, category="political_theory", innovative_theory=False, credited_on=date(2025, 5, 1))
+    db.session.commit()
+
+
+def test_admin_corrects_a_wrong_credit_from_the_member_page(client, auth, setup):
+    from elearn.models import AuditEntry
+    from elearn.services import ledger
+    member = setup["member"]
+    _credit(member, 8, "误记的培训", 501)
+    _credit(member, 4, "真实的培训", 502)
+    wrong = next(e for e in ledger.entries(member) if e.title == "误记的培训")
+    auth.login("townadmin")
+    page = client.get(f"/admin/members/{member.id}").get_data(as_text=True)
+    assert "误记的培训" in page and "合计 12.00 学时" in page
+    url = f"/admin/members/{member.id}/credits/{wrong.id}/correct"
+    # A reason is required: nothing changes without one.
+    client.post(url, data={"note": "  "})
+    assert ledger.total_hours(member) == 12
+    r = client.post(url, data={"note": "并未参加"})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/admin/members/{member.id}#credits")
+    assert ledger.total_hours(member) == 4
+    page = client.get(f"/admin/members/{member.id}").get_data(as_text=True)
+    assert "已更正" in page and "并未参加" in page and "合计 4.00 学时" in page
+    # Twice is refused; the ledger keeps both rows.
+    client.post(url, data={"note": "再来一次"})
+    assert ledger.total_hours(member) == 4 and len(ledger.entries(member)) == 3
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "credit.correct")).scalar_one()
+    assert entry.actor_id == setup["townadmin"].id and entry.after["corrects"] == wrong.id
+
+
+def test_credit_correction_is_limited_to_the_admins_members(client, auth, setup):
+    from elearn.services import ledger
+    _credit(setup["outsider"], 8, "街道培训", 601)
+    _credit(setup["member"], 2, "东村培训", 602)
+    theirs = ledger.entries(setup["outsider"])[0]
+    mine = ledger.entries(setup["member"])[0]
+    auth.login("townadmin")
+    # Someone else's member, directly or through one's own member's URL: 404, nothing changes.
+    assert client.post(f"/admin/members/{setup['outsider'].id}/credits/{theirs.id}/correct",
+                       data={"note": "x"}).status_code == 404
+    assert client.post(f"/admin/members/{setup['member'].id}/credits/{theirs.id}/correct",
+                       data={"note": "x"}).status_code == 404
+    assert ledger.total_hours(setup["outsider"]) == 8
+    client.post("/auth/logout")
+    auth.login("member1")
+    assert client.post(f"/admin/members/{setup['member'].id}/credits/{mine.id}/correct",
+                       data={"note": "x"}).status_code == 403
+    assert ledger.total_hours(setup["member"]) == 2
