@@ -170,6 +170,12 @@ TRANSCODE_HEARTBEAT_S = 30
 TRANSCODE_STALE_AFTER_S = 30 * 60
 # Upload sessions left open longer than this may be removed by the sweep.
 UPLOAD_SESSION_MAX_AGE_S = 7 * 24 * 3600
+# The sweep removes the files (HLS output, source upload) of an asset that no lesson plays any more: a
+# replaced video this long after its lesson switched to the new one, so that a member who started the old
+# version keeps watching it; a failed or cancelled upload this long after it failed.
+MEDIA_SUPERSEDED_GRACE_S = 24 * 3600
+# Assets whose files one sweep removes at most; the rest wait for the next run.
+MEDIA_CLEANUP_BATCH = 100
 # Languages a lecturer may give subtitles in (BCP 47 tag → menu label).
 SUBTITLE_LANGUAGES = {
     "zh-CN": _l("中文"),

@@ -1,9 +1,14 @@
-"""Jobs of the media pipeline: transcode an upload, publish subtitles, sweep up after dead workers."""
+"""Jobs of the media pipeline: transcode an upload, publish subtitles, sweep up after dead workers and
+remove the files of videos no lesson plays any more."""
 from __future__ import annotations
+
+import logging
 
 from elearn.policy import TRANSCODE_ATTEMPTS, TRANSCODE_RETRY_BACKOFF, TRANSCODE_RETRY_DELAY_S
 from elearn.queue import job, periodic
 from elearn.services import media, uploads
+
+log = logging.getLogger(__name__)
 
 
 @job("transcode_asset", retries=TRANSCODE_ATTEMPTS - 1, retry_delay=TRANSCODE_RETRY_DELAY_S,
@@ -26,6 +31,12 @@ def attach_subtitles(asset_id: int) -> None:
 @periodic("sweep_media_periodic", minute="*/10")
 @job("sweep_media")
 def sweep_media() -> list[int]:
-    """Queue again transcodes whose worker died, and expire abandoned uploads. Run periodically and at start."""
+    """Queue again transcodes whose worker died, expire abandoned uploads, and remove the files of replaced
+    and failed videos after their grace period. Run periodically and at start. Returns the ids queued again."""
     uploads.expire_old_uploads()
-    return media.requeue_stale_assets()
+    requeued = media.requeue_stale_assets()
+    removed = media.remove_unused_asset_files()
+    if removed:
+        log.info("sweep_media removed the files of %d unused media assets: %s", len(removed),
+                 ", ".join(map(str, removed)))
+    return requeued

@@ -71,6 +71,8 @@ class MediaAsset(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="uploading", index=True)
     progress: Mapped[float] = mapped_column(default=0.0)  # 0..1 while transcoding
     error: Mapped[str | None] = mapped_column(Text)
+    # Both keys are cleared when the media sweep removes the files of an asset no lesson plays any more
+    # (elearn.services.media.remove_unused_asset_files); the status stays what it was.
     source_key: Mapped[str | None] = mapped_column(String(300))
     source_name: Mapped[str] = mapped_column(String(300), default="")
     source_size: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -8,6 +8,9 @@ lesson never points at partial output, and its previous video plays until then.
 Huey does not acknowledge tasks: a worker killed mid-job loses its task. The worker therefore writes a
 heartbeat while it transcodes, and :func:`requeue_stale_assets` (the ``sweep_media`` job, and the studio's
 status poll for one asset) queues again what lost its worker, after removing the partial output.
+
+Files of assets that no lesson plays any more (a replaced video, a failed or cancelled upload) are removed by
+:func:`remove_unused_asset_files`, also from ``sweep_media``, a grace period after they went out of use.
 """
 from __future__ import annotations
 
@@ -21,12 +24,15 @@ from pathlib import Path, PurePosixPath
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
 
 from elearn import queue
 from elearn.extensions import db
-from elearn.models import Lesson, MediaAsset, Subtitle, User
+from elearn.models import Lesson, MediaAsset, Subtitle, UploadSession, User
 from elearn.policy import (
+    MEDIA_CLEANUP_BATCH,
+    MEDIA_SUPERSEDED_GRACE_S,
     SUBTITLE_LANGUAGES,
     TRANSCODE_ATTEMPTS,
     TRANSCODE_HEARTBEAT_S,
@@ -36,6 +42,7 @@ from elearn.policy import (
 from elearn.services import NotFound, ServiceError
 from elearn.services.catalog import can_view_lesson
 from elearn.services.courses import check_editable
+from elearn.services.uploads import upload_dir
 from elearn.storage import StorageKeyError, get_storage
 from media_pipeline import (
     DEFAULT_SEGMENT_SECONDS,
@@ -241,6 +248,106 @@ def requeue_stale_assets(asset_ids: list[int] | None = None) -> list[int]:
         queue.enqueue("transcode_asset", asset.id)
         requeued.append(asset.id)
     return requeued
+
+
+# ---------------------------------------------------------------- removing what no lesson plays
+
+# Upload session ids as ``uploads.create_upload`` makes them (token_urlsafe): one plain path component.
+_UPLOAD_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def remove_unused_asset_files(now: datetime | None = None) -> list[int]:
+    """Delete the files of assets that no lesson plays any more, once ``MEDIA_SUPERSEDED_GRACE_S`` is over.
+
+    Two kinds qualify: a ready asset whose lesson switched to a newer one at least that long ago (a member
+    who started the old version keeps watching it until then), and a failed or cancelled upload that failed
+    at least that long ago. What goes: the asset's HLS output ``media/<id>/`` (renditions, poster,
+    storyboard, published subtitles), hidden work directories of its transcode, and the directories of its
+    finished upload sessions (the source file). Never the current asset of any lesson, never an asset still
+    uploading, queued or transcoding, never a file outside the asset's own keys.
+
+    The row stays (watch records refer to it, and its renditions still map delivered segments to media time);
+    ``output_key`` and ``source_key`` are cleared, which is what marks it removed, and the media route answers
+    404 for it. At most ``MEDIA_CLEANUP_BATCH`` assets per call; returns their ids.
+    """
+    cutoff = (now or _utcnow()) - timedelta(seconds=MEDIA_SUPERSEDED_GRACE_S)
+    current = aliased(MediaAsset)
+    playing = aliased(Lesson)
+    # Lessons only ever switch to a newer asset, so a ready asset older than its lesson's current one can
+    # never play again; the current asset's updated_at is when the switch happened (or later).
+    superseded = and_(MediaAsset.status == "ready", current.status == "ready", current.id > MediaAsset.id,
+                      current.updated_at < cutoff)
+    candidates = db.session.execute(
+        select(MediaAsset.id, MediaAsset.lesson_id, MediaAsset.status, MediaAsset.output_key,
+               MediaAsset.source_key)
+        .join(Lesson, Lesson.id == MediaAsset.lesson_id)
+        .outerjoin(current, current.id == Lesson.asset_id)
+        .where(or_(superseded, MediaAsset.status == "failed"),
+               MediaAsset.updated_at < cutoff,
+               or_(MediaAsset.output_key.is_not(None), MediaAsset.source_key.is_not(None)),
+               ~exists().where(playing.asset_id == MediaAsset.id))
+        .order_by(MediaAsset.id).limit(MEDIA_CLEANUP_BATCH)).all()
+    removed = []
+    for asset_id, lesson_id, status, stored_output_key, source_key in candidates:
+        # Marked first, and only if it is still unused in the same state: a crash after this leaves files
+        # behind (logged below when it happens), never a lesson without its video.
+        marked = db.session.execute(
+            update(MediaAsset)
+            .where(MediaAsset.id == asset_id, MediaAsset.status == status,
+                   ~exists().where(playing.asset_id == asset_id))
+            .values(output_key=None, source_key=None)
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+        if marked.rowcount != 1:
+            continue
+        upload_ids = db.session.execute(select(UploadSession.id).where(
+            UploadSession.asset_id == asset_id, UploadSession.status != "open")).scalars().all()
+        keys, freed = _remove_asset_files(asset_id, stored_output_key, source_key, upload_ids)
+        log.info("removed the files of %s asset %s of lesson %s (%s bytes): %s",
+                 "replaced" if status == "ready" else "failed", asset_id, lesson_id, freed, ", ".join(keys))
+        removed.append(asset_id)
+    return removed
+
+
+def _remove_asset_files(asset_id: int, stored_output_key: str | None, source_key: str | None,
+                        upload_ids: list[str]) -> tuple[list[str], int]:
+    """Delete the asset's own output, work directories and upload directories; returns (keys, bytes freed)."""
+    storage = get_storage()
+    own_output = output_key(asset_id)
+    if stored_output_key not in (None, own_output):
+        log.warning("asset %s names output %r, not its own %r: that is left alone", asset_id, stored_output_key,
+                    own_output)
+    keys = [own_output]
+    for upload_id in upload_ids:
+        if _UPLOAD_ID_RE.match(upload_id):
+            keys.append(upload_dir(upload_id))
+    if source_key and not any(source_key.startswith(f"{key}/") for key in keys[1:]):
+        log.warning("asset %s: source %r is not in one of its upload directories: left alone", asset_id,
+                    source_key)
+    removed, freed = [], 0
+    for key in keys:
+        try:
+            path = storage.path(key)
+            if not path.exists():
+                continue
+            size = _tree_size(path)
+            storage.delete(key)
+        except (OSError, StorageKeyError) as exc:
+            log.warning("asset %s: could not remove %s: %s", asset_id, key, exc)
+            continue
+        if path.exists():
+            log.warning("asset %s: %s is still there after removing it", asset_id, key)
+            continue
+        removed.append(key)
+        freed += size
+    _remove_partial_output(asset_id)
+    return removed, freed
+
+
+def _tree_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 # ---------------------------------------------------------------- state for the studio

@@ -35,6 +35,7 @@ READ_SIZE = 1 << 20
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 EXTENSION_RE = re.compile(r"^\.[a-z0-9]{1,8}$")
 FILENAME_MAX = 300
+UPLOADS_PREFIX = "uploads"
 
 
 class OffsetMismatch(ServiceError):
@@ -75,9 +76,14 @@ def _clean_filename(filename: str) -> str:
     return name[-FILENAME_MAX:]
 
 
+def upload_dir(upload_id: str) -> str:
+    """The storage key of the directory holding everything of one upload session (part file, then source)."""
+    return f"{UPLOADS_PREFIX}/{upload_id}"
+
+
 def _source_key(upload_id: str, filename: str) -> str:
     ext = PurePosixPath(filename).suffix.lower()
-    return f"uploads/{upload_id}/source{ext if EXTENSION_RE.match(ext) else ''}"
+    return f"{upload_dir(upload_id)}/source{ext if EXTENSION_RE.match(ext) else ''}"
 
 
 def create_upload(user: User, lesson: Lesson, *, filename: str, size: int, sha256: str | None = None
@@ -114,7 +120,7 @@ def create_upload(user: User, lesson: Lesson, *, filename: str, size: int, sha25
     db.session.flush()
     upload_id = secrets.token_urlsafe(18)
     upload = UploadSession(id=upload_id, user_id=user.id, asset_id=asset.id, filename=filename, size=size,
-                           sha256=sha256, storage_key=f"uploads/{upload_id}/source.part", received=0)
+                           sha256=sha256, storage_key=f"{upload_dir(upload_id)}/source.part", received=0)
     db.session.add(upload)
     part = get_storage().path(upload.storage_key)
     part.parent.mkdir(parents=True, exist_ok=True)
@@ -227,8 +233,9 @@ def _finish(upload: UploadSession) -> None:
 
 
 def _abort(upload: UploadSession, reason: str, status: str = "aborted") -> None:
-    """Close ``upload`` (not committed), remove its file and mark its asset failed with ``reason``."""
-    get_storage().delete(upload.storage_key)
+    """Close ``upload`` (not committed), remove its files and mark its asset failed with ``reason``."""
+    # The whole directory, not only the part file: an empty ``uploads/<id>/`` would otherwise stay for ever.
+    get_storage().delete(upload_dir(upload.id))
     upload.status = status
     asset = db.session.get(MediaAsset, upload.asset_id)
     if asset is not None and asset.status == "uploading":

@@ -150,9 +150,13 @@ def media_file(asset_id: int, filename: str):
     except NotFound:
         abort(404)
     ps = media.valid_playback_session(request.args.get("ps"))
+    # The media sweep may remove a replaced asset's files between the check above and the read below.
     if file.is_playlist:
-        text = media.rewrite_playlist(file.path.read_text(encoding="utf-8"), ps)
-        response = Response(text, mimetype=file.mimetype)
+        try:
+            text = file.path.read_text(encoding="utf-8")
+        except (FileNotFoundError, NotADirectoryError):
+            abort(404)
+        response = Response(media.rewrite_playlist(text, ps), mimetype=file.mimetype)
         response.headers["Cache-Control"] = "private, no-cache"
         return response
     if file.is_segment and request.method == "GET":
@@ -161,7 +165,10 @@ def media_file(asset_id: int, filename: str):
         response = Response(b"", mimetype=file.mimetype)
         response.headers["X-Accel-Redirect"] = f"/protected-media/{file.key}"
     else:
-        response = send_file(file.path, mimetype=file.mimetype, conditional=True, etag=True,
-                             max_age=MEDIA_SEGMENT_MAX_AGE_S)
+        try:
+            response = send_file(file.path, mimetype=file.mimetype, conditional=True, etag=True,
+                                 max_age=MEDIA_SEGMENT_MAX_AGE_S)
+        except (FileNotFoundError, NotADirectoryError):
+            abort(404)
     response.headers["Cache-Control"] = f"private, max-age={MEDIA_SEGMENT_MAX_AGE_S}"
     return response
