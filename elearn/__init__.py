@@ -73,6 +73,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     storage.init_app(app)
     queue.init_app(app)
+    from elearn.services.analytics import init_tracking
+    init_tracking()  # analytics snapshots learn of changes to accounts, series and lessons
 
     from elearn.web import register_web
     from elearn.api import bp as api_bp

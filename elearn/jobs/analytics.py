@@ -7,12 +7,13 @@ from elearn.services import analytics, report_exports
 
 
 @job("analytics_snapshot")
-def analytics_snapshot(snapshot_id: int) -> int:
+def analytics_snapshot(snapshot_id: int) -> int | None:
     """Compute and store the grouped dashboard rows of every organisation."""
-    return analytics.take_snapshot(snapshot_id).id
+    snap = analytics.take_snapshot(snapshot_id)
+    return snap.id if snap is not None else None
 
 
-@job("export_analytics", retries=1, retry_delay=30)
+@job("export_analytics")
 def export_analytics(export_id: int) -> None:
     """Write the dashboard workbook an admin asked for."""
     report_exports.run_analytics_export(export_id)

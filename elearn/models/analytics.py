@@ -3,8 +3,9 @@
 A snapshot holds, per organisation (its own members, not its subtree), exactly the rows the live dashboard
 query groups (elearn.services.analytics): sums per hours bin, completions per series and the members behind
 pace. Any organisation's dashboard is then a roll-up of its subtree's rows: as many rows as organisations,
-whatever the number of members. ``fingerprint`` names the data the snapshot was computed from, so a dashboard
-can tell whether it is still exact.
+whatever the number of members. ``fingerprint`` names the data the snapshot was computed from (the ledger's
+size and :class:`AnalyticsDataVersion`), ``policy_hash`` the rules it was judged by, so a dashboard can tell
+whether it is still exact.
 """
 from __future__ import annotations
 
@@ -23,11 +24,25 @@ class AnalyticsSnapshot(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="running", index=True)  # running, ready, failed
     progress: Mapped[int] = mapped_column(default=0)  # percent
     fingerprint: Mapped[str] = mapped_column(String(200), default="")
+    policy_hash: Mapped[str] = mapped_column(String(64), default="")  # a snapshot of other rules is never shown
     as_of: Mapped[date]  # the day the figures are judged for (pro-rata pace)
     members: Mapped[int] = mapped_column(default=0)
-    started_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    started_at: Mapped[datetime] = mapped_column(server_default=func.now())  # queued at, then started at
+    heartbeat_at: Mapped[datetime | None]  # the running job's last sign of life
     finished_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class AnalyticsDataVersion(db.Model):
+    """One row counting changes that move the figures other than ledger rows: accounts (home organisation,
+    active, role, category, exemption), series and their courses, lessons and their playable videos. Bumped in
+    the same transaction as the change (elearn.services.analytics.track_changes), so a snapshot's fingerprint
+    goes stale exactly when such a change commits. Rare writes: admin actions, not study activity."""
+
+    __tablename__ = "analytics_data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
 
 
 class SnapshotOrgRow(db.Model):
@@ -67,10 +82,12 @@ class SnapshotSeriesRow(db.Model):
 
 class SnapshotRisk(db.Model):
     """A member behind pace when the snapshot was taken; ``rank`` is their place in the whole tree's list
-    (furthest behind first, ties by name), so any subtree's list is its rows in rank order."""
+    (furthest behind first, ties by name), so any subtree's list is its rows in rank order. Figures unrounded,
+    as the live list computes them."""
 
     __tablename__ = "analytics_snapshot_risk"
-    __table_args__ = (Index("ix_analytics_snapshot_risk_rank", "snapshot_id", "rank"),)
+    __table_args__ = (Index("ix_analytics_snapshot_risk_rank", "snapshot_id", "rank"),
+                      Index("ix_analytics_snapshot_risk_org", "snapshot_id", "organisation_id", "rank"))
 
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("analytics_snapshot.id"),
                                              primary_key=True)
@@ -104,4 +121,5 @@ class ReportExport(db.Model):
     finished_at: Mapped[datetime | None]
 
 
-__all__ = ["AnalyticsSnapshot", "SnapshotOrgRow", "SnapshotSeriesRow", "SnapshotRisk", "ReportExport"]
+__all__ = ["AnalyticsSnapshot", "AnalyticsDataVersion", "SnapshotOrgRow", "SnapshotSeriesRow", "SnapshotRisk",
+           "ReportExport"]

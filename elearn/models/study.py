@@ -157,6 +157,7 @@ class OrgMonthStudy(db.Model):
     month: Mapped[date] = mapped_column(primary_key=True)  # the first day of the month
     hours: Mapped[float] = mapped_column(default=0.0)
     theory_hours: Mapped[float] = mapped_column(default=0.0)
+    credits: Mapped[int] = mapped_column(default=0, server_default="0")  # ledger rows (their sum: the ledger's size)
 
 
 class MemberCourseProgress(db.Model):
@@ -206,9 +207,10 @@ def apply_credit_to_summaries(connection, values: dict) -> None:
     connection.execute(stmt)
     m = OrgMonthStudy.__table__
     stmt = ins(m).values(organisation_id=values["organisation_id"], month=on.replace(day=1), hours=hours,
-                         theory_hours=theory)
+                         theory_hours=theory, credits=1)
     connection.execute(stmt.on_conflict_do_update(index_elements=[m.c.organisation_id, m.c.month], set_={
-        "hours": m.c.hours + stmt.excluded.hours, "theory_hours": m.c.theory_hours + stmt.excluded.theory_hours}))
+        "hours": m.c.hours + stmt.excluded.hours, "theory_hours": m.c.theory_hours + stmt.excluded.theory_hours,
+        "credits": m.c.credits + 1}))
     lesson = values.get("source_kind") == "lesson"
     whole = values.get("kind") == "course"
     if values.get("course_id") is not None and (lesson or whole):

@@ -23,11 +23,12 @@ from typing import Callable
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Date, Select, and_, case, delete, distinct, func, insert, select, text
+from sqlalchemy import Date, Select, and_, case, delete, distinct, func, insert, select, text, update
 
 from elearn.extensions import db
 from elearn.models import Lesson, MediaAsset, Organisation, Series, SeriesCourse, User
-from elearn.models.analytics import AnalyticsSnapshot, SnapshotOrgRow, SnapshotRisk, SnapshotSeriesRow
+from elearn.models.analytics import (AnalyticsDataVersion, AnalyticsSnapshot, SnapshotOrgRow, SnapshotRisk,
+                                     SnapshotSeriesRow)
 from elearn.models.study import StudyCredit
 from elearn.policy import ANALYTICS, MEMBER_CATEGORIES, POLICY, SECTORS
 from elearn.services import Forbidden, NotFound, orgs
@@ -163,14 +164,26 @@ def _org_bin_rows(scope: Scope) -> list[dict]:
                    func.sum(j.c.total).label("hours"), func.sum(j.c.theory).label("theory_hours"),
                    func.sum(case((j.c.exempt.is_(False), j.c.total), else_=0.0)).label("required_hours"))
             .group_by(j.c.organisation_id, bin_expr))
-    return [dict(r._mapping) for r in db.session.execute(stmt)]
+    # Float sums depend on the order the database adds rows in; rounded (far below the ledger's 0.01 学时)
+    # they are the same whichever plan computed them, live or for the snapshot.
+    return [_rounded(dict(r._mapping)) for r in db.session.execute(stmt)]
+
+
+_FLOATS = ("hours", "theory_hours", "required_hours")
+
+
+def _rounded(row: dict) -> dict:
+    for k in _FLOATS:
+        row[k] = round(float(row[k] or 0.0), 6)
+    return row
 
 
 def _per_org_and_bin(rows: list[dict]) -> tuple[dict[int, dict], dict[int, int]]:
-    """Sums per organisation, and the hours histogram, from rows grouped by (organisation, bin)."""
+    """Sums per organisation, and the hours histogram, from rows grouped by (organisation, bin), added in a
+    fixed order so that the same rows always give the same floats."""
     per_org: dict[int, dict] = {}
     bins: dict[int, int] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: (r["organisation_id"], r["bin"])):
         b = row["bin"]
         if b >= 0:
             bins[b] = bins.get(b, 0) + row["members"]
@@ -189,6 +202,8 @@ def _blank() -> dict:
 def _add(into: dict, row: dict) -> None:
     for k in _SUMMED:
         into[k] += row[k] or 0
+    for k in _FLOATS:
+        into[k] = round(into[k], 6)
 
 
 def _finish(agg: dict) -> dict:
@@ -311,24 +326,27 @@ def _series_completions(counts: dict[int, list[int]]) -> list[dict]:
     return out[:ANALYTICS.series_limit]
 
 
-def _at_risk_live(scope: Scope, limit: int | None) -> list[dict]:
-    """Non-exempt members behind the pro-rata pace, furthest behind first (ties by name)."""
+def _at_risk_rows(scope: Scope, limit: int | None) -> list:
+    """Non-exempt members behind the pro-rata pace, furthest behind first (ties by name): unrounded rows."""
     j = _judged(scope)
     stmt = (select(j.c.user_id, j.c.organisation_id, User.name, User.username, Organisation.name.label("org_name"),
-                   j.c.category, j.c.total, j.c.theory, j.c.target, j.c.expected)
+                   j.c.category, j.c.total.label("hours"), j.c.theory.label("theory_hours"), j.c.target,
+                   j.c.expected)
             .join(User, User.id == j.c.user_id).join(Organisation, Organisation.id == j.c.organisation_id)
             .where(j.c.at_risk == 1)
             .order_by((j.c.total / j.c.target).asc(), User.name, j.c.user_id))
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [_risk_row(r, r.total, r.theory) for r in db.session.execute(stmt)]
+    return db.session.execute(stmt).all()
 
 
-def _risk_row(r, hours, theory) -> dict:
+def _risk_row(r) -> dict:
+    """An at-risk row for pages and exports, rounded from the unrounded figures (live or stored)."""
+    hours, expected = float(r.hours), float(r.expected)
     return {"id": r.user_id, "organisation_id": r.organisation_id, "name": r.name, "username": r.username,
-            "org_name": r.org_name, "category": r.category, "hours": round(float(hours), 2),
-            "theory_hours": round(float(theory), 2), "target": float(r.target),
-            "expected": round(float(r.expected), 2), "shortfall": round(float(r.expected) - float(hours), 2)}
+            "org_name": r.org_name, "category": r.category, "hours": round(hours, 2),
+            "theory_hours": round(float(r.theory_hours), 2), "target": float(r.target),
+            "expected": round(expected, 2), "shortfall": round(expected - hours, 2)}
 
 
 # -- sources of the grouped rows --------------------------------------------------------------------------------
@@ -350,7 +368,7 @@ class _Live:
         return _series_rows(self.scope)
 
     def at_risk(self, limit: int | None) -> list[dict]:
-        return _at_risk_live(self.scope, limit)
+        return [_risk_row(r) for r in _at_risk_rows(self.scope, limit)]
 
 
 class _FromSnapshot:
@@ -383,57 +401,149 @@ class _FromSnapshot:
                 .order_by(r.rank))
         if limit is not None:
             stmt = stmt.limit(limit)
-        return [_risk_row(row, row.hours, row.theory_hours) for row in db.session.execute(stmt)]
+        return [_risk_row(row) for row in db.session.execute(stmt)]
+
+
+# -- what the figures depend on ---------------------------------------------------------------------------------
+
+# Bump when the way figures are computed changes: snapshots of an older algorithm are then never shown.
+ALGORITHM_VERSION = 1
+
+
+def site_today() -> date:
+    """Today in the site's time zone (BABEL_DEFAULT_TIMEZONE): the same day for web nodes and workers."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def policy_hash() -> str:
+    """The rules the figures are judged by (cycle, targets, shares, bins) and the algorithm's version."""
+    import hashlib
+
+    return hashlib.sha256(repr((ALGORITHM_VERSION, POLICY, ANALYTICS.hours_bins)).encode()).hexdigest()[:32]
 
 
 def fingerprint(today: date) -> str:
-    """What the figures depend on, cheaply: the day, the ledger (append-only: its rows and last id), every admin
-    action (members, transfers, series… are audited), the accounts, the playable lessons and the published
-    series' courses. Equal fingerprints, equal figures."""
-    from elearn.models import AuditEntry
-    from elearn.models.study import MemberStudySummary, StudyCredit as C
+    """What the figures depend on besides the rules: the day, the ledger's size (append-only; the per
+    organisation-month summary counts its rows in the same transaction as each insert) and the data version
+    (accounts, series, playable lessons: :func:`track_changes`). Equal fingerprints, equal figures. Reads two
+    small tables: as many rows as organisation-months, and one."""
+    from elearn.models.study import OrgMonthStudy
 
-    # The summaries count every ledger row (kept in step in the same transaction): a sum over members, much
-    # cheaper than counting the ledger itself.
-    ledger = (db.session.execute(select(func.sum(MemberStudySummary.credits))).scalar(),
-              db.session.execute(select(func.max(C.id))).scalar())
-    audit_max = db.session.execute(select(func.max(AuditEntry.id))).scalar()
-    users = db.session.execute(select(func.count(), func.max(User.id)).select_from(User)).one()
-    playable = db.session.execute(select(func.count(), func.max(Lesson.id)).select_from(Lesson)
-                                  .join(MediaAsset, MediaAsset.id == Lesson.asset_id)
-                                  .where(MediaAsset.status == "ready")).one()
-    series = db.session.execute(select(func.count(), func.max(SeriesCourse.id)).select_from(SeriesCourse)
-                                .join(Series, Series.id == SeriesCourse.series_id)
-                                .where(Series.published.is_(True))).one()
-    return "|".join(str(x or 0) for x in (today.isoformat(), *ledger, audit_max, *users, *playable, *series))
+    ledger = db.session.execute(select(func.coalesce(func.sum(OrgMonthStudy.credits), 0))).scalar()
+    version = db.session.execute(select(AnalyticsDataVersion.n).where(AnalyticsDataVersion.id == 1)).scalar()
+    return f"{today.isoformat()}|{ledger}|{version or 0}"
 
+
+# Attributes whose change moves the figures (besides ledger rows, which the fingerprint counts itself).
+_TRACKED = {
+    "User": ("organisation_id", "active", "role", "category", "exempt"),
+    "Series": ("published",),
+    "SeriesCourse": ("series_id", "course_id"),
+    "Lesson": ("asset_id", "course_id"),
+    "MediaAsset": ("status",),
+}
+
+
+def _moves_figures(obj, new_or_deleted: bool) -> bool:
+    from sqlalchemy import inspect
+
+    attrs = _TRACKED.get(type(obj).__name__)
+    if attrs is None:
+        return False
+    if new_or_deleted:
+        return type(obj).__name__ != "MediaAsset"  # an asset matters once it is ready and attached
+    state = inspect(obj)
+    return any(state.attrs[a].history.has_changes() for a in attrs)
+
+
+def _bump_data_version(session, _flush_context) -> None:
+    """Session hook (after each flush, whose ``new``/``dirty``/``deleted`` and attribute histories are still
+    those of the flush): bump the data version in the same transaction when an account, series, series course,
+    lesson or video status that the figures depend on was added, changed or removed. Once per transaction."""
+    if session.info.get("analytics_version_bumped"):
+        return
+    if not (any(_moves_figures(o, True) for o in list(session.new) + list(session.deleted))
+            or any(_moves_figures(o, False) for o in session.dirty)):
+        return
+    from elearn.models.study import _dialect_insert
+
+    t = AnalyticsDataVersion.__table__
+    conn = session.connection()
+    stmt = _dialect_insert(conn)(t).values(id=1, n=1)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.id], set_={"n": t.c.n + 1}))
+    session.info["analytics_version_bumped"] = True
+
+
+def _transaction_ended(session, *_args) -> None:
+    session.info.pop("analytics_version_bumped", None)
+
+
+def init_tracking() -> None:
+    """Install the session hooks (idempotent; called when the app is built)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "after_flush", _bump_data_version):
+        event.listen(Session, "after_flush", _bump_data_version)
+        event.listen(Session, "after_commit", _transaction_ended)
+        event.listen(Session, "after_rollback", _transaction_ended)
+
+
+# -- snapshots: which one, queueing, the job ----------------------------------------------------------------------
 
 def latest_snapshot(status: str = "ready") -> AnalyticsSnapshot | None:
-    return db.session.execute(select(AnalyticsSnapshot).where(AnalyticsSnapshot.status == status)
+    """The newest snapshot with ``status`` judged by the current rules (others are never shown)."""
+    return db.session.execute(select(AnalyticsSnapshot).where(AnalyticsSnapshot.status == status,
+                                                              AnalyticsSnapshot.policy_hash == policy_hash())
                               .order_by(AnalyticsSnapshot.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def _alive_since() -> datetime:
+    return utcnow() - timedelta(minutes=ANALYTICS.snapshot_timeout_minutes)
 
 
 def pending_snapshot() -> AnalyticsSnapshot | None:
-    """A snapshot queued or being computed, unless its worker looks dead (older than the policy allows)."""
-    cutoff = utcnow() - timedelta(minutes=ANALYTICS.snapshot_timeout_minutes)
-    return db.session.execute(select(AnalyticsSnapshot)
-                              .where(AnalyticsSnapshot.status.in_(("queued", "running")),
-                                     AnalyticsSnapshot.started_at >= cutoff)
-                              .order_by(AnalyticsSnapshot.id.desc()).limit(1)).scalar_one_or_none()
+    """A snapshot queued or being computed, unless it looks abandoned: queued, or silent while running, for
+    longer than the policy allows (its worker died; the job that would run it was lost)."""
+    alive = _alive_since()
+    return db.session.execute(select(AnalyticsSnapshot).where(
+        ((AnalyticsSnapshot.status == "queued") & (AnalyticsSnapshot.started_at >= alive))
+        | ((AnalyticsSnapshot.status == "running") & (AnalyticsSnapshot.heartbeat_at >= alive)))
+        .order_by(AnalyticsSnapshot.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def snapshot_state() -> AnalyticsSnapshot | None:
+    """For the progress bar: the pending snapshot, else the newest of any status (a failure shows as such)."""
+    return pending_snapshot() or db.session.execute(
+        select(AnalyticsSnapshot).order_by(AnalyticsSnapshot.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def _recent(snap: AnalyticsSnapshot | None) -> bool:
+    """Finished (ready or failed) within the last policy.ANALYTICS.snapshot_every_minutes."""
+    if snap is None:
+        return False
+    when = snap.finished_at or snap.started_at
+    return when >= utcnow() - timedelta(minutes=ANALYTICS.snapshot_every_minutes)
 
 
 def request_snapshot(today: date | None = None) -> AnalyticsSnapshot:
-    """Queue a new snapshot unless one is already on its way; returns the one that will land next."""
+    """Queue a new snapshot unless one is already on its way; returns the one that will land next.
+
+    Two requests at the same moment on two web nodes may both queue one: the second computation is wasted,
+    not wrong."""
     pending = pending_snapshot()
     if pending is not None:
         return pending
-    snap = AnalyticsSnapshot(status="queued", as_of=today or date.today(), started_at=utcnow())
+    snap = AnalyticsSnapshot(status="queued", as_of=today or site_today(), started_at=utcnow(),
+                             policy_hash=policy_hash())
     db.session.add(snap)
     db.session.commit()
     from elearn.queue import enqueue
     enqueue("analytics_snapshot", snap.id)
-    db.session.refresh(snap)
-    return snap
+    db.session.expire_all()  # with jobs run inline it already changed in another session's commit
+    return db.session.get(AnalyticsSnapshot, snap.id) or snap
 
 
 def _source(scope: Scope, allow_stale: bool):
@@ -445,13 +555,17 @@ def _source(scope: Scope, allow_stale: bool):
         return _FromSnapshot(snap, scope, exact=True)
     if not allow_stale or member_count(scope.path) <= current_app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"]:
         return _Live(scope)
-    # A new snapshot at most every few minutes from page views (the periodic job keeps the same pace), so an
-    # open dashboard on a busy site does not keep a worker computing back to back.
-    recent = utcnow() - timedelta(minutes=ANALYTICS.snapshot_every_minutes)
-    if snap is None or snap.as_of != scope.today or (snap.finished_at or snap.started_at) < recent:
-        request_snapshot(scope.today)
-        snap = latest_snapshot()  # with jobs run inline (tests, one-off scripts) it is already there
-    return _FromSnapshot(snap, scope, exact=False) if snap is not None else None
+    # A new snapshot at most every few minutes from page views (the periodic job keeps the same pace), and
+    # not right after one failed, so open dashboards on a busy site do not keep a worker computing.
+    last = db.session.execute(select(AnalyticsSnapshot).order_by(AnalyticsSnapshot.id.desc()).limit(1)).scalar()
+    if snap is None or snap.as_of != scope.today or not _recent(last):
+        if not (last is not None and last.status == "failed" and _recent(last)):
+            request_snapshot(scope.today)
+            snap = latest_snapshot()  # with jobs run inline (tests, one-off scripts) it is already there
+    if snap is None:
+        return None
+    return _FromSnapshot(snap, scope, exact=snap.as_of == scope.today and snap.fingerprint == fingerprint(
+        scope.today))
 
 
 # -- the dashboard --------------------------------------------------------------------------------------------
@@ -460,11 +574,11 @@ def dashboard(actor: User, org: Organisation, today: date | None = None, allow_s
     """Everything the organisation dashboard shows, as plain data (see the keys below).
 
     ``source`` says where the figures come from: ``live``, or a ``snapshot`` with its time and whether it is
-    ``exact`` (nothing changed since). Without any snapshot for a large subtree the result is
-    ``{"pending": <the snapshot being computed>, …}`` and no figures."""
+    ``exact`` (nothing changed since). Without any snapshot for a large subtree the result has no figures, and
+    ``pending``: the snapshot being computed (or the last one, failed)."""
     if not orgs.can_manage(actor, org):
         raise Forbidden(_("您无权查看该组织的统计。"))
-    scope = Scope.of(org, today or date.today())
+    scope = Scope.of(org, today or site_today())
     src = _source(scope, allow_stale)
     if src is not None and src.snapshot is not None and src.snapshot.as_of != scope.today:
         scope = Scope.of(org, src.snapshot.as_of)  # a stale snapshot is judged as of its own day
@@ -477,12 +591,12 @@ def dashboard(actor: User, org: Organisation, today: date | None = None, allow_s
     head = {"org": {"id": org.id, "name": org.name, "kind": org.kind, "sector": org.sector},
             "breadcrumbs": crumbs, "today": today, "cycle_fraction": scope.fraction}
     if src is None:
-        return dict(head, pending=pending_snapshot())
+        return dict(head, pending=snapshot_state())
     per_org, bins = _per_org_and_bin(src.org_bin_rows())
 
     tree = db.session.execute(select(Organisation.id, Organisation.name, Organisation.kind, Organisation.sector,
                                      Organisation.path, Organisation.parent_id)
-                              .where(_in_subtree(org.path))).all()
+                              .where(_in_subtree(org.path)).order_by(Organisation.id)).all()
     totals = _blank()
     children = {o.id: {"id": o.id, "name": o.name, "kind": o.kind, "path": o.path, **_blank()}
                 for o in tree if o.parent_id == org.id}
@@ -567,30 +681,48 @@ def export_rows(actor: User, org: Organisation, today: date | None = None,
     }
 
 
-# -- snapshots ------------------------------------------------------------------------------------------------
+# -- the snapshot job -------------------------------------------------------------------------------------------
 
-def take_snapshot(snapshot_id: int | None = None, today: date | None = None) -> AnalyticsSnapshot:
-    """Compute the grouped rows for every organisation and store them as a ready snapshot (the job's body).
+def _claim(snapshot_id: int, today: date | None) -> AnalyticsSnapshot | None:
+    """Mark the queued snapshot running, atomically (as elearn.services.media claims a transcode): a job run
+    twice, or one whose snapshot was pruned as abandoned meanwhile, finds nothing to claim."""
+    now = utcnow()
+    values = {"status": "running", "progress": 1, "started_at": now, "heartbeat_at": now}
+    if today is not None:
+        values["as_of"] = today
+    claimed = db.session.execute(update(AnalyticsSnapshot).where(
+        AnalyticsSnapshot.id == snapshot_id, AnalyticsSnapshot.status == "queued").values(**values)).rowcount
+    db.session.commit()
+    return db.session.get(AnalyticsSnapshot, snapshot_id) if claimed else None
+
+
+def take_snapshot(snapshot_id: int | None = None, today: date | None = None) -> AnalyticsSnapshot | None:
+    """Compute the grouped rows for every organisation and store them as a ready snapshot (the job's body;
+    without ``snapshot_id``, as the CLI does, a new snapshot). Returns None when there was nothing to claim.
 
     The fingerprint is read first, so anything that lands meanwhile makes the snapshot inexact (and the next
-    refresh picks it up) rather than silently missing. Older snapshots but the previous one are removed."""
-    snap = db.session.get(AnalyticsSnapshot, snapshot_id) if snapshot_id is not None else None
-    if snap is None:
-        snap = AnalyticsSnapshot(as_of=today or date.today(), started_at=utcnow())
+    refresh picks it up) rather than silently missing. A snapshot queued yesterday for yesterday is computed
+    for today."""
+    if snapshot_id is None:
+        snap = AnalyticsSnapshot(status="queued", as_of=today or site_today(), started_at=utcnow(),
+                                 policy_hash=policy_hash())
         db.session.add(snap)
-    if snap.status == "ready":
-        return snap
-    snap.status, snap.progress, snap.started_at = "running", 1, utcnow()
-    snap.as_of = today or snap.as_of
-    db.session.commit()
+        db.session.commit()
+        snapshot_id = snap.id
+    queued = db.session.get(AnalyticsSnapshot, snapshot_id)
+    if queued is not None and today is None and queued.as_of == site_today() - timedelta(days=1):
+        today = site_today()
+    snap = _claim(snapshot_id, today)
+    if snap is None:
+        return None
     try:
         scope = Scope.of(None, snap.as_of)
-        snap.fingerprint = fingerprint(snap.as_of)
+        snap.fingerprint, snap.policy_hash = fingerprint(snap.as_of), policy_hash()
         org_rows = _org_bin_rows(scope)
         _step(snap, 30)
         series_rows = _series_rows(scope)
         _step(snap, 65)
-        risk = _at_risk_live(scope, None)
+        risk = _at_risk_rows(scope, None)
         _step(snap, 80)
         conn = db.session.connection()
         if org_rows:
@@ -601,47 +733,83 @@ def take_snapshot(snapshot_id: int | None = None, today: date | None = None) -> 
                 for sid, oid, st, co in series_rows])
         for start in range(0, len(risk), 5000):
             conn.execute(insert(SnapshotRisk), [
-                {"snapshot_id": snap.id, "user_id": r["id"], "organisation_id": r["organisation_id"],
-                 "category": r["category"], "hours": r["hours"], "theory_hours": r["theory_hours"],
-                 "target": r["target"], "expected": r["expected"], "rank": start + i}
+                {"snapshot_id": snap.id, "user_id": r.user_id, "organisation_id": r.organisation_id,
+                 "category": r.category, "hours": float(r.hours), "theory_hours": float(r.theory_hours),
+                 "target": float(r.target), "expected": float(r.expected), "rank": start + i}
                 for i, r in enumerate(risk[start:start + 5000])])
         snap.members = sum(r["members"] for r in org_rows)
-        snap.status, snap.progress, snap.finished_at = "ready", 100, utcnow()
+        done = db.session.execute(update(AnalyticsSnapshot).where(
+            AnalyticsSnapshot.id == snap.id, AnalyticsSnapshot.status == "running").values(
+            status="ready", progress=100, finished_at=utcnow(), members=snap.members,
+            fingerprint=snap.fingerprint, policy_hash=snap.policy_hash)).rowcount
+        if not done:  # pruned as abandoned while it ran: its rows must not outlive it
+            raise RuntimeError(f"analytics snapshot {snap.id} was removed while it was computed")
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
-        snap = db.session.get(AnalyticsSnapshot, snap.id)
-        snap.status, snap.error, snap.finished_at = "failed", f"{type(exc).__name__}: {exc}"[:2000], utcnow()
-        db.session.commit()
+        lost = db.session.get(AnalyticsSnapshot, snapshot_id)
+        if lost is not None:
+            lost.status, lost.error, lost.finished_at = "failed", f"{type(exc).__name__}: {exc}"[:2000], utcnow()
+            db.session.commit()
         raise
     prune_snapshots()
-    return snap
+    return db.session.get(AnalyticsSnapshot, snapshot_id)
 
 
 def _step(snap: AnalyticsSnapshot, percent: int) -> None:
-    snap.progress = percent
+    snap.progress, snap.heartbeat_at = percent, utcnow()
     db.session.commit()
 
 
 def prune_snapshots(keep: int = 2) -> int:
-    """Remove snapshots older than the ``keep`` latest ready ones, and failed or abandoned ones; returns how many."""
-    ready = db.session.execute(select(AnalyticsSnapshot.id).where(AnalyticsSnapshot.status == "ready")
-                               .order_by(AnalyticsSnapshot.id.desc())).scalars().all()
-    pending = pending_snapshot()
-    keep_ids = set(ready[:keep]) | ({pending.id} if pending is not None else set())
-    old = db.session.execute(select(AnalyticsSnapshot.id).where(AnalyticsSnapshot.id.not_in(keep_ids))
-                             if keep_ids else select(AnalyticsSnapshot.id)).scalars().all()
-    for model in (SnapshotOrgRow, SnapshotSeriesRow, SnapshotRisk):
-        db.session.execute(delete(model).where(model.snapshot_id.in_(old)))
-    db.session.execute(delete(AnalyticsSnapshot).where(AnalyticsSnapshot.id.in_(old)))
+    """Remove snapshots nobody can be reading any more; returns how many. Kept: the ``keep`` newest ready ones,
+    any ready one replaced less than policy.ANALYTICS.snapshot_every_minutes ago (a request may have chosen
+    it just before), and queued or running ones that are alive. Failed ones go after the same few minutes."""
+    grace = utcnow() - timedelta(minutes=ANALYTICS.snapshot_every_minutes)
+    snaps = db.session.execute(select(AnalyticsSnapshot).order_by(AnalyticsSnapshot.id.desc())).scalars().all()
+    alive = _alive_since()
+    old, newer_ready_at = [], None
+    ready_seen = 0
+    for s in snaps:  # newest first
+        if s.status == "ready":
+            ready_seen += 1
+            if ready_seen > keep and newer_ready_at is not None and newer_ready_at < grace:
+                old.append(s.id)
+            newer_ready_at = s.finished_at or s.started_at
+        elif s.status == "failed":
+            if (s.finished_at or s.started_at) < grace:
+                old.append(s.id)
+        elif (s.heartbeat_at or s.started_at) < alive:  # queued or running, abandoned
+            old.append(s.id)
+    if old:
+        for model in (SnapshotOrgRow, SnapshotSeriesRow, SnapshotRisk):
+            db.session.execute(delete(model).where(model.snapshot_id.in_(old)))
+        db.session.execute(delete(AnalyticsSnapshot).where(AnalyticsSnapshot.id.in_(old)))
     db.session.commit()
     return len(old)
+
+
+def refresh_now() -> AnalyticsSnapshot | None:
+    """"Update the figures now" on the dashboard: queue a snapshot unless the latest is exact, one is on its
+    way, or one finished (or failed) minutes ago. Returns the snapshot queued or pending, else None."""
+    today = site_today()
+    snap = latest_snapshot()
+    if snap is not None and snap.as_of == today and snap.fingerprint == fingerprint(today):
+        return None
+    pending = pending_snapshot()
+    if pending is not None:
+        return pending
+    last = db.session.execute(select(AnalyticsSnapshot).order_by(AnalyticsSnapshot.id.desc()).limit(1)).scalar()
+    if last is not None and last.status != "ready" and _recent(last):
+        return None
+    return request_snapshot(today)
 
 
 def refresh_if_changed(today: date | None = None) -> AnalyticsSnapshot | None:
     """The periodic job: queue a snapshot when the data changed since the latest one, if any subtree is too
     large to compute live. Returns the snapshot queued (or already pending), else None."""
-    today = today or date.today()
+    today = today or site_today()
+    prune_snapshots()
     if member_count("/") <= current_app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"]:
         return None
     snap = latest_snapshot()
@@ -677,8 +845,9 @@ def rebuild_summaries(commit: bool = True) -> dict[str, int]:
                func.coalesce(func.sum(case((in_cycle, theory), else_=0.0)), 0.0), func.count(),
                func.max(sc.credited_on)).group_by(sc.user_id)))
     db.session.execute(insert(OrgMonthStudy).from_select(
-        ["organisation_id", "month", "hours", "theory_hours"],
-        select(sc.organisation_id, month, func.sum(sc.hours), func.sum(theory)).group_by(sc.organisation_id, month)))
+        ["organisation_id", "month", "hours", "theory_hours", "credits"],
+        select(sc.organisation_id, month, func.sum(sc.hours), func.sum(theory), func.count())
+        .group_by(sc.organisation_id, month)))
     lesson = case((sc.source_kind == "lesson", 1), else_=0)
     whole = case((sc.kind == "course", 1), else_=0)
     db.session.execute(insert(MemberCourseProgress).from_select(

@@ -6,7 +6,7 @@ while they can still manage the organisation; files are removed after policy.ANA
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 import tempfile
 
@@ -54,6 +54,13 @@ def get_export(actor: User, export_id: int) -> ReportExport:
     return export
 
 
+def record_download(actor: User, export: ReportExport) -> None:
+    """Audit a download: the workbook lists members by name."""
+    audit.record(actor, "analytics.export.download", export, after={"organisation_id": export.organisation_id,
+                                                                   "filename": export.filename})
+    db.session.commit()
+
+
 def recent_exports(actor: User, org: Organisation, limit: int = 5) -> list[ReportExport]:
     return list(db.session.execute(
         select(ReportExport).where(ReportExport.requested_by_id == actor.id,
@@ -88,8 +95,7 @@ def run_analytics_export(export_id: int) -> ReportExport | None:
                 written += 1
                 if written % 5000 == 0:
                     _set_progress(export, 50 + int(written / total * 45))
-        today = date.today().isoformat()
-        export.filename = f"analytics-{org.id}-{today}.xlsx"
+        export.filename = f"analytics-{org.id}-{analytics.site_today().isoformat()}.xlsx"
         export.storage_key = f"exports/{export.id}/{export.filename}"
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "out.xlsx"
@@ -99,11 +105,13 @@ def run_analytics_export(export_id: int) -> ReportExport | None:
         export.rows = len(list(sheets.values())[-1]) - 1
         export.status, export.progress, export.finished_at = "ready", 100, utcnow()
         db.session.commit()
-    except Exception as exc:
+    except Exception as exc:  # not retried: the page says it failed, and asking again starts afresh
         db.session.rollback()
         export = db.session.get(ReportExport, export_id)
-        export.status, export.error, export.finished_at = "failed", f"{type(exc).__name__}: {exc}"[:2000], utcnow()
-        db.session.commit()
+        if export is not None:
+            export.status, export.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+            export.finished_at = utcnow()
+            db.session.commit()
         raise
     return export
 

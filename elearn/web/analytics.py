@@ -69,7 +69,7 @@ def dashboard():
     data = analytics.dashboard(current_user, org)
     exports = report_exports.recent_exports(current_user, org)
     if "summary" not in data:  # a large subtree and no snapshot yet: show the one being computed
-        return render_template("analytics/pending.html", d=data)
+        return render_template("analytics/pending.html", d=data, status=EXPORT_STATUS)
     return render_template("analytics/dashboard.html", d=data, charts=_charts(data), pct=_pct, exports=exports,
                            export_status=EXPORT_STATUS, when=_when)
 
@@ -87,7 +87,7 @@ def _snapshot_json(snap) -> dict:
 def refresh():
     """Queue a fresh snapshot of the figures (one at a time) and go back to the dashboard."""
     org = _org()
-    analytics.request_snapshot()
+    analytics.refresh_now()
     return redirect(url_for("analytics.dashboard", org=org.id))
 
 
@@ -96,7 +96,7 @@ def refresh():
 def snapshot_status():
     """The snapshot being computed (or else the latest), for the page's progress bar."""
     _admin()
-    return jsonify(_snapshot_json(analytics.pending_snapshot() or analytics.latest_snapshot()))
+    return jsonify(_snapshot_json(analytics.snapshot_state()))
 
 
 @bp.route("/exports", methods=["POST"])
@@ -132,5 +132,6 @@ def download(export_id: int):
     job = report_exports.get_export(current_user, export_id)
     if job.status != "ready" or not job.storage_key:
         abort(404)
+    report_exports.record_download(current_user, job)
     return send_file(get_storage().path(job.storage_key), as_attachment=True, download_name=job.filename,
                      mimetype=report_exports.XLSX_MIME)

@@ -35,7 +35,7 @@
       }).then(function (s) {
         if (!s) { setTimeout(poll, delay * 3); return; }
         show(s);
-        if (s.status === "ready" || s.status === "none") {
+        if (s.status === "ready") {
           if (box.getAttribute("data-done") === "reload") { window.location.reload(); }
         } else if (s.status !== "failed") {
           setTimeout(poll, delay);

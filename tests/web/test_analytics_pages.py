@@ -77,6 +77,8 @@ def test_export_xlsx_by_job_with_progress_page(client, auth, tree):
     assert [row[1] for row in at_risk[1:]] == ["townadmin", "member1"]  # furthest behind first
     entry = AuditEntry.query.filter_by(action="analytics.export").one()
     assert entry.actor_id == tree["site"].id and entry.after["organisation_id"] == tree["county"].id
+    fetched = AuditEntry.query.filter_by(action="analytics.export.download").one()
+    assert fetched.actor_id == tree["site"].id and fetched.object_id == export.id
     # The dashboard lists the export; only its requester can open or download it.
     assert f"/analytics/exports/{export.id}" in client.get(f"/analytics/?org={tree['county'].id}").get_data(
         as_text=True)
@@ -114,3 +116,39 @@ def test_large_subtree_shows_snapshot_progress_then_figures(app, client, auth, t
     assert client.get("/analytics/snapshot.json").get_json()["status"] == "ready"
     html = client.get(f"/analytics/?org={tree['county'].id}").get_data(as_text=True)
     assert "东村党员" in html and "数据更新于" in html and "此后没有新的变化" in html
+
+
+def test_refresh_button_queues_a_snapshot_only_when_figures_changed(app, client, auth, tree):
+    from elearn.models.analytics import AnalyticsSnapshot
+    from elearn.services import analytics
+    auth.login("member1")
+    assert client.post("/analytics/snapshot").status_code == 403
+    client.post("/auth/logout")
+    auth.login("townadmin")
+    assert client.post("/analytics/snapshot", csrf=False).status_code == 400  # CSRF token required
+    assert client.post("/analytics/snapshot").status_code == 302
+    assert AnalyticsSnapshot.query.count() == 1  # none yet: one computed (inline in tests)
+    assert client.get("/analytics/snapshot.json").get_json()["status"] == "ready"
+    client.post("/analytics/snapshot")
+    assert AnalyticsSnapshot.query.count() == 1  # still exact: nothing to do
+    db.session.add(StudyCredit(user_id=tree["member"].id, hours=1, kind="lesson", source_kind="lesson",
+                               source_id=2, title="t", credited_on=analytics.site_today(),
+                               organisation_id=tree["branch"].id))
+    db.session.commit()
+    client.post("/analytics/snapshot")
+    assert AnalyticsSnapshot.query.filter_by(status="ready").count() == 2
+
+
+def test_pending_page_reports_a_failed_snapshot(app, client, auth, tree):
+    from elearn.models.analytics import AnalyticsSnapshot
+    from elearn.services import analytics
+    app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"] = 0
+    now = analytics.utcnow()
+    db.session.add(AnalyticsSnapshot(status="failed", as_of=analytics.site_today(), started_at=now,
+                                     finished_at=now, policy_hash=analytics.policy_hash(), error="boom"))
+    db.session.commit()
+    auth.login("site")
+    html = client.get("/analytics/").get_data(as_text=True)
+    assert "正在生成统计" in html and "失败" in html
+    assert client.get("/analytics/snapshot.json").get_json()["status"] == "failed"
+    assert AnalyticsSnapshot.query.count() == 1
