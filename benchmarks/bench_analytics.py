@@ -154,7 +154,7 @@ def main() -> None:
         parts = {"per-organisation sums": lambda: analytics._org_bin_rows(scope),
                  "monthly trend": lambda: analytics._monthly(scope),
                  "completions per series": lambda: analytics._series_rows(scope),
-                 "at-risk list (first 50)": lambda: analytics._at_risk_live(scope, 50)}
+                 "at-risk list (first 50)": lambda: analytics._at_risk_rows(scope, 50)}
         for name, fn in parts.items():
             med, best, _r = timed(fn)
             print(f"  {name}: median {med * 1000:.0f} ms, best {best * 1000:.0f} ms")

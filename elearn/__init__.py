@@ -54,6 +54,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Ids beyond the primary keys' range cannot exist; unbounded they reach the database driver and fail there.
     app.url_map.converters["int"] = BoundedIntConverter
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # sqlite3's timeout is SQLite's busy timeout: writers queue for the lock this long, then fail.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {**options.get("connect_args", {}),
+                                   "timeout": float(app.config["ELEARN_SQLITE_BUSY_TIMEOUT_S"])}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -88,6 +88,8 @@ class Config:
         # Dashboards of subtrees with more members than this read the latest snapshot (computed by a job)
         # unless it is current; smaller ones are computed on each view.
         self.ELEARN_ANALYTICS_LIVE_MEMBERS = _env_int("ELEARN_ANALYTICS_LIVE_MEMBERS", 5000)
+        # SQLite only: how long a writer waits for the lock before the request answers 503 "busy".
+        self.ELEARN_SQLITE_BUSY_TIMEOUT_S = _env_float("ELEARN_SQLITE_BUSY_TIMEOUT_S", 10.0)
 
 
 class TestingConfig(Config):

@@ -33,12 +33,12 @@ babel = Babel()
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
-    """WAL lets readers run beside the writer; a busy timeout makes writers queue instead of failing."""
+    """WAL lets readers run beside the writer. (The busy timeout, which makes writers queue instead of failing,
+    is the connection's ``timeout``: ELEARN_SQLITE_BUSY_TIMEOUT_S, set in create_app.)"""
     import sqlite3
 
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()

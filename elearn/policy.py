@@ -1,6 +1,7 @@
 """The plan's rules as data: one place for every policy number and label (DESIGN.md, "What the plan asks for")."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 
@@ -166,8 +167,8 @@ TRANSCODE_RETRY_BACKOFF = 2
 TRANSCODE_PROGRESS_STEP = 0.02
 TRANSCODE_HEARTBEAT_S = 30
 # A transcode whose heartbeat is older than this lost its worker and is queued again. Generous, because
-# the storyboard of a long lecture is made after the last progress report.
-TRANSCODE_STALE_AFTER_S = 30 * 60
+# the storyboard of a long lecture is made after the last progress report (ELEARN_TRANSCODE_STALE_AFTER_S).
+TRANSCODE_STALE_AFTER_S = int(os.environ.get("ELEARN_TRANSCODE_STALE_AFTER_S") or 30 * 60)
 # Upload sessions left open longer than this may be removed by the sweep.
 UPLOAD_SESSION_MAX_AGE_S = 7 * 24 * 3600
 # The sweep removes the files (HLS output, source upload) of an asset that no lesson plays any more: a

@@ -48,13 +48,14 @@ class LiveInstance:
                         "app = create_app()\nwith app.app_context(): db.create_all()"],
                        env=self.env, check=True, cwd=ROOT)
 
-    def app(self, *, immediate: bool = False):
-        """An app on the same database, data folder and queue as the subprocesses."""
+    def app(self, *, immediate: bool = False, **config):
+        """An app on the same database, data folder and queue as the subprocesses (``config``: overrides)."""
         from elearn import create_app
         return create_app({"INSTANCE_PATH": str(self.path), "SECRET_KEY": self.env["ELEARN_SECRET_KEY"],
                            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.db_file}",
                            "ELEARN_DATA_DIR": str(self.path / "data"), "ELEARN_INDEX_DIR": str(self.path / "index"),
-                           "ELEARN_QUEUE_FILE": str(self.path / "jobs.db"), "ELEARN_QUEUE_IMMEDIATE": immediate})
+                           "ELEARN_QUEUE_FILE": str(self.path / "jobs.db"), "ELEARN_QUEUE_IMMEDIATE": immediate,
+                           **config})
 
     def start_worker(self) -> subprocess.Popen:
         return subprocess.Popen([ELEARN, "worker", "--workers", "1"], env=self.env, cwd=ROOT,

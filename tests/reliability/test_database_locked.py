@@ -17,12 +17,12 @@ from tests.conftest import CSRFClient
 from tests.reliability import seed
 
 SESSION = "locked-session-0001"
-BUSY_TIMEOUT_S = 10  # PRAGMA busy_timeout in elearn.extensions (not a setting yet)
+BUSY_TIMEOUT_S = 4.0  # ELEARN_SQLITE_BUSY_TIMEOUT_S for this test's app (the default is 10)
 
 
 @pytest.fixture
 def site(live):
-    app = live.app()
+    app = live.app(ELEARN_SQLITE_BUSY_TIMEOUT_S=BUSY_TIMEOUT_S)
     app.test_client_class = CSRFClient
     with app.app_context():
         org, lecturer = seed.organisation_and_lecturer()
