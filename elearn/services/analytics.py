@@ -17,13 +17,14 @@ Exempt members are counted as exempt and never as behind or at risk.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Date, Select, and_, case, delete, distinct, func, insert, select, text, update
+from sqlalchemy import Date, Select, and_, case, delete, distinct, func, insert, inspect, select, text, update
 
 from elearn.extensions import db
 from elearn.models import Lesson, MediaAsset, Organisation, Series, SeriesCourse, User
@@ -35,6 +36,7 @@ from elearn.services import Forbidden, NotFound, orgs
 from elearn.services.requirements import _cycle_fraction
 
 EPS = 1e-9
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -436,48 +438,70 @@ def fingerprint(today: date) -> str:
     return f"{today.isoformat()}|{ledger}|{version or 0}"
 
 
-# Attributes whose change moves the figures (besides ledger rows, which the fingerprint counts itself).
+# Attributes whose change moves the figures (besides ledger rows, which the fingerprint counts itself). A
+# member's name orders ties in the at-risk list.
 _TRACKED = {
-    "User": ("organisation_id", "active", "role", "category", "exempt"),
+    "User": ("organisation_id", "active", "role", "category", "exempt", "name"),
     "Series": ("published",),
     "SeriesCourse": ("series_id", "course_id"),
     "Lesson": ("asset_id", "course_id"),
     "MediaAsset": ("status",),
 }
+_FLAG = "analytics_data_changed"
 
 
-def _moves_figures(obj, new_or_deleted: bool) -> bool:
-    from sqlalchemy import inspect
-
-    attrs = _TRACKED.get(type(obj).__name__)
+def _moves_figures(state, added_or_deleted: bool) -> bool:
+    name = state.class_.__name__
+    attrs = _TRACKED.get(name)
     if attrs is None:
         return False
-    if new_or_deleted:
-        return type(obj).__name__ != "MediaAsset"  # an asset matters once it is ready and attached
-    state = inspect(obj)
+    if name == "MediaAsset":
+        # A video matters when it becomes or stops being ready (a lesson switching to it is tracked too); an
+        # expired old value is unknown, so any change of it counts.
+        history = state.attrs.status.history
+        old_unknown = not history.deleted and not added_or_deleted
+        return "ready" in (*history.added, *history.deleted) or (old_unknown and history.has_changes())
+    if added_or_deleted:
+        return True
     return any(state.attrs[a].history.has_changes() for a in attrs)
 
 
-def _bump_data_version(session, _flush_context) -> None:
-    """Session hook (after each flush, whose ``new``/``dirty``/``deleted`` and attribute histories are still
-    those of the flush): bump the data version in the same transaction when an account, series, series course,
-    lesson or video status that the figures depend on was added, changed or removed. Once per transaction."""
-    if session.info.get("analytics_version_bumped"):
+def _note_changes(session, flush_context) -> None:
+    """Session hook (after each flush; the flush's states and attribute histories are still there): remember,
+    without writing anything yet, that an account, series, series course, lesson or video status the figures
+    depend on was added, changed or removed (rows deleted as orphans of a collection included)."""
+    if session.info.get(_FLAG):
         return
-    if not (any(_moves_figures(o, True) for o in list(session.new) + list(session.deleted))
-            or any(_moves_figures(o, False) for o in session.dirty)):
-        return
+    added = {inspect(o) for o in session.new}
+    for state, (isdelete, listonly) in flush_context.states.items():
+        if not listonly and _moves_figures(state, isdelete or state in added):
+            session.info[_FLAG] = True
+            return
+
+
+def bump_data_version(session=None) -> None:
+    """Count one change of the data the figures depend on, in the session's transaction. Called at commit for
+    ORM changes (:func:`_bump_before_commit`); call it after writing tracked tables with Core statements."""
     from elearn.models.study import _dialect_insert
 
+    session = session or db.session
     t = AnalyticsDataVersion.__table__
     conn = session.connection()
     stmt = _dialect_insert(conn)(t).values(id=1, n=1)
     conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.id], set_={"n": t.c.n + 1}))
-    session.info["analytics_version_bumped"] = True
 
 
-def _transaction_ended(session, *_args) -> None:
-    session.info.pop("analytics_version_bumped", None)
+def _bump_before_commit(session) -> None:
+    """At commit, not at the first flush: the version row's lock is then held only while committing (a long
+    import flushing its first member early would otherwise block every other admin change)."""
+    session.flush()
+    if session.info.pop(_FLAG, False):
+        bump_data_version(session)
+
+
+def _transaction_ended(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction, however it ended (commit, rollback, close)
+        session.info.pop(_FLAG, None)
 
 
 def init_tracking() -> None:
@@ -485,10 +509,10 @@ def init_tracking() -> None:
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
-    if not event.contains(Session, "after_flush", _bump_data_version):
-        event.listen(Session, "after_flush", _bump_data_version)
-        event.listen(Session, "after_commit", _transaction_ended)
-        event.listen(Session, "after_rollback", _transaction_ended)
+    if not event.contains(Session, "after_flush", _note_changes):
+        event.listen(Session, "after_flush", _note_changes)
+        event.listen(Session, "before_commit", _bump_before_commit)
+        event.listen(Session, "after_transaction_end", _transaction_ended)
 
 
 # -- snapshots: which one, queueing, the job ----------------------------------------------------------------------
@@ -541,7 +565,10 @@ def request_snapshot(today: date | None = None) -> AnalyticsSnapshot:
     db.session.add(snap)
     db.session.commit()
     from elearn.queue import enqueue
-    enqueue("analytics_snapshot", snap.id)
+    try:
+        enqueue("analytics_snapshot", snap.id)
+    except Exception:  # the queue is down: the page still shows what it has; the row expires as abandoned
+        log.exception("could not queue analytics snapshot %s", snap.id)
     db.session.expire_all()  # with jobs run inline it already changed in another session's commit
     return db.session.get(AnalyticsSnapshot, snap.id) or snap
 
@@ -701,8 +728,8 @@ def take_snapshot(snapshot_id: int | None = None, today: date | None = None) -> 
     without ``snapshot_id``, as the CLI does, a new snapshot). Returns None when there was nothing to claim.
 
     The fingerprint is read first, so anything that lands meanwhile makes the snapshot inexact (and the next
-    refresh picks it up) rather than silently missing. A snapshot queued yesterday for yesterday is computed
-    for today."""
+    refresh picks it up) rather than silently missing. A snapshot queued on an earlier day is computed for
+    today."""
     if snapshot_id is None:
         snap = AnalyticsSnapshot(status="queued", as_of=today or site_today(), started_at=utcnow(),
                                  policy_hash=policy_hash())
@@ -710,8 +737,9 @@ def take_snapshot(snapshot_id: int | None = None, today: date | None = None) -> 
         db.session.commit()
         snapshot_id = snap.id
     queued = db.session.get(AnalyticsSnapshot, snapshot_id)
-    if queued is not None and today is None and queued.as_of == site_today() - timedelta(days=1):
-        today = site_today()
+    if queued is not None and today is None and queued.started_at < utcnow() - timedelta(hours=12) \
+            and queued.as_of < site_today():
+        today = site_today()  # queued long ago for an earlier day (the worker was down): computed for today
     snap = _claim(snapshot_id, today)
     if snap is None:
         return None
@@ -747,10 +775,15 @@ def take_snapshot(snapshot_id: int | None = None, today: date | None = None) -> 
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
-        lost = db.session.get(AnalyticsSnapshot, snapshot_id)
-        if lost is not None:
-            lost.status, lost.error, lost.finished_at = "failed", f"{type(exc).__name__}: {exc}"[:2000], utcnow()
-            db.session.commit()
+        try:
+            lost = db.session.get(AnalyticsSnapshot, snapshot_id)
+            if lost is not None:
+                lost.status, lost.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+                lost.finished_at = utcnow()
+                db.session.commit()
+        except Exception:  # e.g. the connection is gone: keep the original error
+            log.exception("could not mark analytics snapshot %s failed", snapshot_id)
+            db.session.rollback()
         raise
     prune_snapshots()
     return db.session.get(AnalyticsSnapshot, snapshot_id)
@@ -791,7 +824,8 @@ def prune_snapshots(keep: int = 2) -> int:
 
 def refresh_now() -> AnalyticsSnapshot | None:
     """"Update the figures now" on the dashboard: queue a snapshot unless the latest is exact, one is on its
-    way, or one finished (or failed) minutes ago. Returns the snapshot queued or pending, else None."""
+    way, one finished (or failed) minutes ago, or no dashboard needs snapshots. Returns the snapshot queued or
+    pending, else None."""
     today = site_today()
     snap = latest_snapshot()
     if snap is not None and snap.as_of == today and snap.fingerprint == fingerprint(today):
@@ -799,9 +833,11 @@ def refresh_now() -> AnalyticsSnapshot | None:
     pending = pending_snapshot()
     if pending is not None:
         return pending
+    if member_count("/") <= current_app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"]:
+        return None  # every dashboard is computed live anyway
     last = db.session.execute(select(AnalyticsSnapshot).order_by(AnalyticsSnapshot.id.desc()).limit(1)).scalar()
-    if last is not None and last.status != "ready" and _recent(last):
-        return None
+    if _recent(last):
+        return None  # at most one every few minutes, however many admins click
     return request_snapshot(today)
 
 
@@ -857,6 +893,7 @@ def rebuild_summaries(commit: bool = True) -> dict[str, int]:
         .group_by(sc.user_id, sc.course_id)))
     counts = {m.__tablename__: db.session.execute(select(func.count()).select_from(m)).scalar_one()
               for m in (MemberStudySummary, OrgMonthStudy, MemberCourseProgress)}
+    bump_data_version()  # rows may have come in behind the ORM: no snapshot of before counts as current
     if commit:
         db.session.commit()
     return counts

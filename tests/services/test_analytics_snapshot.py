@@ -221,6 +221,19 @@ def _video_ready(f):
     db.session.commit()
 
 
+def _drop_course_from_series(f):
+    # Removed from the collection: the row goes as an orphan, not through session.delete().
+    series = f["series"][1]
+    series.items.remove(next(i for i in series.items if i.course_id == f["timed"].id))
+    db.session.commit()
+
+
+def _rename(f):
+    # A name is shown in the at-risk list and orders its ties.
+    first = analytics.at_risk_members(f["site"], f["county"], TODAY)[0]
+    users.update(f["site"], db.session.get(User, first["id"]), name="新名字")
+
+
 def _correct_credit(f):
     entry = next(e for e in ledger.entries(f["members"][5]) if e.hours > 0)
     ledger.correct(f["site"], entry.id, "误记")
@@ -228,7 +241,7 @@ def _correct_credit(f):
 
 
 @pytest.mark.parametrize("change", [_change_exempt, _change_category, _deactivate, _transfer, _unpublish,
-                                    _video_ready, _correct_credit])
+                                    _video_ready, _drop_course_from_series, _rename, _correct_credit])
 def test_every_change_that_moves_figures_makes_the_snapshot_inexact(forest, change):
     site, county = forest["site"], forest["county"]
     snap = analytics.take_snapshot(today=TODAY)
@@ -248,7 +261,7 @@ def test_changes_that_do_not_move_figures_keep_the_snapshot_exact(forest, make_c
     snap = analytics.take_snapshot(today=TODAY)
     m = forest["members"][0]
     users.set_password(site, m, "Another-passw0rd")
-    users.update(site, m, name="改名", phone="13800000000")
+    users.update(site, m, phone="13800000000", email="m@example.cn")
     users.set_locale(m, "en")
     tokens.issue(site, "报表")
     report_exports.request_analytics_export(site, county)
@@ -306,3 +319,31 @@ def test_a_failed_snapshot_is_reported_and_not_retried_at_once(app, forest):
     assert "summary" not in d and d["pending"].status == "failed"
     assert db.session.query(AnalyticsSnapshot).count() == 1  # no new job minutes after a failure
     assert analytics.refresh_now() is None
+
+
+def test_the_data_version_moves_at_commit_and_not_for_a_rollback(forest):
+    from elearn.models.analytics import AnalyticsDataVersion
+
+    def version():
+        return db.session.get(AnalyticsDataVersion, 1).n if db.session.get(AnalyticsDataVersion, 1) else 0
+
+    start = version()
+    m = forest["members"][7]
+    m.exempt, m.exempt_reason = (not m.exempt), "x"
+    db.session.flush()
+    db.session.rollback()
+    assert version() == start
+    m = db.session.get(User, m.id)
+    m.category = "branch_secretary" if m.category == "member" else "member"
+    db.session.flush()  # flushed early, bumped only when committing
+    db.session.commit()
+    assert version() == start + 1
+    m.phone = "13900000000"
+    db.session.commit()
+    assert version() == start + 1
+
+
+def test_rebuilding_the_summaries_makes_snapshots_stale(forest):
+    snap = analytics.take_snapshot(today=TODAY)
+    analytics.rebuild_summaries()
+    assert analytics.fingerprint(TODAY) != snap.fingerprint

@@ -125,15 +125,23 @@ def test_refresh_button_queues_a_snapshot_only_when_figures_changed(app, client,
     assert client.post("/analytics/snapshot").status_code == 403
     client.post("/auth/logout")
     auth.login("townadmin")
+    client.post("/analytics/snapshot")
+    assert AnalyticsSnapshot.query.count() == 0  # a small site: every dashboard is live, no snapshot needed
+    app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"] = 0
     assert client.post("/analytics/snapshot", csrf=False).status_code == 400  # CSRF token required
     assert client.post("/analytics/snapshot").status_code == 302
-    assert AnalyticsSnapshot.query.count() == 1  # none yet: one computed (inline in tests)
+    assert AnalyticsSnapshot.query.count() == 1  # computed (inline in tests)
     assert client.get("/analytics/snapshot.json").get_json()["status"] == "ready"
     client.post("/analytics/snapshot")
     assert AnalyticsSnapshot.query.count() == 1  # still exact: nothing to do
     db.session.add(StudyCredit(user_id=tree["member"].id, hours=1, kind="lesson", source_kind="lesson",
                                source_id=2, title="t", credited_on=analytics.site_today(),
                                organisation_id=tree["branch"].id))
+    db.session.commit()
+    client.post("/analytics/snapshot")
+    assert AnalyticsSnapshot.query.count() == 1  # the last one finished moments ago: not yet
+    snap = AnalyticsSnapshot.query.one()
+    snap.finished_at = analytics.utcnow() - timedelta(minutes=ANALYTICS.snapshot_every_minutes + 1)
     db.session.commit()
     client.post("/analytics/snapshot")
     assert AnalyticsSnapshot.query.filter_by(status="ready").count() == 2

@@ -120,13 +120,15 @@ def upgrade():
 
 
 def _backfill_credits():
-    """Ledger rows per organisation-month, as elearn.models.study.apply_credit_to_summaries counts them."""
+    """Ledger rows per organisation-month, as elearn.models.study.apply_credit_to_summaries counts them: one
+    grouped pass over the ledger (UPDATE … FROM: PostgreSQL, SQLite ≥ 3.33)."""
     bind = op.get_bind()
-    month = ("CAST(date_trunc('month', c.credited_on) AS DATE)" if bind.dialect.name == "postgresql"
-             else "strftime('%Y-%m-01', c.credited_on)")
+    month = ("CAST(date_trunc('month', credited_on) AS DATE)" if bind.dialect.name == "postgresql"
+             else "strftime('%Y-%m-01', credited_on)")
     op.execute(sa.text(
-        "UPDATE org_month_study SET credits = (SELECT COUNT(*) FROM study_credit c "
-        f"WHERE c.organisation_id = org_month_study.organisation_id AND {month} = org_month_study.month)"))
+        "UPDATE org_month_study SET credits = c.n FROM (SELECT organisation_id, "
+        f"{month} AS month, COUNT(*) AS n FROM study_credit GROUP BY organisation_id, {month}) AS c "
+        "WHERE c.organisation_id = org_month_study.organisation_id AND c.month = org_month_study.month"))
 
 
 def downgrade():
