@@ -142,6 +142,20 @@ def schedule_group_session(actor: User, *, organisation: Organisation, lesson: L
     return session
 
 
+def cancel_group_session(actor: User, session: GroupSession) -> None:
+    """Cancel a scheduled group session that nobody has been marked present at (then it credited nobody);
+    once attendance is taken it stays, and a wrong credit is corrected on the member's page."""
+    if not orgs.can_manage(actor, session.organisation):
+        raise NotFound(_("集中培训不存在。"))
+    if session.attendance_taken_at is not None or session.attendees:
+        raise ServiceError(_("已有签到记录，不能取消；如签到有误，请在党员页面更正学时。"), "attendance_taken", 409)
+    audit.record(actor, "group.cancel", session, before={
+        "lesson_id": session.lesson_id, "organisation_id": session.organisation_id,
+        "scheduled_at": session.scheduled_at.isoformat(), "location": session.location})
+    db.session.delete(session)
+    db.session.commit()
+
+
 def get_group_session(actor: User, session_id: int) -> GroupSession:
     session = db.session.get(GroupSession, session_id)
     if session is None or not orgs.can_manage(actor, session.organisation):

@@ -121,6 +121,24 @@ def new_group_session():
     return render_template("training/new_group.html", form=form), status
 
 
+@bp.route("/group/<int:session_id>/cancel", methods=["POST"])
+@admin_required
+def cancel_group_session(session_id: int):
+    """Cancel a group session before anyone is marked present."""
+    try:
+        session = offline.get_group_session(current_user, session_id)
+    except NotFound:
+        abort(404)
+    try:
+        offline.cancel_group_session(current_user, session)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("training.group_session", session_id=session_id))
+    flash(_("已取消该次集中培训。"), "success")
+    return redirect(url_for("training.index"))
+
+
 @bp.route("/group/<int:session_id>", methods=["GET", "POST"])
 @admin_required
 def group_session(session_id: int):

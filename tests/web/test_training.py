@@ -120,3 +120,36 @@ def test_group_pages(client, auth, s, make_user, make_org):
     auth.logout()
     auth.login(other_admin.username)
     assert client.get(url).status_code == 404
+
+
+def test_a_group_session_can_be_cancelled_until_attendance_is_taken(client, auth, s, make_user, make_org):
+    from elearn.extensions import db
+    from elearn.models import AuditEntry
+    from elearn.models.study import GroupSession
+    when = datetime(2025, 5, 1, 9, 0)
+    mistaken = offline.schedule_group_session(s["admin"], organisation=s["branch"], lesson=s["lesson"],
+                                              scheduled_at=when, location="错误的地点")
+    held = offline.schedule_group_session(s["admin"], organisation=s["branch"], lesson=s["lesson"],
+                                          scheduled_at=when)
+    offline.mark_attendance(s["admin"], held, [s["member"]], now=when + timedelta(hours=1))
+    mistaken_id, held_id = mistaken.id, held.id
+    other_admin = make_user(org=make_org(), role="org_admin")
+    auth.login(other_admin.username)
+    assert client.post(f"/training/group/{mistaken_id}/cancel").status_code == 404
+    auth.logout()
+    auth.login("mem1")
+    assert client.post(f"/training/group/{mistaken_id}/cancel").status_code == 403
+    auth.logout()
+    auth.login("townadmin")
+    assert "取消本次培训" in client.get(f"/training/group/{mistaken_id}").get_data(as_text=True)
+    assert "取消本次培训" not in client.get(f"/training/group/{held_id}").get_data(as_text=True)
+    r = client.post(f"/training/group/{mistaken_id}/cancel")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/training/")
+    assert db.session.get(GroupSession, mistaken_id) is None
+    entry = db.session.query(AuditEntry).filter_by(action="group.cancel").one()
+    assert entry.object_id == mistaken_id and entry.before["location"] == "错误的地点"
+    # Attendance taken: it stays, and so do the credits.
+    r = client.post(f"/training/group/{held_id}/cancel")
+    assert r.status_code == 302 and db.session.get(GroupSession, held_id) is not None
+    assert ledger.total_hours(s["member"]) == 1.0
+    assert "不能取消" in client.get(r.headers["Location"]).get_data(as_text=True)
