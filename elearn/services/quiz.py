@@ -79,6 +79,29 @@ def add_question(actor: User, course: Course, *, kind: str, text: str, options: 
     return q
 
 
+def revise_question(actor: User, question: Question, *, kind: str, text: str, options: list[str],
+                    correct: list[int], explanation: str = "") -> Question:
+    """Change a question of the bank: the old version is retired and a new one takes its place, so attempts
+    that drew the old one keep showing what their members answered. Returns the new version."""
+    course = db.session.get(Course, question.course_id)
+    require_bank(actor, course)
+    if not question.active:
+        raise ServiceError(_("该题已移出题库，不能修改。"), "retired", 409)
+    options, correct = _check_question(kind, text, options, correct)
+    before = {"kind": question.kind, "text": question.text, "options": question.options,
+              "correct": question.correct, "explanation": question.explanation}
+    question.active = False
+    new = Question(course_id=course.id, kind=kind, text=text.strip(), options=options, correct=correct,
+                   explanation=(explanation or "").strip(), active=True)
+    db.session.add(new)
+    db.session.flush()
+    audit.record(actor, "quiz.question.revise", new, before=dict(before, id=question.id), after={
+        "kind": new.kind, "text": new.text, "options": new.options, "correct": new.correct,
+        "explanation": new.explanation})
+    db.session.commit()
+    return new
+
+
 def retire_question(actor: User, question: Question) -> None:
     """Take a question out of the bank (past attempts keep it)."""
     require_bank(actor, db.session.get(Course, question.course_id))

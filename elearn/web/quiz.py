@@ -142,6 +142,40 @@ def retire(question_id: int):
     return redirect(url_for("quiz.course_bank", course_id=question.course_id))
 
 
+@bp.route("/question/<int:question_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_question(question_id: int):
+    """Change a question: its old version is retired (past attempts keep it) and the new one replaces it."""
+    question = db.session.get(Question, question_id)
+    if question is None or not question.active:
+        abort(404)
+    course = _course_for_bank(question.course_id)
+    form = QuestionForm(prefix="q")
+    form.submit.label.text = _("保存修改")
+    if request.method == "GET":
+        form.kind.data, form.text.data, form.explanation.data = question.kind, question.text, question.explanation
+        form.options.data = "" if question.kind == "truefalse" else "\n".join(question.options)
+        form.correct.data = ",".join(str(i + 1) for i in question.correct)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                quizzes.revise_question(current_user, question, kind=form.kind.data, text=form.text.data,
+                                        options=(form.options.data or "").splitlines(),
+                                        correct=_parse_correct(form.correct.data),
+                                        explanation=form.explanation.data)
+            except ServiceError as exc:
+                db.session.rollback()
+                form.correct.errors.append(exc.message)
+                status = 400
+            else:
+                flash(_("已修改题目。"), "success")
+                return redirect(url_for("quiz.course_bank", course_id=course.id))
+        else:
+            status = 400
+    return render_template("quiz/question_edit.html", course=course, form=form, question=question), status
+
+
 @bp.route("/<int:quiz_id>")
 @login_required
 def overview(quiz_id: int):

@@ -94,3 +94,40 @@ def test_true_false_options_are_shown_in_the_readers_language(client, auth, make
     client.post("/auth/locale/en", data={"next": "/"})
     bank = client.get(f"/quiz/course/{course.id}/bank").get_data(as_text=True)
     assert "1. True ✓" in bank and "2. False" in bank
+
+
+def test_lecturer_revises_a_question_and_past_attempts_keep_the_old_one(client, auth, s):
+    from elearn.models import AuditEntry
+    old = db.session.query(Question).filter_by(text="党的根本宗旨").one()
+    # A member answers the old version first.
+    auth.login(s["member"].username)
+    start = client.post(f"/quiz/{s['quiz'].id}/start")
+    attempt = quizzes.attempts_of(s["member"], s["quiz"])[0]
+    client.post(f"/quiz/attempt/{attempt.id}", data={f"q{old.id}": str(attempt.drawn[0]["order"].index(0))})
+    client.post("/auth/logout")
+    assert start.status_code == 302
+    auth.login(s["member"].username)
+    assert client.get(f"/quiz/question/{old.id}/edit").status_code == 404  # not the lecturer's page
+    client.post("/auth/logout")
+    auth.login(s["lecturer"].username)
+    form = client.get(f"/quiz/question/{old.id}/edit").get_data(as_text=True)
+    assert "全心全意为人民服务" in form and 'value="1"' in form
+    bad = client.post(f"/quiz/question/{old.id}/edit", data={
+        "q-kind": "single", "q-text": "改", "q-options": "甲\n乙", "q-correct": "1,2", "q-submit": "1"})
+    assert bad.status_code == 400 and db.session.get(Question, old.id).active  # nothing changed
+    r = client.post(f"/quiz/question/{old.id}/edit", data={
+        "q-kind": "single", "q-text": "中国共产党的根本宗旨是什么？", "q-options": "全心全意为人民服务\n其他",
+        "q-correct": "1", "q-explanation": "见党章总纲", "q-submit": "1"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert not db.session.get(Question, old.id).active
+    new = db.session.query(Question).filter_by(active=True, course_id=s["course"].id).one()
+    assert new.text == "中国共产党的根本宗旨是什么？" and new.correct == [0]
+    assert "中国共产党的根本宗旨是什么？" in client.get(f"/quiz/course/{s['course'].id}/bank").get_data(as_text=True)
+    entry = db.session.query(AuditEntry).filter_by(action="quiz.question.revise").one()
+    assert entry.before["id"] == old.id and entry.after["text"] == new.text
+    assert client.get(f"/quiz/question/{old.id}/edit").status_code == 404  # retired
+    client.post("/auth/logout")
+    auth.login(s["member"].username)
+    result = client.get(f"/quiz/attempt/{attempt.id}/result").get_data(as_text=True)
+    assert "党的根本宗旨" in result and "中国共产党的根本宗旨是什么？" not in result
