@@ -251,3 +251,47 @@ TRAINING_PLAN_STATUS_LABELS = {
 # active seconds every READER_REPORT_INTERVAL_S seconds and when the page is hidden or left.
 READER_IDLE_S = 60
 READER_REPORT_INTERVAL_S = 15
+
+
+# Audit log actions as admins read them (elearn.services.audit; unknown codes are shown as they are).
+AUDIT_ACTIONS = {
+    "user.create": _l("新建用户"),
+    "user.update": _l("修改用户"),
+    "user.transfer": _l("组织关系转接"),
+    "user.import": _l("批量导入党员"),
+    "user.password": _l("修改密码"),
+    "token.revoke": _l("吊销 API 令牌"),
+    "org.create": _l("新建组织"),
+    "course.create": _l("新建课程"),
+    "course.update": _l("修改课程"),
+    "course.submit": _l("提交审核"),
+    "course.approve": _l("审核通过"),
+    "course.return": _l("退回修改"),
+    "series.create": _l("新建专题"),
+    "series.update": _l("修改专题"),
+    "series.publish": _l("发布专题"),
+    "series.unpublish": _l("撤回专题"),
+    "reading.upload": _l("上传阅读材料"),
+    "reading.attach": _l("关联阅读材料"),
+    "reading.detach": _l("取消关联阅读材料"),
+    "reading.delete": _l("删除阅读材料"),
+    "quiz.question.add": _l("添加题目"),
+    "quiz.question.revise": _l("修改题目"),
+    "quiz.question.retire": _l("移出题目"),
+    "quiz.save": _l("保存测验"),
+    "credit.correct": _l("更正学时"),
+    "training.record": _l("登记线下培训"),
+    "training.attendees": _l("添加培训学员"),
+    "group.schedule": _l("安排集中培训"),
+    "group.attendance": _l("集中培训签到"),
+    "group.cancel": _l("取消集中培训"),
+    "training_plan.create": _l("新建培训计划"),
+    "training_plan.add_training": _l("计划中添加培训"),
+    "training_plan.assign": _l("安排参训人员"),
+    "training_plan.unassign": _l("取消参训安排"),
+    "training_plan.file": _l("计划备案"),
+    "lecturer.create": _l("新增师资"),
+    "analytics.export": _l("导出学习分析"),
+    "analytics.export.download": _l("下载学习分析导出"),
+}
+AUDIT_PAGE_SIZE = 50

@@ -1,6 +1,9 @@
 """Recording administrative actions. Callers add the entry in their own transaction, before they commit."""
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from elearn.extensions import db
@@ -32,4 +35,62 @@ def record(actor: User | None, action: str, obj: Any, before: dict | None = None
     return entry
 
 
-__all__ = ["record", "snapshot", "personal_fields"]
+@dataclass(frozen=True)
+class AuditQuery:
+    """What an admin looks for in the audit log: an action (exact, or a prefix ending in "."), the acting
+    person (name or username contains), and a range of days in the site's time zone."""
+
+    action: str = ""
+    who: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+def _utc(day: date) -> datetime:
+    """Midnight of ``day`` in the site's time zone, as the naive UTC the log's times are stored in."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    local = datetime.combine(day, time.min, tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def search(actor: User, query: AuditQuery, *, offset: int = 0, limit: int = 50) -> list[tuple]:
+    """Entries ``actor`` may see, newest first, as (entry, actor name, actor username) rows: site admins see
+    all, org admins the actions of actors whose home is in their subtree."""
+    from sqlalchemy import or_, select
+
+    from elearn.models import Organisation
+
+    stmt = (select(AuditEntry, User.name, User.username).outerjoin(User, User.id == AuditEntry.actor_id)
+            .order_by(AuditEntry.id.desc()))
+    if actor.role != "site_admin":
+        in_tree = select(Organisation.id).where(
+            Organisation.path.startswith(actor.organisation.path, autoescape=True))
+        stmt = stmt.where(AuditEntry.actor_id.in_(select(User.id).where(User.organisation_id.in_(in_tree))))
+    if query.action:
+        stmt = stmt.where(AuditEntry.action.startswith(query.action, autoescape=True)
+                          if query.action.endswith(".") else AuditEntry.action == query.action)
+    if query.who.strip():
+        who = query.who.strip()
+        stmt = stmt.where(or_(User.name.contains(who, autoescape=True), User.username.contains(who, autoescape=True)))
+    if query.since:
+        stmt = stmt.where(AuditEntry.at >= _utc(query.since))
+    if query.until:
+        stmt = stmt.where(AuditEntry.at < _utc(query.until + timedelta(days=1)))
+    return db.session.execute(stmt.offset(offset).limit(limit)).all()
+
+
+def changes(entry: AuditEntry) -> list[tuple[str, str, str]]:
+    """(field, before, after) for every field in the entry's before/after, values as readable text."""
+    before, after = entry.before or {}, entry.after or {}
+
+    def text(value) -> str:
+        if value is None:
+            return ""
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return [(k, text(before.get(k)), text(after.get(k))) for k in dict.fromkeys([*before, *after])]
+
+
+__all__ = ["record", "snapshot", "personal_fields", "AuditQuery", "search", "changes"]

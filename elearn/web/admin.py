@@ -1,17 +1,20 @@
 """Organisation administration: the tree, members, transfers, the audit log. Org admins see their subtree."""
 from __future__ import annotations
 
+from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from elearn.extensions import db
-from elearn.models import AuditEntry, Organisation, User
+from elearn.models import Organisation, User
 from elearn.models.study import StudyCredit
-from elearn.services import ServiceError, ledger, orgs, users
+from elearn.policy import AUDIT_ACTIONS, AUDIT_PAGE_SIZE
+from elearn.services import ServiceError, audit, ledger, orgs, users
 from elearn.web.forms import MemberForm, OrganisationForm, TransferForm
 from elearn.web.access import ADMINS, admin_required, managed_org_choices as _org_choices
 
@@ -195,16 +198,31 @@ def transfer(user_id: int):
     return redirect(url_for("admin.member", user_id=user.id))
 
 
+def audit_query_from_args() -> audit.AuditQuery:
+    """The audit log's filters from the query string (invalid dates are ignored)."""
+    def day(name):
+        try:
+            return date.fromisoformat(request.args.get(name, ""))
+        except ValueError:
+            return None
+    return audit.AuditQuery(action=request.args.get("action", "")[:60], who=request.args.get("who", "")[:100],
+                            since=day("since"), until=day("until"))
+
+
+def when(dt) -> str:
+    """A stored UTC time in the site's time zone."""
+    return format_datetime(dt, "yyyy-MM-dd HH:mm:ss") if dt is not None else ""
+
+
 @bp.route("/audit")
 @admin_required
 def audit_log():
-    """The audit log: site admins see all, org admins the actions of actors in their subtree."""
-    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)
-    if current_user.role == "org_admin":
-        in_tree = select(Organisation.id).where(Organisation.path.startswith(current_user.organisation.path))
-        actors = select(User.id).where(User.organisation_id.in_(in_tree))
-        stmt = stmt.where(AuditEntry.actor_id.in_(actors))
-    entries = db.session.execute(stmt).scalars().all()
-    names = dict(db.session.execute(select(User.id, User.name).where(
-        User.id.in_({e.actor_id for e in entries if e.actor_id}))).all())
-    return render_template("admin/audit.html", entries=entries, names=names)
+    """The audit log, filtered and paged: site admins see all, org admins the actions of actors in their
+    subtree."""
+    query = audit_query_from_args()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows = audit.search(current_user, query, offset=(page - 1) * AUDIT_PAGE_SIZE, limit=AUDIT_PAGE_SIZE + 1)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("admin/audit.html", rows=rows[:AUDIT_PAGE_SIZE], has_next=len(rows) > AUDIT_PAGE_SIZE,
+                           page=page, query=query, args=args, actions=AUDIT_ACTIONS, changes=audit.changes,
+                           when=when)

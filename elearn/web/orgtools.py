@@ -13,12 +13,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import select
 from wtforms import BooleanField, DateField, FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from elearn.extensions import db
-from elearn.models import AuditEntry, Organisation, User
+from elearn.models import Organisation
 from elearn.policy import IMPORT, MEMBER_CATEGORIES, TRAINING_PLAN_STATUS_LABELS
 from elearn.services import ServiceError, member_import, orgs, training_plans
 from elearn.web.access import ADMINS, admin_required, managed_org_choices as _org_choices
@@ -215,22 +214,22 @@ def remove_participant(training_id: int):
 # -- audit log export -------------------------------------------------------------------------------------------
 
 def _audit_rows():
-    """Audit entries the admin may see (as on the audit page: org admins see actions by actors of their
-    subtree), newest first, with actor names — at most AUDIT_EXPORT_MAX."""
-    stmt = (select(AuditEntry, User.name, User.username).outerjoin(User, User.id == AuditEntry.actor_id)
-            .order_by(AuditEntry.id.desc()).limit(AUDIT_EXPORT_MAX))
-    if current_user.role == "org_admin":
-        in_tree = select(Organisation.id).where(
-            Organisation.path.startswith(current_user.organisation.path, autoescape=True))
-        stmt = stmt.where(AuditEntry.actor_id.in_(select(User.id).where(User.organisation_id.in_(in_tree))))
-    since = request.args.get("since", type=date.fromisoformat)
-    if since:
-        stmt = stmt.where(AuditEntry.at >= since)
-    head = [_("时间"), _("操作人"), _("用户名"), _("操作"), _("对象类型"), _("对象编号"), _("之前"), _("之后")]
+    """The audit log as the admin filtered it on the page (same filters, same scope: org admins see actions by
+    actors of their subtree), newest first, with actor names and readable changes — at most AUDIT_EXPORT_MAX."""
+    from elearn.policy import AUDIT_ACTIONS
+    from elearn.services import audit
+    from elearn.web.admin import audit_query_from_args, when
+
+    query = audit_query_from_args()
+    if request.args.get("since") and query.since is None:
+        abort(400)
+    head = [_("时间"), _("操作人"), _("用户名"), _("操作"), _("操作代码"), _("对象类型"), _("对象编号"), _("之前"),
+            _("之后")]
     rows = [head]
-    for e, name, username in db.session.execute(stmt):
-        rows.append([e.at.strftime("%Y-%m-%d %H:%M:%S"), name or _("系统"), username or "", e.action, e.object_type,
-                     e.object_id, json.dumps(e.before, ensure_ascii=False) if e.before else "",
+    for e, name, username in audit.search(current_user, query, limit=AUDIT_EXPORT_MAX):
+        rows.append([when(e.at), name or _("系统"), username or "", str(AUDIT_ACTIONS.get(e.action, e.action)),
+                     e.action, e.object_type, e.object_id,
+                     json.dumps(e.before, ensure_ascii=False) if e.before else "",
                      json.dumps(e.after, ensure_ascii=False) if e.after else ""])
     return rows
 
@@ -245,7 +244,8 @@ def _safe_cell(value):
 @bp.route("/audit/export")
 @admin_required
 def audit_export():
-    """The audit log as ``?format=xlsx`` (default) or ``csv``; ``since=YYYY-MM-DD`` narrows it."""
+    """The audit log as ``?format=xlsx`` (default) or ``csv``, with the page's filters (action, who, since,
+    until)."""
     fmt = request.args.get("format", "xlsx")
     if fmt not in ("xlsx", "csv"):
         abort(400)

@@ -1,3 +1,5 @@
+import csv
+import io
 import pytest
 from sqlalchemy import select
 
@@ -126,7 +128,49 @@ def test_audit_log_lists_admin_actions(client, auth, setup):
     client.post(f"/admin/members/{setup['member'].id}", data={
         "name": "改过的名字", "role": "member", "category": "cadre"})
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert "user.update" in page and "cadre" in page
+    assert "user.update" in page and "修改用户" in page and "cadre" in page
+    # Chinese stays readable (not \u escapes), with the old value struck through.
+    assert "<del>东村党员</del> → 改过的名字" in page and "\\u" not in page
+
+
+def test_audit_log_filters_and_pages(client, auth, setup, monkeypatch):
+    from datetime import datetime, timedelta
+
+    from elearn.models import AuditEntry
+    from elearn.services import users
+    for i in range(3):
+        users.update(setup["townadmin"], setup["member"], phone=f"1380000000{i}")
+    users.update(setup["site"], setup["outsider"], phone="13900000000")
+    old = AuditEntry(actor_id=setup["townadmin"].id, action="org.create", object_type="organisation",
+                     object_id=setup["east"].id, at=datetime.utcnow() - timedelta(days=40))
+    db.session.add(old)
+    db.session.commit()
+    auth.login("site")
+
+    def listed(**args):
+        html = client.get("/admin/audit", query_string=args).get_data(as_text=True)
+        return html.count("<tr><td>")
+    assert listed(action="user.update") == 4
+    assert listed(action="user.update", who="townadmin") == 3
+    assert listed(action="user.", who="site") >= 1 and listed(who="没有这个人") == 0
+    day = (datetime.utcnow() - timedelta(days=40)).date()
+    assert listed(since=day.isoformat(), until=day.isoformat()) == 1
+    assert listed(since="not-a-date", action="org.create") == listed(action="org.create")
+    monkeypatch.setattr("elearn.web.admin.AUDIT_PAGE_SIZE", 2)
+    first = client.get("/admin/audit", query_string={"action": "user.update"}).get_data(as_text=True)
+    assert first.count("<tr><td>") == 2 and "page=2" in first and "action=user.update" in first
+    second = client.get("/admin/audit", query_string={"action": "user.update", "page": 2}).get_data(as_text=True)
+    assert second.count("<tr><td>") == 2 and "page=3" not in second
+    # The export takes the same filters.
+    r = client.get("/org/audit/export", query_string={"format": "csv", "action": "user.update", "who": "townadmin"})
+    rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
+    assert len(rows) == 4 and {row[4] for row in rows[1:]} == {"user.update"}
+    assert client.get("/org/audit/export", query_string={"since": "yesterday"}).status_code == 400
+    # An org admin still sees only actions by actors of their subtree.
+    monkeypatch.undo()
+    client.post("/auth/logout")
+    auth.login("townadmin")
+    assert listed(action="user.update") == 3
 
 
 def _credit(member, hours, title, source_id):

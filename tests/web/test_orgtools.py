@@ -102,7 +102,7 @@ def test_audit_export_scoped_to_subtree(client, auth, setup, make_user):
     r = client.get("/org/audit/export?format=csv")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
-    assert rows[0][3] == "操作" and any("改名党员" in row[7] for row in rows[1:])
+    assert rows[0][3] == "操作" and any("改名党员" in row[8] for row in rows[1:])
     assert not any("HYPERLINK" in "".join(row) for row in rows)
     auth.logout()
     auth.login("site")
