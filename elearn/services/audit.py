@@ -83,14 +83,17 @@ def search(actor: User, query: AuditQuery, *, offset: int = 0, limit: int = 50) 
 
 
 def changes(entry: AuditEntry) -> list[tuple[str, str, str]]:
-    """(field, before, after) for every field in the entry's before/after, values as readable text."""
+    """(field, before, after) for the entry's fields, values as readable text; when there is a before and an
+    after, only the fields that changed."""
     before, after = entry.before or {}, entry.after or {}
 
     def text(value) -> str:
         if value is None:
             return ""
         return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return [(k, text(before.get(k)), text(after.get(k))) for k in dict.fromkeys([*before, *after])]
+    both = bool(before) and bool(after)
+    return [(k, text(before.get(k)), text(after.get(k))) for k in dict.fromkeys([*before, *after])
+            if not (both and before.get(k) == after.get(k))]
 
 
 __all__ = ["record", "snapshot", "personal_fields", "AuditQuery", "search", "changes"]

@@ -77,6 +77,8 @@ def test_key_pages_at_both_sizes(browser, live_server, screenshot_dir, device):
         capture(page, "10-series-editor")
         page.goto(base + "/analytics/")
         capture(page, "11-analytics")
+        page.goto(base + "/admin/audit")
+        capture(page, "13-audit-log")
     finally:
         ctx.close()
 

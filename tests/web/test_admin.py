@@ -130,7 +130,7 @@ def test_audit_log_lists_admin_actions(client, auth, setup):
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "user.update" in page and "修改用户" in page and "cadre" in page
     # Chinese stays readable (not \u escapes), with the old value struck through.
-    assert "<del>东村党员</del> → 改过的名字" in page and "\\u" not in page
+    assert '<del title="东村党员">东村党员</del> → <span title="改过的名字">改过的名字</span>' in page and "\\u" not in page
 
 
 def test_audit_log_filters_and_pages(client, auth, setup, monkeypatch):
@@ -226,3 +226,13 @@ def test_credit_correction_is_limited_to_the_admins_members(client, auth, setup)
     assert client.post(f"/admin/members/{setup['member'].id}/credits/{mine.id}/correct",
                        data={"note": "x"}).status_code == 403
     assert ledger.total_hours(setup["member"]) == 2
+
+
+def test_audit_changes_show_only_what_changed(setup):
+    from elearn.models import AuditEntry
+    from elearn.services import audit
+    entry = AuditEntry(action="user.update", object_type="user_account", before={"name": "甲", "phone": None,
+                       "exempt": False}, after={"name": "乙", "phone": None, "exempt": True})
+    assert audit.changes(entry) == [("name", "甲", "乙"), ("exempt", "false", "true")]
+    created = AuditEntry(action="user.create", object_type="user_account", after={"name": "丙", "roles": ["a"]})
+    assert audit.changes(created) == [("name", "", "丙"), ("roles", "", '["a"]')]
