@@ -78,7 +78,7 @@ def line(points: list[tuple[str, float]], title: str, secondary: list[float] | N
         x, y = xy(i, v)
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" class="chart-dot"><title>{escape(label)}: '
                     f'{escape(_fmt(v))}</title></circle>')
-        if i % max(1, n // 6) == 0 or i == n - 1:
+        if (n - 1 - i) % max(1, n // 6) == 0:  # evenly spaced, counted back from the latest, which is always shown
             anchor = "end" if i == n - 1 else ("start" if i == 0 else "middle")
             body.append(f'<text x="{x:.1f}" y="{top + plot_h + 13}" text-anchor="{anchor}" '
                         f'class="chart-axis">{escape(label)}</text>')
