@@ -115,6 +115,6 @@ def load(echo: Callable[[str], None] = print) -> bool:
     city = db.session.execute(select(Organisation).where(Organisation.name == "示范市委")).scalar_one()
     offline.record_training(admin, organisation=city, title="基层党组织书记脱产培训班", organiser="示范市委组织部",
                             organiser_level="county_above", offjob=True, category="political_theory",
-                            innovative_theory=True, starts_on=date(2025, 5, 12), ends_on=date(2025, 5, 16),
-                            days=5, attendees=[secretary])
+                            innovative_theory=True, starts_on=today - timedelta(days=60),
+                            ends_on=today - timedelta(days=56), days=5, attendees=[secretary])  # in the trend
     return True
