@@ -191,25 +191,6 @@ def make_lesson(db, make_course):
 
 
 @pytest.fixture
-def make_playable_lesson(db):
-    """A lesson of ``course`` whose video is transcoded and ready: make_playable_lesson(course, "第一讲")."""
-    from elearn.models import Lesson, MediaAsset
-
-    def make(course, title=None, position=0, duration_s=600.0):
-        lesson = Lesson(course=course, title=title or f"第{position + 1}讲", position=position)
-        db.session.add(lesson)
-        db.session.flush()
-        asset = MediaAsset(lesson_id=lesson.id, uploaded_by_id=course.lecturer_id, status="ready",
-                           duration_s=duration_s)
-        db.session.add(asset)
-        db.session.flush()
-        lesson.asset_id = asset.id
-        db.session.commit()
-        return lesson
-    return make
-
-
-@pytest.fixture
 def publish(db, make_user):
     """Publish courses in a new series to targets: publish([c1], sectors=["rural"], orgs=[(org, True)],
     categories=["member"])."""

@@ -21,7 +21,7 @@ credit.n = 10_000
 
 
 @pytest.fixture
-def world(make_org, make_user, make_course, make_playable_lesson, publish):
+def world(make_org, make_user, make_course, make_lesson, publish):
     county = make_org("县委", sector="rural")
     a = make_org("甲村支部", kind="branch", parent=county, sector="rural")
     g = make_org("社区党总支", kind="general_branch", parent=county, sector="community")
@@ -52,7 +52,7 @@ def world(make_org, make_user, make_course, make_playable_lesson, publish):
     credit(p["out"], 500, date(2025, 1, 1))
     # A series of a declared-hours course X and a time-credited course Y with two playable lessons.
     x, y = make_course(title="X", declared_hours=2), make_course(title="Y")
-    lessons = [make_playable_lesson(y, f"L{i}", i) for i in range(2)]
+    lessons = [make_lesson(y, f"L{i}", duration=600, position=i) for i in range(2)]
     p["series"] = publish([x, y], sectors=["rural", "community"], title="两门课专题")
     for who in ("a1", "a2", "out"):
         credit(p[who], 0.0001, date(2026, 1, 1), kind="course", source_id=x.id, course_id=x.id)

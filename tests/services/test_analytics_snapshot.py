@@ -18,7 +18,7 @@ COMPARED = ("summary", "direct", "children", "sectors", "histogram", "monthly", 
 
 
 @pytest.fixture
-def forest(make_org, make_user, make_course, make_playable_lesson, publish):
+def forest(make_org, make_user, make_course, make_lesson, publish):
     """Two trees (county → towns → branches, and a second county), 60 members with random categories,
     exemptions and ledger rows, two series of declared-hours and time-credited courses."""
     rng = random.Random(7)
@@ -40,7 +40,7 @@ def forest(make_org, make_user, make_course, make_playable_lesson, publish):
     db.session.commit()
     declared = [make_course(title=f"D{i}", declared_hours=2) for i in range(3)]
     timed = make_course(title="T")
-    lessons = [make_playable_lesson(timed, f"L{i}", i, 60) for i in range(2)]
+    lessons = [make_lesson(timed, f"L{i}", duration=60, position=i) for i in range(2)]
     series = [publish(declared[:2], sectors=["rural"], title="甲专题"),
               publish([declared[2], timed], sectors=["community"], title="乙专题")]
     n = 0
