@@ -60,6 +60,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         options["connect_args"] = {**options.get("connect_args", {}),
                                    "timeout": float(app.config["ELEARN_SQLITE_BUSY_TIMEOUT_S"])}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Times are stored naive in UTC; the database's now() defaults must agree whatever the server's zone.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {**options.get("connect_args", {}), "options": "-c TimeZone=UTC"}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)

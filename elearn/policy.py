@@ -168,7 +168,10 @@ TRANSCODE_PROGRESS_STEP = 0.02
 TRANSCODE_HEARTBEAT_S = 30
 # A transcode whose heartbeat is older than this lost its worker and is queued again. Generous, because
 # the storyboard of a long lecture is made after the last progress report (ELEARN_TRANSCODE_STALE_AFTER_S).
-TRANSCODE_STALE_AFTER_S = int(os.environ.get("ELEARN_TRANSCODE_STALE_AFTER_S") or 30 * 60)
+TRANSCODE_STALE_AFTER_S = 30 * 60
+if os.environ.get("ELEARN_TRANSCODE_STALE_AFTER_S"):
+    # At least five heartbeats: shorter, a running transcode would look dead and be taken over.
+    TRANSCODE_STALE_AFTER_S = max(int(float(os.environ["ELEARN_TRANSCODE_STALE_AFTER_S"])), 5 * TRANSCODE_HEARTBEAT_S)
 # Upload sessions left open longer than this may be removed by the sweep.
 UPLOAD_SESSION_MAX_AGE_S = 7 * 24 * 3600
 # The sweep removes the files (HLS output, source upload) of an asset that no lesson plays any more: a
@@ -291,6 +294,7 @@ AUDIT_ACTIONS = {
     "training_plan.unassign": _l("取消参训安排"),
     "training_plan.file": _l("计划备案"),
     "lecturer.create": _l("新增师资"),
+    "lecturer.update": _l("修改师资"),
     "analytics.export": _l("导出学习分析"),
     "analytics.export.download": _l("下载学习分析导出"),
 }

@@ -25,6 +25,7 @@ from typing import Callable
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Date, Select, and_, case, delete, distinct, func, insert, inspect, select, text, update
+from sqlalchemy.orm import aliased
 
 from elearn.extensions import db
 from elearn.models import Lesson, MediaAsset, Organisation, Series, SeriesCourse, User
@@ -886,10 +887,14 @@ def rebuild_summaries(commit: bool = True) -> dict[str, int]:
         .group_by(sc.organisation_id, month)))
     lesson = case((sc.source_kind == "lesson", 1), else_=0)
     whole = case((sc.kind == "course", 1), else_=0)
+    corrections = aliased(StudyCredit)
+    corrected = (select(corrections.id).where(corrections.source_kind == "correction",
+                                              corrections.source_id == sc.id, corrections.user_id == sc.user_id)
+                 .exists())
     db.session.execute(insert(MemberCourseProgress).from_select(
         ["user_id", "course_id", "lessons", "whole"],
         select(sc.user_id, sc.course_id, func.sum(lesson), func.sum(whole))
-        .where(sc.course_id.is_not(None), (sc.source_kind == "lesson") | (sc.kind == "course"))
+        .where(sc.course_id.is_not(None), (sc.source_kind == "lesson") | (sc.kind == "course"), ~corrected)
         .group_by(sc.user_id, sc.course_id)))
     counts = {m.__tablename__: db.session.execute(select(func.count()).select_from(m)).scalar_one()
               for m in (MemberStudySummary, OrgMonthStudy, MemberCourseProgress)}

@@ -75,9 +75,10 @@ def search(actor: User, query: AuditQuery, *, offset: int = 0, limit: int = 50) 
     if query.who.strip():
         who = query.who.strip()
         stmt = stmt.where(or_(User.name.contains(who, autoescape=True), User.username.contains(who, autoescape=True)))
-    if query.since:
+    # Days at the ends of the calendar mean "no bound" (their midnights do not convert).
+    if query.since and query.since > date.min:
         stmt = stmt.where(AuditEntry.at >= _utc(query.since))
-    if query.until:
+    if query.until and query.until < date.max - timedelta(days=1):
         stmt = stmt.where(AuditEntry.at < _utc(query.until + timedelta(days=1)))
     return db.session.execute(stmt.offset(offset).limit(limit)).all()
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from elearn.extensions import db
 from elearn.models import User
@@ -129,13 +129,20 @@ def rows(user: User, start: date | None = None, end: date | None = None) -> list
 
 
 def correct(actor: User, entry_id: int, note: str) -> StudyCredit:
-    """Cancel a wrongly recorded entry with a negative one (the original stays). Admins of the member only."""
+    """Cancel a wrongly recorded entry with a negative one (the original stays).
+
+    The correction takes the entry's own day and organisation, so the year it counted for (yearly rules) and
+    the organisation-month it counted in lose exactly those hours; a corrected lesson or course no longer
+    counts as finished. Only an admin of both the member and the organisation the entry was credited in may
+    correct it (hours earned before a transfer are corrected by an admin above both)."""
     entry = db.session.get(StudyCredit, entry_id)
     if entry is None:
         raise NotFound(_("学时记录不存在。"))
     member = entry.user
     if not orgs.can_manage(actor, member.organisation):
         raise NotFound(_("学时记录不存在。"))
+    if not orgs.can_manage(actor, entry.organisation):
+        raise Forbidden(_("该记录计入其他组织，请由上级组织更正。"))
     if entry.kind == "correction":
         raise ServiceError(_("更正记录不能再次更正。"), "bad_correction")
     if not (note or "").strip():
@@ -144,11 +151,16 @@ def correct(actor: User, entry_id: int, note: str) -> StudyCredit:
         "user_id": member.id, "hours": -entry.hours, "kind": "correction", "source_kind": "correction",
         "source_id": entry.id, "course_id": entry.course_id, "title": entry.title, "category": entry.category,
         "innovative_theory": entry.innovative_theory, "offjob": entry.offjob, "county_level": entry.county_level,
-        "credited_on": utcnow().date(), "organisation_id": member.organisation_id, "recorded_by_id": actor.id,
+        "credited_on": entry.credited_on, "organisation_id": entry.organisation_id, "recorded_by_id": actor.id,
         "note": note.strip()[:300],
     })
     if not added:
         raise ServiceError(_("该记录已更正过。"), "already_corrected")
+    if entry.course_id is not None and (entry.source_kind == "lesson" or entry.kind == "course"):
+        from elearn.models.study import MemberCourseProgress as P
+        db.session.execute(update(P).where(P.user_id == member.id, P.course_id == entry.course_id).values(
+            lessons=P.lessons - (1 if entry.source_kind == "lesson" else 0),
+            whole=P.whole - (1 if entry.kind == "course" else 0)))
     row = db.session.execute(select(StudyCredit).where(
         StudyCredit.user_id == member.id, StudyCredit.source_kind == "correction",
         StudyCredit.source_id == entry.id)).scalar_one()

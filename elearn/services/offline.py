@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from elearn.extensions import db
@@ -147,13 +147,23 @@ def cancel_group_session(actor: User, session: GroupSession) -> None:
     once attendance is taken it stays, and a wrong credit is corrected on the member's page."""
     if not orgs.can_manage(actor, session.organisation):
         raise NotFound(_("集中培训不存在。"))
+    taken = _("已有签到记录，不能取消；如签到有误，请在党员页面更正学时。")
     if session.attendance_taken_at is not None or session.attendees:
-        raise ServiceError(_("已有签到记录，不能取消；如签到有误，请在党员页面更正学时。"), "attendance_taken", 409)
+        raise ServiceError(taken, "attendance_taken", 409)
     audit.record(actor, "group.cancel", session, before={
         "lesson_id": session.lesson_id, "organisation_id": session.organisation_id,
         "scheduled_at": session.scheduled_at.isoformat(), "location": session.location})
-    db.session.delete(session)
+    # Deleted only if still without attendance, in one statement: attendance taken meanwhile wins (it claims
+    # the session first, see mark_attendance).
+    gone = db.session.execute(delete(GroupSession).where(
+        GroupSession.id == session.id, GroupSession.attendance_taken_at.is_(None),
+        ~select(GroupAttendance.id).where(GroupAttendance.session_id == session.id).exists())
+        .execution_options(synchronize_session=False)).rowcount
+    if gone != 1:
+        db.session.rollback()
+        raise ServiceError(taken, "attendance_taken", 409)
     db.session.commit()
+    db.session.expunge(session)
 
 
 def get_group_session(actor: User, session_id: int) -> GroupSession:
@@ -188,6 +198,13 @@ def mark_attendance(actor: User, session: GroupSession, attendees: list[User],
     if now < session.scheduled_at:
         raise ServiceError(_("培训尚未开始，不能签到。"), "not_started")
     _check_attendees(actor, attendees, within=session.organisation)
+    # Claim the session first (a cancellation racing with this finds attendance taken, or we find it gone).
+    claimed = db.session.execute(update(GroupSession).where(GroupSession.id == session.id).values(
+        attendance_taken_at=func.coalesce(GroupSession.attendance_taken_at, now))
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise NotFound(_("集中培训不存在。"))
     lesson = db.session.get(Lesson, session.lesson_id)
     course = lesson.course
     already = set(db.session.execute(select(GroupAttendance.user_id).where(

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import pgettext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from elearn.extensions import db
@@ -85,12 +85,16 @@ def revise_question(actor: User, question: Question, *, kind: str, text: str, op
     that drew the old one keep showing what their members answered. Returns the new version."""
     course = db.session.get(Course, question.course_id)
     require_bank(actor, course)
-    if not question.active:
-        raise ServiceError(_("该题已移出题库，不能修改。"), "retired", 409)
     options, correct = _check_question(kind, text, options, correct)
     before = {"kind": question.kind, "text": question.text, "options": question.options,
               "correct": question.correct, "explanation": question.explanation}
-    question.active = False
+    # Retired only if still active, in one statement: a second save of the same form (a double click) finds
+    # nothing to retire and adds nothing.
+    retired = db.session.execute(update(Question).where(Question.id == question.id, Question.active.is_(True))
+                                 .values(active=False).execution_options(synchronize_session=False)).rowcount
+    if retired != 1:
+        db.session.rollback()
+        raise ServiceError(_("该题已移出题库，不能修改。"), "retired", 409)
     new = Question(course_id=course.id, kind=kind, text=text.strip(), options=options, correct=correct,
                    explanation=(explanation or "").strip(), active=True)
     db.session.add(new)

@@ -198,6 +198,10 @@ def transfer(user_id: int):
     return redirect(url_for("admin.member", user_id=user.id))
 
 
+AUDIT_FILTERS = ("action", "who", "since", "until")
+AUDIT_EXPORT_MAX = 50_000  # rows in an export of the audit log
+
+
 def audit_query_from_args() -> audit.AuditQuery:
     """The audit log's filters from the query string (invalid dates are ignored)."""
     def day(name):
@@ -222,7 +226,7 @@ def audit_log():
     query = audit_query_from_args()
     page = max(1, request.args.get("page", 1, type=int) or 1)
     rows = audit.search(current_user, query, offset=(page - 1) * AUDIT_PAGE_SIZE, limit=AUDIT_PAGE_SIZE + 1)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {k: request.args[k] for k in AUDIT_FILTERS if request.args.get(k)}
     return render_template("admin/audit.html", rows=rows[:AUDIT_PAGE_SIZE], has_next=len(rows) > AUDIT_PAGE_SIZE,
                            page=page, query=query, args=args, actions=AUDIT_ACTIONS, changes=audit.changes,
-                           when=when)
+                           when=when, export_max=AUDIT_EXPORT_MAX)

@@ -26,7 +26,6 @@ bp = Blueprint("orgtools", __name__, url_prefix="/org")
 
 # Navigation entries: (endpoint, label, roles or None for everyone signed in).
 NAV = [("orgtools.import_members", _l("批量导入"), ADMINS), ("orgtools.plans", _l("培训计划"), ADMINS)]
-AUDIT_EXPORT_MAX = 50_000
 
 
 def _managed_org_or_404(org_id: int | None) -> Organisation:
@@ -218,10 +217,10 @@ def _audit_rows():
     actors of their subtree), newest first, with actor names and readable changes — at most AUDIT_EXPORT_MAX."""
     from elearn.policy import AUDIT_ACTIONS
     from elearn.services import audit
-    from elearn.web.admin import audit_query_from_args, when
+    from elearn.web.admin import AUDIT_EXPORT_MAX, audit_query_from_args, when
 
     query = audit_query_from_args()
-    if request.args.get("since") and query.since is None:
+    if (request.args.get("since") and query.since is None) or (request.args.get("until") and query.until is None):
         abort(400)
     head = [_("时间"), _("操作人"), _("用户名"), _("操作"), _("操作代码"), _("对象类型"), _("对象编号"), _("之前"),
             _("之后")]

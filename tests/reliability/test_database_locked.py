@@ -72,6 +72,12 @@ def _state(member_id: int, lesson_id: int) -> tuple[float, int]:
     return (row.watched_s if row else 0.0), session.last_seq
 
 
+def test_the_busy_timeout_is_the_configured_one(site):
+    from sqlalchemy import text
+    with site["app"].app_context():
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == int(BUSY_TIMEOUT_S * 1000)
+
+
 def test_a_short_lock_is_waited_out(site):
     client, lesson_id = site["client"], site["lesson_id"]
     client.csrf_token()

@@ -132,3 +132,24 @@ def test_bad_answers_are_refused(s):
     qid = a.drawn[0]["q"]
     with pytest.raises(ServiceError):
         quizzes.submit(s["member"], a, {qid: [99]})
+
+
+def test_an_open_attempt_is_graded_against_the_version_it_drew(s):
+    from elearn.extensions import db
+    from elearn.models.quiz import Question
+    attempt = quizzes.start_attempt(s["member"], s["quiz"], rng=random.Random(3))
+    answers = right_answers(attempt)
+    drawn = db.session.get(Question, attempt.drawn[0]["q"])
+    # The lecturer changes the first drawn question's right answer while the member is answering.
+    options = list(drawn.options) if drawn.kind != "truefalse" else []
+    wrong = [(drawn.correct[0] + 1) % len(drawn.options)]
+    new = quizzes.revise_question(s["lecturer"], drawn, kind=drawn.kind, text=drawn.text + "（改）",
+                                  options=options, correct=wrong)
+    assert new.id != drawn.id and not db.session.get(Question, drawn.id).active
+    done = quizzes.submit(s["member"], attempt, answers)
+    assert done.score_percent == 100 and done.passed  # graded as the member saw it
+    # Saving the same change again (a double click) finds the old version retired and adds nothing.
+    with pytest.raises(ServiceError):
+        quizzes.revise_question(s["lecturer"], db.session.get(Question, drawn.id), kind=drawn.kind,
+                                text="再改", options=options, correct=wrong)
+    assert db.session.query(Question).filter_by(course_id=s["course"].id, active=True).count() == 8
