@@ -63,7 +63,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Times are stored naive in UTC; the database's now() defaults must agree whatever the server's zone.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options["connect_args"] = {**options.get("connect_args", {}), "options": "-c TimeZone=UTC"}
+        # (libpq's ``options`` replaces PGOPTIONS, so what the environment sets there is kept.)
+        pg_options = f"{os.environ.get('PGOPTIONS', '')} -c TimeZone=UTC".strip()
+        options["connect_args"] = {**options.get("connect_args", {}), "options": pg_options}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
