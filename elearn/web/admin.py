@@ -20,6 +20,7 @@ from elearn.web.access import ADMINS, admin_required, managed_org_choices as _or
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
+CREDITS_SHOWN = 50  # newest ledger entries on the member page (all with ?credits=all)
 NAV = [("admin.organisations", _l("组织管理"), ADMINS), ("admin.members", _l("党员管理"), ADMINS)]
 
 
@@ -143,9 +144,10 @@ def member(user_id: int):
     transfer_form = TransferForm()
     transfer_form.to_org.choices = _all_org_choices(exclude=user.organisation_id)
     credits = list(reversed(ledger.rows(user))) if manageable else []
+    shown = credits if request.args.get("credits") == "all" else credits[:CREDITS_SHOWN]
     return render_template("admin/member_form.html", form=form, member=user, manageable=manageable,
-                           transfer=transfer_form, credits=credits, corrected=ledger.corrected_ids(user),
-                           total_hours=ledger.total_hours(user)), status
+                           transfer=transfer_form, credits=shown, credits_total=len(credits),
+                           corrected=ledger.corrected_ids(user), total_hours=ledger.total_hours(user)), status
 
 
 @bp.route("/members/<int:user_id>/credits/<int:entry_id>/correct", methods=["POST"])

@@ -239,3 +239,14 @@ def test_audit_changes_show_only_what_changed(setup):
     assert audit.changes(entry) == [("name", "甲", "乙"), ("exempt", "false", "true")]
     created = AuditEntry(action="user.create", object_type="user_account", after={"name": "丙", "roles": ["a"]})
     assert audit.changes(created) == [("name", "", "丙"), ("roles", "", '["a"]')]
+
+
+def test_member_page_shows_the_newest_entries_then_all_on_request(client, auth, setup, monkeypatch):
+    for i in range(4):
+        _credit(setup["member"], 1, f"第{i}次培训", 700 + i)
+    monkeypatch.setattr("elearn.web.admin.CREDITS_SHOWN", 3)
+    auth.login("townadmin")
+    page = client.get(f"/admin/members/{setup['member'].id}").get_data(as_text=True)
+    assert page.count('placeholder="更正原因"') == 3 and "显示全部 4 条记录" in page
+    everything = client.get(f"/admin/members/{setup['member'].id}?credits=all").get_data(as_text=True)
+    assert everything.count('placeholder="更正原因"') == 4 and "显示全部" not in everything
