@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Callable
 
 from flask import current_app
@@ -34,14 +34,11 @@ from elearn.models.analytics import (AnalyticsDataVersion, AnalyticsSnapshot, Sn
 from elearn.models.study import StudyCredit
 from elearn.policy import ANALYTICS, MEMBER_CATEGORIES, POLICY, SECTORS
 from elearn.services import Forbidden, NotFound, orgs
+from elearn.services.ledger import utcnow
 from elearn.services.requirements import _cycle_fraction
 
 EPS = 1e-9
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -518,11 +515,22 @@ def init_tracking() -> None:
 
 # -- snapshots: which one, queueing, the job ----------------------------------------------------------------------
 
-def latest_snapshot(status: str = "ready") -> AnalyticsSnapshot | None:
-    """The newest snapshot with ``status`` judged by the current rules (others are never shown)."""
-    return db.session.execute(select(AnalyticsSnapshot).where(AnalyticsSnapshot.status == status,
+def latest_snapshot() -> AnalyticsSnapshot | None:
+    """The newest ready snapshot judged by the current rules (others are never shown)."""
+    return db.session.execute(select(AnalyticsSnapshot).where(AnalyticsSnapshot.status == "ready",
                                                               AnalyticsSnapshot.policy_hash == policy_hash())
                               .order_by(AnalyticsSnapshot.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def _newest_snapshot() -> AnalyticsSnapshot | None:
+    """The newest snapshot of any status (queued, running, ready or failed)."""
+    return db.session.execute(select(AnalyticsSnapshot).order_by(AnalyticsSnapshot.id.desc())
+                              .limit(1)).scalar_one_or_none()
+
+
+def _is_exact(snap: AnalyticsSnapshot | None, today: date) -> bool:
+    """``snap`` holds exactly today's figures: taken for this day, from the data there is now."""
+    return snap is not None and snap.as_of == today and snap.fingerprint == fingerprint(today)
 
 
 def _alive_since() -> datetime:
@@ -541,8 +549,7 @@ def pending_snapshot() -> AnalyticsSnapshot | None:
 
 def snapshot_state() -> AnalyticsSnapshot | None:
     """For the progress bar: the pending snapshot, else the newest of any status (a failure shows as such)."""
-    return pending_snapshot() or db.session.execute(
-        select(AnalyticsSnapshot).order_by(AnalyticsSnapshot.id.desc()).limit(1)).scalar_one_or_none()
+    return pending_snapshot() or _newest_snapshot()
 
 
 def _recent(snap: AnalyticsSnapshot | None) -> bool:
@@ -579,21 +586,20 @@ def _source(scope: Scope, allow_stale: bool):
     figure is not acceptable), else the latest snapshot (stale) while a new one is queued; None when there is
     none yet."""
     snap = latest_snapshot()
-    if snap is not None and snap.as_of == scope.today and snap.fingerprint == fingerprint(scope.today):
+    if _is_exact(snap, scope.today):
         return _FromSnapshot(snap, scope, exact=True)
     if not allow_stale or member_count(scope.path) <= current_app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"]:
         return _Live(scope)
     # A new snapshot at most every few minutes from page views (the periodic job keeps the same pace), and
     # not right after one failed, so open dashboards on a busy site do not keep a worker computing.
-    last = db.session.execute(select(AnalyticsSnapshot).order_by(AnalyticsSnapshot.id.desc()).limit(1)).scalar()
+    last = _newest_snapshot()
     if snap is None or snap.as_of != scope.today or not _recent(last):
         if not (last is not None and last.status == "failed" and _recent(last)):
             request_snapshot(scope.today)
             snap = latest_snapshot()  # with jobs run inline (tests, one-off scripts) it is already there
     if snap is None:
         return None
-    return _FromSnapshot(snap, scope, exact=snap.as_of == scope.today and snap.fingerprint == fingerprint(
-        scope.today))
+    return _FromSnapshot(snap, scope, exact=_is_exact(snap, scope.today))
 
 
 # -- the dashboard --------------------------------------------------------------------------------------------
@@ -828,16 +834,14 @@ def refresh_now() -> AnalyticsSnapshot | None:
     way, one finished (or failed) minutes ago, or no dashboard needs snapshots. Returns the snapshot queued or
     pending, else None."""
     today = site_today()
-    snap = latest_snapshot()
-    if snap is not None and snap.as_of == today and snap.fingerprint == fingerprint(today):
+    if _is_exact(latest_snapshot(), today):
         return None
     pending = pending_snapshot()
     if pending is not None:
         return pending
     if member_count("/") <= current_app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"]:
         return None  # every dashboard is computed live anyway
-    last = db.session.execute(select(AnalyticsSnapshot).order_by(AnalyticsSnapshot.id.desc()).limit(1)).scalar()
-    if _recent(last):
+    if _recent(_newest_snapshot()):
         return None  # at most one every few minutes, however many admins click
     return request_snapshot(today)
 
@@ -849,8 +853,7 @@ def refresh_if_changed(today: date | None = None) -> AnalyticsSnapshot | None:
     prune_snapshots()
     if member_count("/") <= current_app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"]:
         return None
-    snap = latest_snapshot()
-    if snap is not None and snap.as_of == today and snap.fingerprint == fingerprint(today):
+    if _is_exact(latest_snapshot(), today):
         return None
     return request_snapshot(today)
 

@@ -6,7 +6,7 @@ while they can still manage the organisation; files are removed after policy.ANA
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 import tempfile
 
@@ -18,13 +18,10 @@ from elearn.models import Organisation, User
 from elearn.models.analytics import ReportExport
 from elearn.policy import ANALYTICS
 from elearn.services import Forbidden, NotFound, analytics, audit, orgs
+from elearn.services.ledger import utcnow
 from elearn.storage import get_storage
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def request_analytics_export(actor: User, org: Organisation) -> ReportExport:
