@@ -19,6 +19,15 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
+def local_time(dt, seconds: bool = False) -> str:
+    """A stored (naive UTC) time in the site's time zone, for pages and exports; "" for none."""
+    from flask_babel import format_datetime
+
+    if dt is None:
+        return ""
+    return format_datetime(dt, "yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm")
+
+
 def json_error(status: int, code: str, message: str):
     response = jsonify({"error": {"code": code, "message": message}})
     response.status_code = status
@@ -35,6 +44,7 @@ def register_web(app: Flask) -> None:
                roster, admin)
     for module in modules:
         app.register_blueprint(module.bp)
+    app.jinja_env.filters["localtime"] = local_time
 
     @app.context_processor
     def navigation():

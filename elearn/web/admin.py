@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -215,11 +214,6 @@ def audit_query_from_args() -> audit.AuditQuery:
                             since=day("since"), until=day("until"))
 
 
-def when(dt) -> str:
-    """A stored UTC time in the site's time zone."""
-    return format_datetime(dt, "yyyy-MM-dd HH:mm:ss") if dt is not None else ""
-
-
 @bp.route("/audit")
 @admin_required
 def audit_log():
@@ -231,4 +225,4 @@ def audit_log():
     args = {k: request.args[k] for k in AUDIT_FILTERS if request.args.get(k)}
     return render_template("admin/audit.html", rows=rows[:AUDIT_PAGE_SIZE], has_next=len(rows) > AUDIT_PAGE_SIZE,
                            page=page, query=query, args=args, actions=AUDIT_ACTIONS, changes=audit.changes,
-                           when=when, export_max=AUDIT_EXPORT_MAX)
+                           export_max=AUDIT_EXPORT_MAX)

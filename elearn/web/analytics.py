@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -28,11 +27,6 @@ def _admin() -> None:
 def _org():
     _admin()
     return analytics.get_org(current_user, request.args.get("org", type=int))
-
-
-def _when(dt) -> str:
-    """A stored UTC time in the site's time zone."""
-    return format_datetime(dt, "yyyy-MM-dd HH:mm") if dt is not None else "—"
 
 
 def _pct(x):
@@ -71,7 +65,7 @@ def dashboard():
     if "summary" not in data:  # a large subtree and no snapshot yet: show the one being computed
         return render_template("analytics/pending.html", d=data, status=EXPORT_STATUS)
     return render_template("analytics/dashboard.html", d=data, charts=_charts(data), pct=_pct, exports=exports,
-                           export_status=EXPORT_STATUS, when=_when)
+                           export_status=EXPORT_STATUS)
 
 
 def _snapshot_json(snap) -> dict:

@@ -217,7 +217,8 @@ def _audit_rows():
     actors of their subtree), newest first, with actor names and readable changes — at most AUDIT_EXPORT_MAX."""
     from elearn.policy import AUDIT_ACTIONS
     from elearn.services import audit
-    from elearn.web.admin import AUDIT_EXPORT_MAX, audit_query_from_args, when
+    from elearn.web import local_time
+    from elearn.web.admin import AUDIT_EXPORT_MAX, audit_query_from_args
 
     query = audit_query_from_args()
     if (request.args.get("since") and query.since is None) or (request.args.get("until") and query.until is None):
@@ -226,7 +227,7 @@ def _audit_rows():
             _("之后")]
     rows = [head]
     for e, name, username in audit.search(current_user, query, limit=AUDIT_EXPORT_MAX):
-        rows.append([when(e.at), name or _("系统"), username or "", str(AUDIT_ACTIONS.get(e.action, e.action)),
+        rows.append([local_time(e.at, seconds=True), name or _("系统"), username or "", str(AUDIT_ACTIONS.get(e.action, e.action)),
                      e.action, e.object_type, e.object_id,
                      json.dumps(e.before, ensure_ascii=False) if e.before else "",
                      json.dumps(e.after, ensure_ascii=False) if e.after else ""])
