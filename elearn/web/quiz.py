@@ -66,6 +66,12 @@ def _parse_correct(raw: str) -> list[int]:
         raise ServiceError(_("正确选项须为数字序号。"), "bad_correct") from None
 
 
+def _question_fields(form: QuestionForm) -> dict:
+    """A question's fields as the quiz service takes them (raises ServiceError for unparsable answers)."""
+    return {"kind": form.kind.data, "text": form.text.data, "options": (form.options.data or "").splitlines(),
+            "correct": _parse_correct(form.correct.data), "explanation": form.explanation.data}
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -97,9 +103,7 @@ def course_bank(course_id: int):
     if request.method == "POST" and form.submit.data:
         if form.validate():
             try:
-                quizzes.add_question(current_user, course, kind=form.kind.data, text=form.text.data,
-                                     options=(form.options.data or "").splitlines(),
-                                     correct=_parse_correct(form.correct.data), explanation=form.explanation.data)
+                quizzes.add_question(current_user, course, **_question_fields(form))
             except ServiceError as exc:
                 form.correct.errors.append(exc.message)
                 status = 400
@@ -160,10 +164,7 @@ def edit_question(question_id: int):
     if request.method == "POST":
         if form.validate():
             try:
-                quizzes.revise_question(current_user, question, kind=form.kind.data, text=form.text.data,
-                                        options=(form.options.data or "").splitlines(),
-                                        correct=_parse_correct(form.correct.data),
-                                        explanation=form.explanation.data)
+                quizzes.revise_question(current_user, question, **_question_fields(form))
             except ServiceError as exc:
                 db.session.rollback()
                 form.correct.errors.append(exc.message)
