@@ -2,7 +2,7 @@
 
 Builds a temporary SQLite database (the embedded default) with a committee → towns → branches tree, the
 members (about 1 % exempt, 3 % branch secretaries) and a year of study-hours ledger activity, bulk-inserted
-with executemany, then ``analytics.rebuild_summaries()`` as after any bulk import. Then times the parts
+with executemany, then ``summaries.rebuild_summaries()`` as after any bulk import. Then times the parts
 computed live over the whole tree, the snapshot job, ``analytics.dashboard`` for the top committee and a town
 (drill-down) from a current snapshot, from a stale one and live, the XLSX export job, and the page render
 through the test client (charts included).
@@ -31,8 +31,9 @@ RUNS = 3
 def build(db, members: int, per_member: float, today: date) -> dict:
     from sqlalchemy import insert
 
-    from elearn.models import Course, Organisation, Series, SeriesCourse, User
-    from elearn.models.study import StudyCredit
+    from elearn.courses.models import Course, Series, SeriesCourse
+    from elearn.ledger.models import StudyCredit
+    from elearn.orgs.models import Organisation, User
 
     rng = random.Random(SEED)
     conn = db.session.connection()
@@ -129,9 +130,9 @@ def main() -> None:
         t0 = time.perf_counter()
         sizes = build(db, args.members, args.per_member, today)
         build_s = time.perf_counter() - t0
-        from elearn.services import analytics as _svc
+        from elearn.ledger import summaries
         t0 = time.perf_counter()
-        _svc.rebuild_summaries()  # the bulk insert bypassed ledger.credit, as an import would
+        summaries.rebuild_summaries()  # the bulk insert bypassed ledger.credit, as an import would
         rebuild_s = time.perf_counter() - t0
         from sqlalchemy import text
         if db.engine.dialect.name == "postgresql":  # rows were inserted with their ids: move the sequences on
@@ -143,26 +144,29 @@ def main() -> None:
         print(f"data: {sizes['orgs']} organisations, {sizes['members']:,} members, {sizes['credits']:,} ledger "
               f"entries (built in {build_s:.1f} s; summaries rebuilt in {rebuild_s:.1f} s)")
 
-        from elearn.models import Organisation, User
-        from elearn.models.study import StudyCredit
-        from elearn.services import analytics, report_exports
+        from elearn.analytics import dashboard as analytics
+        from elearn.analytics import exports as report_exports
+        from elearn.analytics import queries
+        from elearn.analytics import sources as snapshots
+        from elearn.ledger.models import StudyCredit
+        from elearn.orgs.models import Organisation, User
         admin = db.session.get(User, 1)
         top = db.session.get(Organisation, 1)
         town = db.session.get(Organisation, 2)
-        scope = analytics.Scope.of(top, today)
+        scope = queries.Scope.of(top, today)
         print("computed live over the whole tree (what a snapshot job does):")
-        parts = {"per-organisation sums": lambda: analytics._org_bin_rows(scope),
-                 "monthly trend": lambda: analytics._monthly(scope),
-                 "completions per series": lambda: analytics._series_rows(scope),
-                 "at-risk list (first 50)": lambda: analytics._at_risk_rows(scope, 50)}
+        parts = {"per-organisation sums": lambda: analytics.org_bin_rows(scope),
+                 "monthly trend": lambda: analytics.monthly_rows(scope),
+                 "completions per series": lambda: analytics.series_org_rows(scope),
+                 "at-risk list (first 50)": lambda: analytics.at_risk_rows(scope, 50)}
         for name, fn in parts.items():
             med, best, _r = timed(fn)
             print(f"  {name}: median {med * 1000:.0f} ms, best {best * 1000:.0f} ms")
-        med, best, _r = timed(lambda: analytics.fingerprint(today))
+        med, best, _r = timed(lambda: snapshots.fingerprint(today))
         print(f"  fingerprint (is a snapshot current?): median {med * 1000:.1f} ms")
-        med, best, _r = timed(lambda: analytics.member_count(top.path))
+        med, best, _r = timed(lambda: queries.member_count(top.path))
         print(f"  member count of the committee (live or snapshot?): median {med * 1000:.1f} ms")
-        med, best, snap = timed(lambda: analytics.take_snapshot(today=today), runs=1)
+        med, best, snap = timed(lambda: snapshots.take_snapshot(today=today), runs=1)
         print(f"snapshot job (whole tree, {snap.members:,} members): {med:.1f} s")
 
         med, best, d = timed(lambda: analytics.dashboard(admin, top, today))
@@ -187,7 +191,7 @@ def main() -> None:
         print(f"dashboard service, one town of {d['summary']['members']:,} members, computed live (under the "
               f"live limit of {app.config['ELEARN_ANALYTICS_LIVE_MEMBERS']:,}): median {med * 1000:.0f} ms, "
               f"best {best * 1000:.0f} ms")
-        analytics.take_snapshot(today=today)
+        snapshots.take_snapshot(today=today)
         export = report_exports.ReportExport(kind="analytics", requested_by_id=1, organisation_id=1)
         db.session.add(export)
         db.session.commit()
@@ -206,7 +210,7 @@ def main() -> None:
         sess["_fresh"] = True
     from unittest import mock
 
-    import elearn.services.analytics as svc
+    import elearn.analytics.dashboard as svc
     real = svc.dashboard
     with mock.patch.object(svc, "dashboard", lambda actor, org, today_=None: real(actor, org, today)):
         med, best, resp = timed(lambda: client.get("/analytics/?org=1"))

@@ -90,13 +90,15 @@ def build(instance: Path, members: int, clip_seconds: int) -> dict:
         os.environ.pop(name, None)
     sys.path.insert(0, str(ROOT))
     import io
-    from datetime import datetime
     from unittest import mock
 
-    from elearn import create_app
+    from elearn import clock, create_app
+    from elearn.courses.models import Course, Lesson, Series, SeriesCourse, SeriesTarget
     from elearn.extensions import db
-    from elearn.models import Course, Lesson, MediaAsset, Series, SeriesCourse, SeriesTarget
-    from elearn.services import orgs, uploads, users
+    from elearn.media import uploads
+    from elearn.media.models import MediaAsset
+    from elearn.orgs import members as users
+    from elearn.orgs import services as orgs
 
     app = create_app()
     with app.app_context():
@@ -111,7 +113,8 @@ def build(instance: Path, members: int, clip_seconds: int) -> dict:
                              commit=False)
         db.session.commit()
         courses = []
-        for title, text in (("党章学习专题", "学习党章，理论学习与党员教育"), ("形势政策与初心使命", "形势政策教育，革命传统")):
+        for title, text in (("党章学习专题", "学习党章，理论学习与党员教育"),
+                            ("形势政策与初心使命", "形势政策教育，革命传统")):
             course = Course(title=title, description=text, category="political_theory", innovative_theory=True,
                             lecturer=lecturer, status="draft")
             lesson = Lesson(course=course, title=f"{title} 第一讲", position=0)
@@ -126,7 +129,7 @@ def build(instance: Path, members: int, clip_seconds: int) -> dict:
             course.status = "approved"
             courses.append(course)
         series = Series(title="负载测试专题", published=True, created_by_id=lecturer.id,
-                        published_at=datetime.utcnow())
+                        published_at=clock.now_utc())
         for i, course in enumerate(courses):
             series.items.append(SeriesCourse(course=course, position=i))
         series.targets.append(SeriesTarget(kind="sector", sector="rural"))
@@ -267,7 +270,7 @@ def start_watching(client: Client, member: Member) -> None:
     status, _h, master = client.request(member, "GET playlist", "GET", master_url)
     if status != 200:
         return
-    variant = [u for u in _uris(master.decode(), master_url) if u.split("?")[0].endswith(".m3u8")][0]
+    variant = next(u for u in _uris(master.decode(), master_url) if u.split("?")[0].endswith(".m3u8"))
     status, _h, playlist = client.request(member, "GET playlist", "GET", variant)
     if status != 200:
         return
@@ -364,10 +367,12 @@ def check_credits(members: list[Member], courses: list[dict]) -> tuple[int, int,
     """Compare, per member and lesson, the server's watched union and ledger with what the client reported."""
     from elearn import create_app
     from elearn.extensions import db
-    from elearn.models import User
-    from elearn.models.study import StudyCredit, WatchProgress
+    from elearn.ledger import services as ledger
+    from elearn.ledger.models import StudyCredit
+    from elearn.orgs.models import User
     from elearn.policy import POLICY
-    from elearn.services import intervals, ledger
+    from elearn.study import intervals
+    from elearn.study.models import WatchProgress
 
     durations = {c["lesson_id"]: c["duration"] for c in courses}
     checked, mismatches, samples = 0, 0, []
@@ -393,7 +398,8 @@ def check_credits(members: list[Member], courses: list[dict]) -> tuple[int, int,
                         continue  # a report whose answer was lost may have been credited: not a mismatch
                     mismatches += 1
                     if len(samples) < 5:
-                        samples.append(f"{member.username} lesson {lesson_id}: client {intervals.length(expected):.3f} s "
+                        samples.append(f"{member.username} lesson {lesson_id}: "
+                                       f"client {intervals.length(expected):.3f} s "
                                        f"{want_credit}, server {intervals.length(server):.3f} s "
                                        f"{credits.get((uid, lesson_id), [])}")
         db.session.remove()
@@ -432,7 +438,8 @@ def main() -> None:
                         break
                 except OSError:
                     if server.poll() is not None or time.time() > deadline:
-                        raise SystemExit("gunicorn did not start: " + (instance / "gunicorn.log").read_text()[-2000:])
+                        raise SystemExit("gunicorn did not start: "
+                                         + (instance / "gunicorn.log").read_text()[-2000:]) from None
                     time.sleep(0.2)
             rng = random.Random(args.seed)
             members = [Member(i, data["courses"], random.Random(rng.random())) for i in range(args.members)]

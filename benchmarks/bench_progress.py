@@ -23,7 +23,7 @@ import tempfile
 import textwrap
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,9 +41,13 @@ def build_instance(instance: Path, clients: int) -> dict:
     os.environ["ELEARN_INSTANCE"] = str(instance)
     sys.path.insert(0, str(ROOT))
     from elearn import create_app
+    from elearn.auth import tokens
+    from elearn.courses.models import Course, Lesson, Series, SeriesCourse, SeriesTarget
     from elearn.extensions import db
-    from elearn.models import Course, Lesson, MediaAsset, Series, SeriesCourse, SeriesTarget
-    from elearn.services import orgs, study, tokens, users
+    from elearn.media.models import MediaAsset
+    from elearn.orgs import members as users
+    from elearn.orgs import services as orgs
+    from elearn.study import services as study
 
     app = create_app()
     with app.app_context():
@@ -63,12 +67,12 @@ def build_instance(instance: Path, clients: int) -> dict:
         db.session.flush()
         lesson.asset_id = asset.id
         series = Series(title="基准专题", published=True, created_by_id=lecturer.id,
-                        published_at=datetime.now(timezone.utc).replace(tzinfo=None))
+                        published_at=datetime.now(UTC).replace(tzinfo=None))
         series.items.append(SeriesCourse(course=course, position=0))
         series.targets.append(SeriesTarget(kind="sector", sector="rural"))
         db.session.add(series)
         db.session.commit()
-        started = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=10)
+        started = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10)
         out = []
         for i in range(clients):
             member = users.create(None, username=f"bench{i}", name=f"党员{i}", password="Bench-passw0rd",
@@ -92,7 +96,7 @@ def start_gunicorn(app_spec: str, port: int, cwd: Path, env: dict, workers: int,
                 return proc
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {proc.returncode}")
+                raise SystemExit(f"gunicorn exited with {proc.returncode}") from None
             time.sleep(0.2)
     proc.terminate()
     raise SystemExit("gunicorn did not start")
@@ -202,13 +206,14 @@ def main() -> None:
         sys.path.insert(0, str(ROOT))
         from elearn import create_app
         from elearn.extensions import db
-        from elearn.models.study import WatchProgress
+        from elearn.study.models import WatchProgress
         with create_app().app_context():
             watched = db.session.query(WatchProgress.watched_s).all()
             from sqlalchemy import text
             journal = db.session.execute(text("pragma journal_mode")).scalar()
         print(f"gunicorn gthread, {args.workers} workers × {args.threads} threads; {args.clients} keep-alive "
-              f"clients; {args.seconds:.0f} s per target; SQLite (journal_mode={journal}) in a temp instance; run {time.time() - t_start:.0f} s")
+              f"clients; {args.seconds:.0f} s per target; SQLite (journal_mode={journal}) in a temp instance; "
+              f"run {time.time() - t_start:.0f} s")
         print(f"{'target':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
         for name in ("bare", "progress"):
             r = results[name]

@@ -23,9 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from content import IndexDoc, SearchIndex, fold, parse_reading  # noqa: E402
-from content import engine  # noqa: E402
-from content.index import match_docnums  # noqa: E402
+from content import (
+    IndexDoc,
+    SearchIndex,
+    engine,
+    fold,
+    parse_reading,
+)
+from content.searcher import match_docnums
 
 SAMPLE = Path("/work/shared/samples/readings/national-member-education-plan-2024-2028.txt")
 DOC_CHARS = 1500
@@ -249,7 +254,8 @@ def main() -> int:
                     fts_timings.append((time.perf_counter() - t0) * 1000)
             p50, p95 = percentile(timings, 50), percentile(timings, 95)
             print(f"{query:<26} {len(truth):>6} {len(found):>6} {fts_count:>6} {recall:>6.3f} {extra:>6} "
-                  f"{p50:>7.1f} {p95:>7.1f} {first_ms:>7.1f} {cold_ms:>7.1f} {percentile(fts_timings, 50):>8.1f} {percentile(fts_timings, 95):>8.1f}",
+                  f"{p50:>7.1f} {p95:>7.1f} {first_ms:>7.1f} {cold_ms:>7.1f} "
+                  f"{percentile(fts_timings, 50):>8.1f} {percentile(fts_timings, 95):>8.1f}",
                   flush=True)
             if recall < GOAL_RECALL or p50 > GOAL_P50_MS or p95 > GOAL_P95_MS:
                 failures.append(query)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from media_pipeline import build_ffmpeg_command, plan_ladder, probe, transcode  # noqa: E402
+from media_pipeline import build_ffmpeg_command, plan_ladder, probe, transcode
 
 
 def make_source(dest: Path, seconds: int) -> None:
@@ -86,15 +86,15 @@ def main() -> int:
         ours, bare, per_rendition = [], [], []
         for _ in range(args.repeat):
             out = work / "ours"
-            ours.append(timed(lambda: transcode(src, out, ladder, thumbnails=False, info=info)))
+            ours.append(timed(lambda out=out: transcode(src, out, ladder, thumbnails=False, info=info)))
 
             bare_dir = fresh(work / "bare")
             cmd = build_ffmpeg_command(src, bare_dir, ladder, info, progress=False)
-            bare.append(timed(lambda: subprocess.run(cmd, check=True)))
+            bare.append(timed(lambda cmd=cmd: subprocess.run(cmd, check=True)))
 
             separate_dir = fresh(work / "separate")
             commands = [build_ffmpeg_command(src, separate_dir, [r], info, progress=False) for r in ladder]
-            per_rendition.append(timed(lambda: [subprocess.run(c, check=True) for c in commands]))
+            per_rendition.append(timed(lambda commands=commands: [subprocess.run(c, check=True) for c in commands]))
 
         a, b, c = (min(wall for wall, _ in runs) for runs in (ours, bare, per_rendition))
         cpu = {name: min(run[1] for run in runs) for name, runs in

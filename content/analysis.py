@@ -6,8 +6,9 @@ Two views of the same text are indexed:
 * bigrams (``BigramAnalyzer``): overlapping two-character grams, the candidates for exact phrase
   and out-of-dictionary matches (single characters are found by scanning the texts, see ``engine``).
 
-``CharAnalyzer`` (single characters) indexed a third view in earlier index generations; it stays so
-that their pickled schema still opens. All analyzers fold text the same way (NFKC width folding and lower case, one character for one
+``CharAnalyzer`` (single characters) and ``ArrayPositions`` indexed a third view and the bigram
+positions in earlier index generations; they stay so that their pickled schemas still open. All
+analyzers fold text the same way (NFKC width folding and lower case, one character for one
 character) so token offsets are offsets into the original text, as highlighting needs.
 """
 from __future__ import annotations
@@ -16,33 +17,37 @@ import logging
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
 from importlib import resources
+from typing import Any
 
-from array import array
-
+import jieba
 from whoosh.analysis import Analyzer, StopFilter, Token, Tokenizer
-from whoosh.formats import Positions
-from whoosh.system import _INT_SIZE, pack_uint
+
+# Pickled schemas of earlier generations name ``content.analysis.ArrayPositions``; it relies on
+# whoosh internals, so it lives in the compatibility module.
+from .whoosh_compat import ArrayPositions as ArrayPositions
 
 #: Words left out of the word view: they carry no meaning for ranking. The bigram and character
 #: views keep them, so a phrase containing them still matches.
-STOP_WORDS = frozenset(
-    """
-    的 了 和 与 及 或 是 在 对 把 被 将 为 等 也 就 都 而 之 其 这 那 有 着 于 以 并 从 由 向
-    个 上 下 中 不 要 到 说 让 给 但 则 即 又 还 很 更 最 所 者 我 你 他 她 它 们 我们 你们 他们
-    这个 那个 这些 那些 以及 并且 或者 而且 因为 所以 如果 虽然 但是 可以 进行 通过 一个 一些
-    a an and are as at be by for from in is it of on or that the this to was were with
-    """.split()
-)
+STOP_WORDS = frozenset({
+    "的", "了", "和", "与", "及", "或", "是", "在", "对", "把", "被", "将", "为", "等", "也", "就", "都",
+    "而", "之", "其", "这", "那", "有", "着", "于", "以", "并", "从", "由", "向", "个", "上", "下", "中",
+    "不", "要", "到", "说", "让", "给", "但", "则", "即", "又", "还", "很", "更", "最", "所", "者", "我",
+    "你", "他", "她", "它", "们", "我们", "你们", "他们", "这个", "那个", "这些", "那些", "以及", "并且",
+    "或者", "而且", "因为", "所以", "如果", "虽然", "但是", "可以", "进行", "通过", "一个", "一些",
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of", "on", "or",
+    "that", "the", "this", "to", "was", "were", "with",
+})
 
 _USERDICT = "userdict.txt"
 _jieba_lock = threading.Lock()
-_jieba_tokenizer = None
+_jieba_tokenizer: jieba.Tokenizer | None = None
 _fold_table: dict[int, str] | None = None
 _RUN_RE = re.compile(r"[^\W_]+")
 
 
-def jieba_tokenizer():
+def jieba_tokenizer() -> jieba.Tokenizer:
     """Return the package's own jieba ``Tokenizer`` with the user dictionary loaded.
 
     jieba is initialised on first use only (it takes about a second), once per process, under a
@@ -54,8 +59,6 @@ def jieba_tokenizer():
     if _jieba_tokenizer is None:
         with _jieba_lock:
             if _jieba_tokenizer is None:
-                import jieba
-
                 jieba.setLogLevel(logging.WARNING)
                 tokenizer = jieba.Tokenizer()
                 tokenizer.initialize()
@@ -66,7 +69,7 @@ def jieba_tokenizer():
 
 
 def _build_fold_table() -> dict[int, str]:
-    table = {}
+    table: dict[int, str] = {}
     for code in range(0x10000):
         ch = chr(code)
         if 0xD800 <= code <= 0xDFFF:
@@ -112,7 +115,7 @@ def query_words(text: str) -> list[str]:
         text: one query term as typed.
     """
     words = []
-    for start, run in text_runs(text):
+    for _, run in text_runs(text):
         for word in jieba_tokenizer().lcut(run, HMM=True):
             if word not in STOP_WORDS and _RUN_RE.fullmatch(word):
                 words.append(word)
@@ -127,8 +130,9 @@ class ChineseWordTokenizer(Tokenizer):
     and ``endchar`` are offsets into the original (unfolded) text.
     """
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                 mode: str = "", **kwargs: Any) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
         tokenizer = jieba_tokenizer()
@@ -157,8 +161,9 @@ class BigramTokenizer(Tokenizer):
     run of one character yields nothing here (the character view covers it).
     """
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                 mode: str = "", **kwargs: Any) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
         for run_start, run in text_runs(value):
@@ -181,8 +186,9 @@ class BigramTokenizer(Tokenizer):
 class CharTokenizer(Tokenizer):
     """Every letter, digit and CJK character as its own token, in order."""
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                 mode: str = "", **kwargs: Any) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
         for run_start, run in text_runs(value):
@@ -224,17 +230,3 @@ def bigrams(run: str) -> list[str]:
         run: a run of word characters (see ``text_runs``).
     """
     return [run[i:i + 2] for i in range(len(run) - 1)]
-
-
-class ArrayPositions(Positions):
-    """Positions stored as a plain unsigned-int array instead of pickled deltas.
-
-    Decoding is then one C call instead of a Python loop per position; phrase checks decode
-    the positions of every candidate document, so this is what phrase query time is made of.
-    """
-
-    def encode(self, poslist):
-        return pack_uint(len(poslist)) + array("I", poslist).tobytes()
-
-    def decode_positions(self, valuestring):
-        return array("I", valuestring[_INT_SIZE:])

@@ -8,11 +8,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from .index import SearchIndex, SearchPage
 from .ingest import parse_reading
 from .query import QueryError
 from .reading import Reading, ReadingError
+from .searcher import SearchPage
+from .store import SearchIndex
 
 
 def parse_file(path: str | Path) -> Reading:
@@ -28,12 +30,17 @@ def parse_file(path: str | Path) -> Reading:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ReadingError(f"Cannot read {path}: {exc.strerror or exc}.")
+        raise ReadingError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     return parse_reading(data, path.name)
 
 
-def search_index(index_dir: str | Path, query: str, **options) -> SearchPage:
+def search_index(index_dir: str | Path, query: str, **options: Any) -> SearchPage:
     """Search an index directory; ``options`` are those of ``Searcher.search``.
+
+    Args:
+        index_dir: the ``SearchIndex`` directory.
+        query: the query (see ``content.query``).
+        options: ``kinds``, ``page``, ``pagelen`` … as for ``Searcher.search``.
 
     Raises:
         QueryError: invalid query.
@@ -54,7 +61,14 @@ def _print_page(result: SearchPage, as_json: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the process exit status (0 ok, 1 user error, 2 usage error)."""
+    """Entry point; returns the process exit status (0 ok, 1 user error, 2 usage error).
+
+    Args:
+        argv: the arguments after the program name (default: ``sys.argv[1:]``).
+
+    Raises:
+        SystemExit: invalid usage (status 2), or ``--help``.
+    """
     parser = argparse.ArgumentParser(prog="python -m content", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     parse_cmd = commands.add_parser("parse", help="print the JSON outline of a reading file")

@@ -5,8 +5,9 @@ Why not whoosh's own matchers: a phrase query over bigram positions walks every 
 document through several Python matcher objects and decodes positions per document; for terms in
 30–90 % of the documents that cost 0.2–2 s per query on a 20M-character index. Here:
 
-* a term's postings are decoded block by block straight from the segment (``W3LeafMatcher``
-  internals: ids and weights only, never positions) into an ``array`` and cached per segment;
+* a term's postings are decoded block by block straight from the segment (ids and weights only,
+  never positions; the whoosh internals this takes are in ``content.whoosh_compat``) into an
+  ``array`` and cached per segment;
 * a text of 3+ characters takes the documents containing its rarest bigrams as candidates and
   keeps those whose folded text contains it (``str.__contains__``, well under a microsecond per
   document); a text of 2 characters is answered by the ``grams`` postings exactly, a single
@@ -31,12 +32,12 @@ import threading
 import weakref
 from array import array
 from collections import OrderedDict
-from itertools import accumulate, repeat
-from typing import Iterable
+from collections.abc import Iterable, Sized
+from typing import Any, TypeAlias, TypeVar
 
-from whoosh.codec.whoosh3 import W3LeafMatcher
-
+from . import whoosh_compat
 from .analysis import bigrams, fold, query_words, text_runs
+from .query import BoolNode, NotNode, QueryNode, TextNode
 
 #: Segments whose data (texts, postings) a process keeps.
 MAX_SEGMENTS = 64
@@ -56,15 +57,20 @@ TITLE_BOOST = 2.0
 BM25_B = 0.75
 BM25_K1 = 1.2
 
-#: Name of the column holding the folded "title\\nbody" text (see ``content.index.make_schema``).
+#: Name of the column holding the folded "title\\nbody" text (see ``content.documents.make_schema``).
 TEXT_COLUMN = "text"
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+#: A term's postings in one segment: docnums (ascending) and their weights.
+Postings: TypeAlias = "tuple[array[int], array[float]]"
+
 _lock = threading.Lock()
-_segments: "OrderedDict[str, _SegmentData]" = OrderedDict()
-_views: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_segments: OrderedDict[str, _SegmentData] = OrderedDict()
+_views: weakref.WeakKeyDictionary[Any, ReaderView] = weakref.WeakKeyDictionary()
 
 
-class _LRU(OrderedDict):
+class _LRU(OrderedDict[_K, _V]):
     """Least-recently-used mapping bounded by the total size (``len``) of its values."""
 
     def __init__(self, maxcost: int):
@@ -72,7 +78,7 @@ class _LRU(OrderedDict):
         self.maxcost = maxcost
         self.cost = 0
 
-    def get_item(self, key):
+    def get_item(self, key: _K) -> _V | None:
         try:
             value = self[key]
         except KeyError:
@@ -80,7 +86,7 @@ class _LRU(OrderedDict):
         self.move_to_end(key)
         return value
 
-    def put(self, key, value):
+    def put(self, key: _K, value: _V) -> _V:
         old = self.pop(key, None)
         if old is not None:
             self.cost -= _cost(old)
@@ -91,20 +97,25 @@ class _LRU(OrderedDict):
             self.cost -= _cost(evicted)
         return value
 
-    def clear(self):
+    def clear(self) -> None:
         super().clear()
         self.cost = 0
 
 
-def _cost(value) -> int:
+def _cost(value: object) -> int:
     # Postings are (ids, weights) pairs; sets and weight tables count their entries.
-    return 1 + (len(value[0]) if isinstance(value, tuple) else len(value))
+    if isinstance(value, tuple):
+        return 1 + len(value[0])
+    return 1 + (len(value) if isinstance(value, Sized) else 0)
 
 
 def clear_caches(*, keep_texts: bool = False) -> None:
     """Forget cached postings, document sets and weights, and the texts unless ``keep_texts``.
 
     Benchmarks use it to time queries the process has not seen before.
+
+    Args:
+        keep_texts: keep the folded texts of the segments (the costly part to load).
     """
     with _lock:
         if keep_texts:
@@ -120,45 +131,29 @@ class _SegmentData:
 
     def __init__(self, key: str):
         self.key = key
-        self.postings = _LRU(MAX_POSTINGS_PER_SEGMENT)
+        self.postings: _LRU[tuple[str, str], Postings] = _LRU(MAX_POSTINGS_PER_SEGMENT)
         self.texts: list[str] | None = None
-        self.lengths: dict[str, array] = {}
+        self.lengths: dict[str, array[float]] = {}
 
-    def raw_postings(self, segreader, fieldname: str, text: str) -> tuple[array, array]:
-        """(docnums, weights) of a term in this segment, deleted documents included."""
+    def raw_postings(self, segreader: Any, fieldname: str, text: str) -> Postings:
+        """(docnums, weights) of a term in this segment, deleted documents included where whoosh allows.
+
+        Postings without the reader's deleted documents (whoosh's public fallback, see
+        ``content.whoosh_compat``) are not cached here: another reader may have other deletions.
+        """
         key = (fieldname, text)
         with _lock:
             found = self.postings.get_item(key)
         if found is not None:
             return found
-        ids, weights = array("I"), array("f")
-        if fieldname in segreader.schema and (fieldname, text) in segreader:
-            field = segreader.schema[fieldname]
-            tbytes = field.to_bytes(text)
-            m = segreader._terms.matcher(fieldname, tbytes, field.format, scorer=None)
-            if isinstance(m, W3LeafMatcher) and not m._byteids:
-                # Block by block: (delta-encoded ids, weights, values) per block; the values
-                # (positions, in old indexes) are never decoded.
-                while m.is_active():
-                    m._read_data()
-                    deltas, block_weights = m._data[0], m._data[1]
-                    ids.extend(accumulate(deltas))
-                    if block_weights is None:
-                        weights.extend(repeat(1.0, m._blocklength))
-                    elif isinstance(block_weights, float):
-                        weights.extend(repeat(block_weights, m._blocklength))
-                    else:
-                        weights.extend(block_weights)
-                    m._next_block()
-            else:
-                while m.is_active():
-                    ids.append(m.id())
-                    weights.append(m.weight())
-                    m.next()
+        postings = whoosh_compat.term_postings(segreader, fieldname, text)
+        if not postings.includes_deleted:
+            return postings.ids, postings.weights
         with _lock:
-            return self.postings.put(key, (ids, weights))
+            return self.postings.put(key, (postings.ids, postings.weights))
 
-    def folded_texts(self, segreader) -> list[str]:
+    def folded_texts(self, segreader: Any) -> list[str]:
+        """Folded "title\\nbody" of every document of the segment by docnum (deleted ones included)."""
         texts = self.texts
         if texts is None:
             n = segreader.doc_count_all()
@@ -174,7 +169,8 @@ class _SegmentData:
             self.texts = texts
         return texts
 
-    def field_lengths(self, segreader, fieldname: str) -> array:
+    def field_lengths(self, segreader: Any, fieldname: str) -> array[float]:
+        """Length in words of the field of every document of the segment by docnum (for BM25)."""
         lengths = self.lengths.get(fieldname)
         if lengths is None:
             length = segreader.doc_field_length
@@ -183,14 +179,8 @@ class _SegmentData:
         return lengths
 
 
-def _storage_folder(storage) -> str | None:
-    while storage is not None and not hasattr(storage, "folder"):
-        storage = getattr(storage, "b", None)  # OverlayStorage of a compound segment
-    return getattr(storage, "folder", None) or None
-
-
-def _segment_data(segreader) -> _SegmentData:
-    folder = _storage_folder(segreader.storage())
+def _segment_data(segreader: Any) -> _SegmentData:
+    folder = whoosh_compat.storage_folder(segreader.storage())
     if folder is None:
         # In-memory index: no stable identity to cache under (whoosh names segments with the
         # ``random`` module, which tests may seed); the data lives as long as the reader view.
@@ -230,51 +220,62 @@ def _drop_vanished_segments() -> None:
 class ReaderView:
     """Document sets, texts and term weights of one open whoosh reader, by global docnum."""
 
-    def __init__(self, reader):
+    def __init__(self, reader: Any):
         self.reader = reader
-        self.leaves = []
+        #: (leaf reader, docnum offset, its segment's data, its deleted docnums) per segment.
+        self.leaves: list[tuple[Any, int, _SegmentData, frozenset[int]]] = []
         for segreader, offset in reader.leaf_readers():
-            if not hasattr(segreader, "segment"):
-                continue  # an empty reader
-            deleted = segreader.deleted_docs_set if segreader.has_deletions() else frozenset()
-            self.leaves.append((segreader, offset, _segment_data(segreader), deleted))
-        self.doc_count = reader.doc_count()
-        self._sets = _LRU(MAX_SET_ENTRIES_PER_READER)
-        self._weights = _LRU(MAX_WEIGHT_ENTRIES_PER_READER)
+            if segreader.segment() is None:
+                continue  # the reader of an empty index
+            self.leaves.append((segreader, offset, _segment_data(segreader), whoosh_compat.deleted_docs(segreader)))
+        self.doc_count: int = reader.doc_count()
+        self._sets: _LRU[tuple[str, ...], frozenset[int]] = _LRU(MAX_SET_ENTRIES_PER_READER)
+        self._weights: _LRU[tuple[str, str], dict[int, float]] = _LRU(MAX_WEIGHT_ENTRIES_PER_READER)
         self._texts: list[str] | None = None
-        self._all: frozenset | None = None
+        self._all: frozenset[int] | None = None
 
     # document sets
 
-    def all_docs(self) -> frozenset:
+    def all_docs(self) -> frozenset[int]:
+        """Live global docnums of every document."""
         if self._all is None:
-            docs = set()
+            docs: set[int] = set()
             for segreader, offset, _, deleted in self.leaves:
                 docs.update(offset + d for d in range(segreader.doc_count_all()) if d not in deleted)
             self._all = frozenset(docs)
         return self._all
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
+        """Documents with the term in all segments, deleted ones included (whoosh's own count).
+
+        Args:
+            fieldname: a field of the schema (0 for a field a segment does not have).
+            text: the term as indexed.
+        """
         return sum(seg.doc_frequency(fieldname, text) for seg, _, _, _ in self.leaves
                    if fieldname in seg.schema)
 
-    def term_docs(self, fieldname: str, text: str) -> frozenset:
-        """Live global docnums of documents with the term."""
+    def term_docs(self, fieldname: str, text: str) -> frozenset[int]:
+        """Live global docnums of documents with the term.
+
+        Args:
+            fieldname: a field of the schema.
+            text: the term as indexed.
+        """
         key = ("term", fieldname, text)
         found = self._sets.get_item(key)
         if found is None:
             docs: set[int] = set()
             for segreader, offset, data, deleted in self.leaves:
                 ids = data.raw_postings(segreader, fieldname, text)[0]
-                if offset:
-                    ids = [offset + d for d in ids]
-                docs.update(ids)
+                docs.update([offset + d for d in ids] if offset else ids)
                 if deleted:
                     docs.difference_update(offset + d for d in deleted)
             found = self._sets.put(key, frozenset(docs))
         return found
 
     def texts(self) -> list[str]:
+        """Folded "title\\nbody" of every document by global docnum ("" for none)."""
         if self._texts is None:
             if len(self.leaves) == 1 and self.leaves[0][1] == 0:
                 self._texts = self.leaves[0][2].folded_texts(self.leaves[0][0])
@@ -286,8 +287,12 @@ class ReaderView:
                 self._texts = texts
         return self._texts
 
-    def run_docs(self, run: str) -> frozenset:
-        """Documents whose folded text contains ``run`` (a folded run of word characters)."""
+    def run_docs(self, run: str) -> frozenset[int]:
+        """Documents whose folded text contains ``run``.
+
+        Args:
+            run: a folded run of word characters (see ``content.analysis.text_runs``).
+        """
         if len(run) == 2:
             return self.term_docs("grams", run)
         key = ("run", run)
@@ -300,22 +305,27 @@ class ReaderView:
         grams = sorted(set(bigrams(run)), key=lambda g: self.doc_frequency("grams", g))
         if not grams or self.doc_frequency("grams", grams[0]) == 0:
             return self._sets.put(key, frozenset())
+        candidates: Iterable[int]
         if self.doc_frequency("grams", grams[0]) > DENSE_SHARE * max(1, self.doc_count):
-            candidates: Iterable[int] = self.all_docs()
+            candidates = self.all_docs()
         else:
-            candidates = None
-            for gram in grams[:CANDIDATE_GRAMS]:
-                if candidates is not None and self.doc_frequency("grams", gram) > DENSE_SHARE * self.doc_count:
+            candidates = self.term_docs("grams", grams[0])
+            for gram in grams[1:CANDIDATE_GRAMS]:
+                if self.doc_frequency("grams", gram) > DENSE_SHARE * self.doc_count:
                     break
-                docs = self.term_docs("grams", gram)
-                candidates = docs if candidates is None else candidates & docs
+                candidates = candidates & self.term_docs("grams", gram)
         texts = self.texts()
         return self._sets.put(key, frozenset(d for d in candidates if run in texts[d]))
 
     # ranking
 
     def term_weights(self, fieldname: str, text: str) -> dict[int, float]:
-        """BM25 weight of the term in each live document that has it."""
+        """BM25 weight of the term in each live document that has it.
+
+        Args:
+            fieldname: a scorable field (``body``, ``title``, ``grams``).
+            text: the term as indexed.
+        """
         key = (fieldname, text)
         found = self._weights.get_item(key)
         if found is not None:
@@ -328,7 +338,7 @@ class ReaderView:
             for segreader, offset, data, deleted in self.leaves:
                 ids, tfs = data.raw_postings(segreader, fieldname, text)
                 lengths = data.field_lengths(segreader, fieldname)
-                for d, tf in zip(ids, tfs):
+                for d, tf in zip(ids, tfs, strict=True):
                     if d in deleted:
                         continue
                     norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths[d] / avg)
@@ -336,8 +346,12 @@ class ReaderView:
         return self._weights.put(key, weights)
 
 
-def reader_view(reader) -> ReaderView:
-    """The (cached) view of an open whoosh reader."""
+def reader_view(reader: Any) -> ReaderView:
+    """The (cached) view of an open whoosh reader.
+
+    Args:
+        reader: ``searcher.reader()`` of an open whoosh searcher; the view lives as long as it.
+    """
     with _lock:
         view = _views.get(reader)
     if view is None:
@@ -349,17 +363,19 @@ def reader_view(reader) -> ReaderView:
 
 # --- query evaluation -------------------------------------------------------------------------
 
-def evaluate(view: ReaderView, node) -> tuple[bool, frozenset]:
+def evaluate(view: ReaderView, node: QueryNode) -> tuple[bool, frozenset[int]]:
     """Evaluate a syntax tree of ``content.query``: (positive?, documents).
 
     A negative result (a NOT, or an AND of NOTs only) means "every document except these"; the
     parser guarantees that the whole query is positive.
-    """
-    from .query import _Not, _Text
 
-    if isinstance(node, _Text):
+    Args:
+        view: the reader view to evaluate on.
+        node: ``ParsedQuery.tree`` or a node of it.
+    """
+    if isinstance(node, TextNode):
         return True, text_docs(view, node.text, node.phrase)
-    if isinstance(node, _Not):
+    if isinstance(node, NotNode):
         positive, docs = evaluate(view, node.child)
         return (not positive), docs
     results = [evaluate(view, child) for child in node.children]
@@ -370,18 +386,24 @@ def evaluate(view: ReaderView, node) -> tuple[bool, frozenset]:
     if not positives:
         return False, frozenset().union(*negatives)
     positives.sort(key=len)
-    docs = set(positives[0])
+    found = set(positives[0])
     for other in positives[1:]:
-        docs &= other
+        found &= other
     for other in negatives:
-        docs -= other
-    return True, frozenset(docs)
+        found -= other
+    return True, frozenset(found)
 
 
-def text_docs(view: ReaderView, text: str, phrase: bool) -> frozenset:
-    """Documents matching one query word or phrase (see the module docstring of ``content.query``)."""
+def text_docs(view: ReaderView, text: str, phrase: bool) -> frozenset[int]:
+    """Documents matching one query word or phrase (see the module docstring of ``content.query``).
+
+    Args:
+        view: the reader view to search.
+        text: the word or phrase as typed.
+        phrase: quoted (exact text only), or not (also its jieba words apart).
+    """
     runs = sorted((run for _, run in text_runs(text)), key=len, reverse=True)
-    docs: frozenset | None = None
+    docs: frozenset[int] | None = None
     for run in runs:
         found = view.run_docs(run)
         docs = found if docs is None else docs & found
@@ -394,7 +416,7 @@ def text_docs(view: ReaderView, text: str, phrase: bool) -> frozenset:
     if len(words) < 2:
         return docs
     # An unquoted compound also matches where its words occur apart.
-    apart: frozenset | None = None
+    apart: frozenset[int] | None = None
     for word in words:
         found = view.term_docs("body", word)
         apart = found if apart is None else apart & found
@@ -403,14 +425,19 @@ def text_docs(view: ReaderView, text: str, phrase: bool) -> frozenset:
     return docs | (apart or frozenset())
 
 
-def rank_terms(view: ReaderView, node, out: list | None = None) -> list[tuple[str, str, float]]:
-    """(field, term, boost) of the positive words of the query, for BM25 ranking."""
-    from .query import _Bool, _Not
+def rank_terms(view: ReaderView, node: QueryNode,
+               out: list[tuple[str, str, float]] | None = None) -> list[tuple[str, str, float]]:
+    """(field, term, boost) of the positive words of the query, for BM25 ranking.
 
+    Args:
+        view: the reader view (words found in no document are left out).
+        node: ``ParsedQuery.tree`` or a node of it.
+        out: the list to add to (used by the recursion).
+    """
     out = [] if out is None else out
-    if isinstance(node, _Not):
+    if isinstance(node, NotNode):
         return out
-    if isinstance(node, _Bool):
+    if isinstance(node, BoolNode):
         for child in node.children:
             rank_terms(view, child, out)
         return out
@@ -425,9 +452,16 @@ def rank_terms(view: ReaderView, node, out: list | None = None) -> list[tuple[st
     return list(dict.fromkeys(out))
 
 
-def top_docs(view: ReaderView, docs: frozenset | set, terms: list[tuple[str, str, float]],
+def top_docs(view: ReaderView, docs: frozenset[int] | set[int], terms: list[tuple[str, str, float]],
              limit: int) -> list[tuple[int, float]]:
-    """The ``limit`` best (docnum, score) of ``docs``, best first (ties: lower docnum first)."""
+    """The ``limit`` best (docnum, score) of ``docs``, best first (ties: lower docnum first).
+
+    Args:
+        view: the reader view the docnums belong to.
+        docs: the matching documents.
+        terms: (field, term, boost) from ``rank_terms``.
+        limit: how many to return.
+    """
     tables = [(view.term_weights(f, t), boost) for f, t, boost in terms]
     tables = [(w, b) for w, b in tables if w]
     if not tables:
@@ -441,8 +475,8 @@ def top_docs(view: ReaderView, docs: frozenset | set, terms: list[tuple[str, str
         else:
             get = weights.get
             for d in scores:
-                w = get(d)
-                if w:
-                    scores[d] += w * boost
+                weight = get(d)
+                if weight:
+                    scores[d] += weight * boost
     best = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], item[0]))
     return best

@@ -38,7 +38,7 @@ def find_matches(text: str, literals: list[str]) -> list[tuple[int, int]]:
         literals: folded strings to find (empty strings are ignored).
     """
     folded = fold(text)
-    spans = []
+    spans: list[tuple[int, int]] = []
     for literal in sorted({lit for lit in literals if lit}, key=len, reverse=True):
         start = folded.find(literal)
         while start != -1 and len(spans) < MAX_MATCHES:

@@ -379,14 +379,16 @@ def _decode_markup(data: bytes) -> str:
         if declared.replace("-", "").replace("_", "") in ("gb2312", "gbk", "gb18030"):
             try:
                 text = data.decode("gb18030")
-            except UnicodeDecodeError:
-                raise ReadingError("The file declares a GB charset but is not valid GB18030 text.")
+            except UnicodeDecodeError as exc:
+                raise ReadingError("The file declares a GB charset but is not valid GB18030 text.") from exc
             _check_looks_like_text(text)
             return text
     return decode_text(data)
 
 
 def _read_markdown(data: bytes) -> tuple[str, list[_Block]]:
+    # The format libraries are imported on first use: together (markdown, python-docx, pypdf) they
+    # add about 150 ms to the start of every process that imports content, and few ever parse one.
     import markdown
 
     text = decode_text(data)
@@ -399,8 +401,8 @@ def _open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise ReadingError(f"The file is not a valid {kind}: it is damaged or not a zip package.")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise ReadingError(f"The file is not a valid {kind}: it is damaged or not a zip package.") from exc
     if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
         raise ReadingError(
             f"The {kind} unpacks to more than {MAX_UNPACKED_BYTES // 1048576} MB; it cannot be read."
@@ -411,10 +413,10 @@ def _open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
 def _zip_read(archive: zipfile.ZipFile, name: str, kind: str) -> bytes:
     try:
         return archive.read(name)
-    except KeyError:
-        raise ReadingError(f"The {kind} is incomplete: {name} is missing.")
+    except KeyError as exc:
+        raise ReadingError(f"The {kind} is incomplete: {name} is missing.") from exc
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise ReadingError(f"The {kind} is damaged ({name}: {exc}).")
+        raise ReadingError(f"The {kind} is damaged ({name}: {exc}).") from exc
 
 
 def _read_epub(data: bytes) -> tuple[str, list[_Block]]:
@@ -428,12 +430,12 @@ def _read_epub(data: bytes) -> tuple[str, list[_Block]]:
     try:
         container = ElementTree.fromstring(_zip_read(archive, "META-INF/container.xml", kind))
         rootfile = container.find(".//c:rootfile", ns)
-        if rootfile is None or not rootfile.get("full-path"):
+        opf_path = rootfile.get("full-path") if rootfile is not None else None
+        if not opf_path:
             raise ReadingError(f"The {kind} has no package document (container.xml names none).")
-        opf_path = rootfile.get("full-path")
         package = ElementTree.fromstring(_zip_read(archive, opf_path, kind))
     except ElementTree.ParseError as exc:
-        raise ReadingError(f"The {kind} is damaged: its package XML is malformed ({exc}).")
+        raise ReadingError(f"The {kind} is damaged: its package XML is malformed ({exc}).") from exc
     title_el = package.find(".//dc:title", ns)
     title = _tidy(title_el.text or "") if title_el is not None else ""
     manifest = {
@@ -471,6 +473,7 @@ _DOCX_HEADING_RE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
 
 
 def _read_docx(data: bytes) -> tuple[str, list[_Block]]:
+    # Imported on first use, as markdown (see _read_markdown): python-docx takes ~60 ms (lxml).
     import docx
     from docx.table import Table
 
@@ -514,6 +517,7 @@ def _read_docx(data: bytes) -> tuple[str, list[_Block]]:
 # --- PDF -----------------------------------------------------------------------------------
 
 def _read_pdf(data: bytes) -> tuple[str, list[_Block]]:
+    # Imported on first use, as markdown (see _read_markdown): pypdf takes ~70 ms.
     import pypdf
     from pypdf.errors import PyPdfError
 
@@ -536,7 +540,7 @@ def _read_pdf(data: bytes) -> tuple[str, list[_Block]]:
             raise
         except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
                 OSError, RecursionError, ZeroDivisionError, NotImplementedError) as exc:
-            raise ReadingError(f"The file is not a valid {kind}: it is damaged ({type(exc).__name__}).")
+            raise ReadingError(f"The file is not a valid {kind}: it is damaged ({type(exc).__name__}).") from exc
     if not any(t.strip() for t in page_texts):
         raise ReadingError("The PDF has no text layer (is it a scanned image?); upload a text PDF.")
     page_lines = _drop_running_headers([t.splitlines() for t in page_texts])

@@ -16,6 +16,7 @@ those words occur.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from whoosh import query as wq
 
@@ -34,6 +35,41 @@ class QueryError(ValueError):
     """The query cannot be searched; ``str(error)`` says why, for the person searching."""
 
 
+# --- tokens and syntax tree ----------------------------------------------------------------
+
+@dataclass
+class _Tok:
+    kind: str  # WORD, PHRASE, AND, OR, NOT, MINUS, LPAREN, RPAREN
+    text: str = ""
+
+
+@dataclass
+class TextNode:
+    """A word or, with ``phrase``, a quoted text of the query."""
+
+    text: str
+    phrase: bool
+
+
+@dataclass
+class BoolNode:
+    """Children joined by ``op``: "AND" or "OR"."""
+
+    op: str
+    children: list[QueryNode]
+
+
+@dataclass
+class NotNode:
+    """Documents not matching ``child`` (only inside an AND with something positive)."""
+
+    child: QueryNode
+
+
+#: A node of the syntax tree ``content.engine`` evaluates.
+QueryNode: TypeAlias = "TextNode | BoolNode | NotNode"
+
+
 @dataclass
 class ParsedQuery:
     """A parsed query.
@@ -46,32 +82,7 @@ class ParsedQuery:
 
     query: wq.Query
     literals: list[str] = field(default_factory=list)
-    tree: object = None
-
-
-# --- tokens and syntax tree ----------------------------------------------------------------
-
-@dataclass
-class _Tok:
-    kind: str  # WORD, PHRASE, AND, OR, NOT, MINUS, LPAREN, RPAREN
-    text: str = ""
-
-
-@dataclass
-class _Text:
-    text: str
-    phrase: bool
-
-
-@dataclass
-class _Bool:
-    op: str  # AND / OR
-    children: list
-
-
-@dataclass
-class _Not:
-    child: object
+    tree: QueryNode = field(kw_only=True)
 
 
 def _lex(source: str) -> list[_Tok]:
@@ -124,7 +135,7 @@ class _Parser:
         self.i += 1
         return tok
 
-    def parse(self):
+    def parse(self) -> QueryNode:
         node = self.or_expr()
         if self.peek() == "RPAREN":
             raise QueryError("A closing parenthesis ')' has no opening one.")
@@ -132,16 +143,16 @@ class _Parser:
             raise QueryError(f"Unexpected {self.peek()} in the query.")
         return node
 
-    def or_expr(self):
+    def or_expr(self) -> QueryNode:
         children = [self.and_expr()]
         while self.peek() == "OR":
             self.take()
             if self.peek() in (None, "RPAREN", "OR", "AND"):
                 raise QueryError("OR needs a word or phrase on both sides.")
             children.append(self.and_expr())
-        return children[0] if len(children) == 1 else _Bool("OR", children)
+        return children[0] if len(children) == 1 else BoolNode("OR", children)
 
-    def and_expr(self):
+    def and_expr(self) -> QueryNode:
         if self.peek() in ("AND", "OR"):
             raise QueryError(f"{self.peek()} needs a word or phrase on both sides.")
         children = [self.unary()]
@@ -151,18 +162,18 @@ class _Parser:
                 if self.peek() in (None, "RPAREN", "OR", "AND"):
                     raise QueryError("AND needs a word or phrase on both sides.")
             children.append(self.unary())
-        return children[0] if len(children) == 1 else _Bool("AND", children)
+        return children[0] if len(children) == 1 else BoolNode("AND", children)
 
-    def unary(self):
+    def unary(self) -> QueryNode:
         kind = self.peek()
         if kind in ("NOT", "MINUS"):
             self.take()
             if self.peek() in (None, "RPAREN", "OR", "AND", "NOT", "MINUS"):
                 raise QueryError("NOT (or '-') must be followed by a word or phrase to exclude.")
-            return _Not(self.unary())
+            return NotNode(self.unary())
         return self.primary()
 
-    def primary(self):
+    def primary(self) -> QueryNode:
         kind = self.peek()
         if kind is None:
             raise QueryError("The query ends too early.")
@@ -177,7 +188,7 @@ class _Parser:
             return node
         if kind == "RPAREN":
             raise QueryError("A closing parenthesis ')' has no opening one.")
-        return _Text(tok.text, phrase=(kind == "PHRASE"))
+        return TextNode(tok.text, phrase=(kind == "PHRASE"))
 
 
 # --- translation ---------------------------------------------------------------------------
@@ -193,7 +204,7 @@ def _run_query(run: str) -> wq.Query:
     return wq.And([wq.Term("grams", g) for g in dict.fromkeys(bigrams(run))])
 
 
-def _text_query(node: _Text, literals: list[str] | None) -> wq.Query | None:
+def _text_query(node: TextNode, literals: list[str] | None) -> wq.Query | None:
     runs = [run for _, run in text_runs(node.text)]
     if not runs:
         return None
@@ -211,19 +222,19 @@ def _text_query(node: _Text, literals: list[str] | None) -> wq.Query | None:
     return wq.Or([exact, wq.And([wq.Term("body", w) for w in words])])
 
 
-def _count_terms(node) -> int:
-    if isinstance(node, _Text):
+def _count_terms(node: QueryNode) -> int:
+    if isinstance(node, TextNode):
         return 1
-    if isinstance(node, _Not):
+    if isinstance(node, NotNode):
         return _count_terms(node.child)
     return sum(_count_terms(c) for c in node.children)
 
 
-def _translate(node, literals: list[str] | None) -> wq.Query | None:
+def _translate(node: QueryNode, literals: list[str] | None) -> wq.Query | None:
     """Translate a syntax node; ``literals`` collects highlight strings (None inside a NOT)."""
-    if isinstance(node, _Text):
+    if isinstance(node, TextNode):
         return _text_query(node, literals)
-    if isinstance(node, _Not):
+    if isinstance(node, NotNode):
         child = _translate(node.child, None)
         return None if child is None else wq.Not(child)
     parts = [q for q in (_translate(c, literals) for c in node.children) if q is not None]

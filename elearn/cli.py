@@ -1,175 +1,24 @@
-"""The ``elearn`` command line (also ``flask --app elearn``). Each domain registers its commands here."""
+"""The ``elearn`` command line (also ``flask --app elearn``): each domain registers its own commands."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
+from flask import Flask
+from flask.cli import FlaskGroup
 
-import click
-from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from elearn import create_app
+from elearn.analytics import cli as analytics_cli
+from elearn.auth import cli as auth_cli
+from elearn.orgs import cli as orgs_cli
+from elearn.search import cli as search_cli
+from elearn.site import cli as site_cli
 
 
-def main(argv=None) -> None:
+def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``elearn`` console script."""
-    from elearn import create_app
-
     group = FlaskGroup(create_app=lambda: create_app(), add_default_commands=True,
                        help="elearn: online classroom for party-member education.")
     group.main(args=argv, prog_name="elearn")
 
 
-@click.command("init-db")
-@with_appcontext
-def init_db_command():
-    """Create or upgrade the database schema with the migrations."""
-    from flask_migrate import upgrade
-    upgrade(directory=current_app.extensions["migrate"].directory)
-    click.echo("database is at the latest schema")
-
-
-@click.command("demo")
-@click.option("--once", is_flag=True, help="Do nothing when demo data is already there.")
-@click.option("--no-courses", is_flag=True, help="Only organisations and users (no video transcoding).")
-@with_appcontext
-def demo_command(once: bool, no_courses: bool):
-    """Load demo organisations, users and courses (idempotent) and print the logins."""
-    from elearn.services import demo, demo_content
-    created, logins = demo.load(skip_if_present=once)
-    if not no_courses:
-        created = demo_content.load(echo=click.echo) or created
-    click.echo("demo data loaded" if created else "demo data already present")
-    click.echo("logins (username / password / role):")
-    for username, password, label in logins:
-        click.echo(f"  {username:<12} {password:<14} {label}")
-
-
-@click.command("create-user")
-@click.argument("username")
-@click.option("--name", required=True)
-@click.option("--org", "org_id", type=int, required=True, help="Organisation id.")
-@click.option("--role", default="member", type=click.Choice(["member", "lecturer", "org_admin", "site_admin"]))
-@click.option("--category", default="member", type=click.Choice(["member", "branch_secretary", "cadre"]))
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@with_appcontext
-def create_user_command(username, name, org_id, role, category, password):
-    """Create a user in an organisation."""
-    from elearn.services import ServiceError, orgs, users
-    try:
-        org = orgs.get(org_id)
-        user = users.create(None, username=username, name=name, password=password, organisation=org,
-                            role=role, category=category)
-    except ServiceError as exc:
-        raise click.ClickException(exc.message)
-    click.echo(f"created user {user.username} (id {user.id})")
-
-
-@click.command("issue-token")
-@click.argument("username")
-@click.option("--name", default="cli", help="A label for the token.")
-@with_appcontext
-def issue_token_command(username, name):
-    """Issue an API bearer token for USERNAME and print it (shown once, stored hashed)."""
-    from elearn.services import ServiceError, tokens, users
-    user = users.by_username(username)
-    if user is None:
-        raise click.ClickException(f"no user {username!r}")
-    try:
-        click.echo(tokens.issue(user, name))
-    except ServiceError as exc:
-        raise click.ClickException(exc.message)
-
-
-@click.command("worker")
-@click.option("--workers", default=2, show_default=True, help="Worker threads.")
-@with_appcontext
-def worker_command(workers: int):
-    """Run the job consumer (Huey) until interrupted."""
-    import logging
-    from huey.consumer import Consumer
-    from elearn.queue import get_huey
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
-    from elearn.queue import enqueue
-    huey = get_huey()
-    if huey.immediate:
-        raise click.ClickException("the queue is in immediate mode; nothing to consume")
-    # Whatever a killed worker left half-done is picked up again first.
-    enqueue("sweep_media")
-    Consumer(huey, workers=workers, worker_type="thread", periodic=True, check_worker_health=True).run()
-
-
-@click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
-@click.option("--workers", default=0, help="gunicorn workers (default: 2 × cores + 1).")
-@click.option("--with-worker", is_flag=True, help="Also start the job consumer.")
-def serve_command(host: str, port: int, workers: int, with_worker: bool):
-    """Serve the site with gunicorn (and the job worker), stopping both on Ctrl-C."""
-    workers = workers or (2 * (os.cpu_count() or 1) + 1)
-    bindir = os.path.dirname(sys.executable)
-    procs = [subprocess.Popen([os.path.join(bindir, "gunicorn"), "--bind", f"{host}:{port}",
-                               "--workers", str(workers), "--threads", "4", "--timeout", "120",
-                               "--access-logfile", "-", "elearn:create_app()"])]
-    if with_worker:
-        procs.append(subprocess.Popen([os.path.join(bindir, "elearn"), "worker"]))
-    click.echo(f"elearn at http://{host}:{port}/  (Ctrl-C stops)")
-
-    def stop(*_):
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop()
-        for p in procs:
-            p.wait(timeout=30)
-    sys.exit(max((p.returncode or 0) for p in procs) if any(p.returncode for p in procs) else 0)
-
-
-@click.command("backup")
-@click.option("--out", "out_dir", default=None, help="Folder for the backup (default instance/backups).")
-@with_appcontext
-def backup_command(out_dir):
-    """Make a consistent copy of the database and the media while the site runs."""
-    from elearn.services import backup
-    path = backup.create(out_dir)
-    click.echo(f"backup written to {path}")
-
-
-@click.command("restore")
-@click.argument("path")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@with_appcontext
-def restore_command(path, yes):
-    """Bring back a backup made by ``elearn backup`` (replaces the current database and media)."""
-    from elearn.services import backup
-    if not yes:
-        click.confirm("This replaces the current database and media. Continue?", abort=True)
-    backup.restore(path)
-    click.echo("restored")
-
-
-@click.command("transcode")
-@click.argument("src", type=click.Path(exists=True, dir_okay=False))
-@click.argument("outdir", type=click.Path(file_okay=False))
-def transcode_command(src, outdir):
-    """Transcode SRC into an adaptive HLS ladder in OUTDIR, with a progress bar."""
-    from media_pipeline.cli import run_transcode_cli
-    sys.exit(run_transcode_cli(src, outdir, echo=click.echo))
-
-
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, demo_command, create_user_command, issue_token_command, worker_command,
-                    serve_command, backup_command, restore_command, transcode_command):
-        app.cli.add_command(command)
-    from elearn import cli_analytics, cli_search
-    cli_search.register(app)
-    cli_analytics.register(app)
+    for domain in (site_cli, orgs_cli, auth_cli, search_cli, analytics_cli):
+        domain.register(app)

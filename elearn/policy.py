@@ -7,11 +7,13 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from elearn.access import Role
+
 ROLES = {
-    "member": _l("党员"),
-    "lecturer": _l("讲师"),
-    "org_admin": _l("组织管理员"),
-    "site_admin": _l("系统管理员"),
+    Role.MEMBER: _l("党员"),
+    Role.LECTURER: _l("讲师"),
+    Role.ORG_ADMIN: _l("组织管理员"),
+    Role.SITE_ADMIN: _l("系统管理员"),
 }
 
 MEMBER_CATEGORIES = {
@@ -76,7 +78,7 @@ class StudyPolicy:
     theory_share: float = 0.5
     cadre_cycle_hours: int = 160  # the cadre plan's target is configurable; default mirrors members
     completion_coverage: float = 0.90
-    # Watch-time budget (elearn.services.study): media seconds credited never exceed the wall-clock seconds
+    # Watch-time budget (elearn.study.services): media seconds credited never exceed the wall-clock seconds
     # since the member's last accepted report on that lesson × ELEARN_MAX_PLAYBACK_RATE (config) plus this
     # slack, which absorbs network jitter and clock granularity and is never replenished beyond itself.
     report_allowance_s: float = 5.0
@@ -109,7 +111,7 @@ class StudyPolicy:
 
 POLICY = StudyPolicy()
 
-# Ledger entry kinds (elearn.models.study.StudyCredit.kind) and their labels.
+# Ledger entry kinds (elearn.ledger.models.StudyCredit.kind) and their labels.
 CREDIT_KINDS = {
     "lesson": _l("课程视频"),
     "course": _l("课程结业"),
@@ -132,7 +134,7 @@ QUESTION_KINDS = {
     "truefalse": _l("判断题"),
 }
 
-# Requirement status of a member (elearn.services.requirements).
+# Requirement status of a member (elearn.ledger.requirements).
 REQUIREMENT_STATES = {
     "exempt": _l("免予要求"),
     "met": _l("已达标"),
@@ -212,14 +214,14 @@ SEARCH_QUERY_MAX_CHARS = 200
 
 @dataclass(frozen=True)
 class AnalyticsPolicy:
-    """Shape of the organisation dashboard (elearn.services.analytics)."""
+    """Shape of the organisation dashboard (elearn.analytics.dashboard)."""
 
     # Lower edges of the hours-distribution bins (学时 in the cycle); the last bin is open-ended.
     hours_bins: tuple[float, ...] = (0, 10, 20, 40, 80, 120, 160, 280)
     trend_months: int = 12  # months shown in the monthly trend, ending with the current one
     at_risk_limit: int = 50  # at-risk members listed on the page (the export lists all)
     series_limit: int = 20  # series shown in "completions per series"
-    # Snapshots (elearn.models.analytics): a snapshot queued or running longer than this is taken for dead.
+    # Snapshots (elearn.analytics.models): a snapshot queued or running longer than this is taken for dead.
     snapshot_timeout_minutes: int = 30
     snapshot_every_minutes: int = 10  # the periodic job looks for changed data this often
     export_keep_hours: int = 24  # export files are removed after this
@@ -230,7 +232,7 @@ ANALYTICS = AnalyticsPolicy()
 
 @dataclass(frozen=True)
 class ImportPolicy:
-    """Bulk member import (elearn.services.member_import). Rows are few enough to check in one request:
+    """Bulk member import (elearn.orgs.imports). Rows are few enough to check in one request:
     each password is hashed with argon2, which is deliberately slow."""
 
     max_rows: int = 500
@@ -256,7 +258,7 @@ READER_IDLE_S = 60
 READER_REPORT_INTERVAL_S = 15
 
 
-# Audit log actions as admins read them (elearn.services.audit; unknown codes are shown as they are).
+# Audit log actions as admins read them (elearn.audit.services; unknown codes are shown as they are).
 AUDIT_ACTIONS = {
     "user.create": _l("新建用户"),
     "user.update": _l("修改用户"),

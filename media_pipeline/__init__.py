@@ -33,11 +33,11 @@ from .transcode import TranscodeResult, build_ffmpeg_command, transcode
 from .validate import validate
 
 __all__ = [
-    "Cue", "DEFAULT_ENCODER_SETTINGS", "DEFAULT_LADDER_POLICY", "DEFAULT_LIMITS", "DEFAULT_SEGMENT_SECONDS",
-    "DEFAULT_THUMBNAIL_POLICY", "EncoderSettings", "LadderPolicy", "Limits", "MasterPlaylist", "MediaError",
-    "MediaInfo", "Rendition", "Rung", "StreamInfo", "SubtitleError", "SubtitleTrack", "ThumbnailPolicy",
-    "ToolMissing", "TranscodeCancelled", "TranscodeError", "TranscodeResult", "Variant", "add_subtitle_track",
-    "build_ffmpeg_command", "make_poster", "make_storyboard", "output_frame_rate", "parse_cues",
-    "parse_master_playlist", "parse_media_playlist", "plan_ladder", "probe", "subtitles_to_webvtt",
-    "transcode", "validate",
+    "DEFAULT_ENCODER_SETTINGS", "DEFAULT_LADDER_POLICY", "DEFAULT_LIMITS", "DEFAULT_SEGMENT_SECONDS",
+    "DEFAULT_THUMBNAIL_POLICY", "Cue", "EncoderSettings", "LadderPolicy", "Limits", "MasterPlaylist",
+    "MediaError", "MediaInfo", "Rendition", "Rung", "StreamInfo", "SubtitleError", "SubtitleTrack",
+    "ThumbnailPolicy", "ToolMissing", "TranscodeCancelled", "TranscodeError", "TranscodeResult", "Variant",
+    "add_subtitle_track", "build_ffmpeg_command", "make_poster", "make_storyboard", "output_frame_rate",
+    "parse_cues", "parse_master_playlist", "parse_media_playlist", "plan_ladder", "probe",
+    "subtitles_to_webvtt", "transcode", "validate",
 ]

@@ -10,7 +10,8 @@ import json
 import os
 import sys
 import threading
-from typing import Callable, Sequence, TextIO
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
 from .errors import MediaError, SubtitleError, ToolMissing, TranscodeCancelled, TranscodeError
 from .ladder import plan_ladder
@@ -46,9 +47,15 @@ class ProgressBar:
 
 
 def render_bar(fraction: float, label: str = "transcoding", width: int = _BAR_WIDTH) -> str:
-    """``label [#########.........]  45%``"""
+    """One line of progress: ``label [#########.........]  45%``.
+
+    Args:
+        fraction: progress in [0, 1] (clamped).
+        label: text before the bar.
+        width: characters between the brackets.
+    """
     fraction = min(max(fraction, 0.0), 1.0)
-    filled = int(round(fraction * width))
+    filled = round(fraction * width)
     return f"{label} [{'#' * filled}{'.' * (width - filled)}] {fraction * 100:3.0f}%"
 
 
@@ -66,6 +73,18 @@ def run_transcode_cli(
 
     A progress bar is drawn on ``progress_stream`` (stderr by default); a summary of the
     published variants goes through ``echo`` (``click.echo`` in the elearn CLI).
+
+    Args:
+        src: the uploaded recording.
+        outdir: where the HLS asset is published (replaced if it exists).
+        echo: prints one line of the summary.
+        progress_stream: where the progress bar is drawn.
+        cancel_event: set it to stop the transcode.
+        thumbnails: also make the poster and storyboard.
+        max_duration_s: overrides ``DEFAULT_LIMITS.max_duration_s``.
+
+    Returns:
+        What ``transcode`` published.
 
     Raises:
         MediaError: the source is not acceptable media.
@@ -88,7 +107,18 @@ def run_transcode_cli(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m media_pipeline``; returns the process exit status."""
+    """Entry point of ``python -m media_pipeline``; returns the process exit status.
+
+    Args:
+        argv: the arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns:
+        ``EXIT_OK``, ``EXIT_BAD_INPUT`` (unusable media or subtitles), ``EXIT_FAILED`` (ffmpeg
+        failed or is missing) or ``EXIT_INTERRUPTED``; errors are printed, not raised.
+
+    Raises:
+        SystemExit: invalid usage (status 2), or ``--help``.
+    """
     parser = argparse.ArgumentParser(prog="python -m media_pipeline", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     transcode_cmd = commands.add_parser("transcode", help="encode SRC into an HLS ladder at OUTDIR")

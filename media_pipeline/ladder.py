@@ -95,6 +95,10 @@ def output_frame_rate(info: MediaInfo, policy: LadderPolicy = DEFAULT_LADDER_POL
     All renditions share one rate so that keyframes (every ``fps * segment_seconds``
     frames) fall at the same instants. Variable-rate sources get their average rounded
     to whole frames; rates above ``policy.max_frame_rate`` are halved.
+
+    Args:
+        info: the probed source.
+        policy: the frame-rate limit and the fallback for sources without a usable rate.
     """
     rate: Fraction | None
     if info.variable_frame_rate:

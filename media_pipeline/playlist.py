@@ -114,24 +114,35 @@ class MasterPlaylist:
             lines.append(variant.uri)
         return "\n".join(lines) + "\n"
 
-    def with_subtitle_track(self, track: SubtitleTrack) -> "MasterPlaylist":
+    def with_subtitle_track(self, track: SubtitleTrack) -> MasterPlaylist:
         """A copy with ``track`` added (replacing a track of the same language) and every
-        variant pointing at the subtitle group."""
+        variant pointing at the subtitle group.
+
+        Args:
+            track: the subtitle track to list.
+        """
         others = tuple(t for t in self.subtitles if t.language != track.language)
         variants = tuple(replace(v, subtitles=track.group_id) for v in self.variants)
-        return MasterPlaylist(variants=variants, subtitles=others + (track,))
+        return MasterPlaylist(variants=variants, subtitles=(*others, track))
 
 
 _ATTR_RE = re.compile(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)')
 
 
 def parse_attributes(text: str) -> dict[str, str]:
-    """Attribute list of an HLS tag (``KEY=value,KEY="quoted"``), quotes removed."""
+    """Attribute list of an HLS tag (``KEY=value,KEY="quoted"``), quotes removed.
+
+    Args:
+        text: what follows the tag's colon.
+    """
     return {key: value.strip('"') for key, value in _ATTR_RE.findall(text)}
 
 
 def parse_master_playlist(text: str) -> MasterPlaylist:
     """Read a master playlist written by ``MasterPlaylist.render``.
+
+    Args:
+        text: the playlist text.
 
     Raises:
         ValueError: the text is not a master playlist.
@@ -176,6 +187,9 @@ def parse_master_playlist(text: str) -> MasterPlaylist:
 def parse_media_playlist(text: str) -> MediaPlaylist:
     """Read the segments of a media playlist.
 
+    Args:
+        text: the playlist text.
+
     Raises:
         ValueError: the text is not a media playlist.
     """
@@ -202,6 +216,13 @@ def peak_bandwidth(sizes_and_durations: list[tuple[int, float]], target_duration
     The largest bit rate of any run of contiguous segments lasting between 0.5 and 1.5
     target durations; so a tiny last segment (a keyframe in a tenth of a second) does
     not inflate BANDWIDTH and scare players into lower renditions.
+
+    Args:
+        sizes_and_durations: (bytes, seconds) of each segment, in playlist order.
+        target_duration: the playlist's ``EXT-X-TARGETDURATION``.
+
+    Returns:
+        Bits per second, rounded up (0 for no segments).
     """
     best = 0.0
     count = len(sizes_and_durations)
@@ -219,11 +240,15 @@ def peak_bandwidth(sizes_and_durations: list[tuple[int, float]], target_duration
         total_bytes = sum(size for size, _ in sizes_and_durations)
         total_seconds = sum(seconds for _, seconds in sizes_and_durations)
         best = total_bytes * 8 / total_seconds if total_seconds > 0 else 0.0
-    return int(math.ceil(best))
+    return math.ceil(best)
 
 
 def avc1_codec_string(profile: str | None, level: int | None) -> str:
     """RFC 6381 codec string for H.264 from ffprobe's ``profile`` and ``level``.
+
+    Args:
+        profile: ffprobe's profile name ("High", "Constrained Baseline" …).
+        level: ffprobe's level (e.g. 31 for 3.1).
 
     Raises:
         TranscodeError: unknown profile or missing level (we only publish what we know).
@@ -235,7 +260,11 @@ def avc1_codec_string(profile: str | None, level: int | None) -> str:
 
 
 def aac_codec_string(profile: str | None) -> str:
-    """RFC 6381 codec string for AAC (``mp4a.40.<object type>``); LC when unknown."""
+    """RFC 6381 codec string for AAC (``mp4a.40.<object type>``); LC when unknown.
+
+    Args:
+        profile: ffprobe's AAC profile name ("LC", "HE-AAC" …) or None.
+    """
     object_type = _AAC_OBJECT_TYPES.get((profile or "lc").strip().lower(), 2)
     return f"mp4a.40.{object_type}"
 
@@ -246,6 +275,10 @@ def measure_variant(playlist_path: Path, uri: str) -> Variant:
     Bandwidths are measured from the segment files, resolution, frame rate and codecs
     come from ffprobe on the first segment: the master states what was produced, not
     what was asked for.
+
+    Args:
+        playlist_path: the variant's media playlist.
+        uri: how the master playlist refers to it.
 
     Raises:
         TranscodeError: the playlist or its segments are missing or unreadable.
@@ -260,7 +293,7 @@ def measure_variant(playlist_path: Path, uri: str) -> Variant:
     measured = [((base / s.uri).stat().st_size, s.duration) for s in media.segments]
     total_bytes = sum(size for size, _ in measured)
     total_seconds = media.duration
-    average = int(math.ceil(total_bytes * 8 / total_seconds)) if total_seconds > 0 else 0
+    average = math.ceil(total_bytes * 8 / total_seconds) if total_seconds > 0 else 0
     peak = max(peak_bandwidth(measured, media.target_duration or total_seconds), average)
 
     try:
@@ -289,7 +322,15 @@ def measure_variant(playlist_path: Path, uri: str) -> Variant:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that readers see the old or the new file, never half."""
+    """Replace ``path`` with ``text`` so that readers see the old or the new file, never half.
+
+    Args:
+        path: the file to write (mode 0644); its directory must exist.
+        text: the new content, written as UTF-8 with ``\\n`` line ends.
+
+    Raises:
+        OSError: the file could not be written (the old one is then untouched).
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -115,6 +115,11 @@ def media_info_from_ffprobe(raw: dict[str, Any], *, path: str, size_bytes: int) 
     """Build a ``MediaInfo`` from ffprobe's JSON (``-show_format -show_streams``).
 
     Separate from ``probe`` so that unusual ffprobe outputs can be tested without files.
+
+    Args:
+        raw: ffprobe's JSON output, parsed.
+        path: the file's path, kept in the result.
+        size_bytes: the file's size, used when ffprobe reports none.
     """
     fmt = raw.get("format") or {}
     raw_streams = raw.get("streams") or []
@@ -136,6 +141,8 @@ def media_info_from_ffprobe(raw: dict[str, Any], *, path: str, size_bytes: int) 
     if video_raw is not None:
         width, height = _int(video_raw.get("width")), _int(video_raw.get("height"))
         rotation = _rotation(video_raw)
+        display_width: int | None
+        display_height: int | None
         if width and height and rotation in (90, 270):
             display_width, display_height = height, width
         else:
@@ -201,7 +208,7 @@ def _rotation(stream: dict[str, Any]) -> int:
     number = _float(value)
     if number is None:
         return 0
-    return int(round(number / 90.0)) % 4 * 90
+    return round(number / 90.0) % 4 * 90
 
 
 def _fraction(value: Any) -> Fraction | None:

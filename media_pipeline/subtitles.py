@@ -74,6 +74,9 @@ def subtitles_to_webvtt(data: bytes, filename: str) -> str:
 def parse_cues(webvtt_text: str) -> list[Cue]:
     """Cues of a WebVTT document, in file order.
 
+    Args:
+        webvtt_text: a WebVTT document (a BOM is allowed).
+
     Raises:
         SubtitleError: not WebVTT, or a malformed timing line.
     """
@@ -83,7 +86,12 @@ def parse_cues(webvtt_text: str) -> list[Cue]:
 
 
 def render_webvtt(cues: list[Cue], header: str = "WEBVTT") -> str:
-    """WebVTT text for ``cues``, sorted by start time."""
+    """WebVTT text for ``cues``, sorted by start time.
+
+    Args:
+        cues: the cues, in any order.
+        header: the first block (``WEBVTT`` and header lines such as ``X-TIMESTAMP-MAP``).
+    """
     lines = [header, ""]
     for cue in sorted(cues, key=lambda c: (c.start_s, c.end_s)):
         timing = f"{format_timestamp(cue.start_s)} --> {format_timestamp(cue.end_s)}"
@@ -163,8 +171,12 @@ def add_subtitle_track(
 
 
 def format_timestamp(seconds: float) -> str:
-    """``HH:MM:SS.mmm`` as WebVTT writes it."""
-    millis = int(round(seconds * 1000))
+    """``HH:MM:SS.mmm`` as WebVTT writes it.
+
+    Args:
+        seconds: a non-negative time, rounded to the millisecond.
+    """
+    millis = round(seconds * 1000)
     hours, millis = divmod(millis, 3_600_000)
     minutes, millis = divmod(millis, 60_000)
     secs, millis = divmod(millis, 1000)
@@ -230,8 +242,9 @@ def _parse_blocks(text: str, filename: str, *, webvtt: bool, require_cues: bool 
                 raise ValueError("unrecognised")
             start = _parse_timestamp(*match.group(1, 2, 3, 4))
             end = _parse_timestamp(*match.group(5, 6, 7, 8))
-        except ValueError:
-            raise SubtitleError(f"{filename}, line {first_line + timing_at}: bad timing {timing_line.strip()!r}")
+        except ValueError as exc:
+            raise SubtitleError(
+                f"{filename}, line {first_line + timing_at}: bad timing {timing_line.strip()!r}") from exc
         if end <= start:
             raise SubtitleError(f"{filename}, line {first_line + timing_at}: cue ends before it starts")
         settings = match.group(9).strip() if webvtt else ""

@@ -22,10 +22,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Sequence
 
 from .errors import ToolMissing, TranscodeCancelled, TranscodeError
 from .ladder import Rendition, output_frame_rate
@@ -46,7 +46,6 @@ from .policy import (
 )
 from .probe import MediaInfo, probe
 from .thumbnails import make_poster, make_storyboard
-
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 log = logging.getLogger(__name__)
@@ -94,6 +93,16 @@ def build_ffmpeg_command(
 
     Each rendition lands in ``work_dir/<rendition.name>/index.m3u8`` with its segments.
     Public so that the benchmark can run exactly the same encode without our wrapper.
+
+    Args:
+        src: the source file.
+        work_dir: directory for the renditions' playlists and segments.
+        ladder: renditions from ``plan_ladder``.
+        info: ``probe(src)``.
+        segment_seconds: HLS segment and keyframe interval.
+        settings: encoder options.
+        frame_rate: output frame rate (default: ``output_frame_rate(info)``).
+        progress: add ``-progress pipe:1`` (what ``transcode`` reads).
 
     Raises:
         ValueError: empty ladder, or a video ladder for a source without video.
@@ -261,7 +270,12 @@ class _ProgressReporter:
 def parse_progress_line(line: str, state: dict[str, str]) -> bool:
     """Feed one line of ``ffmpeg -progress`` output into ``state``.
 
-    Returns True when the line closes a progress block (``progress=continue|end``).
+    Args:
+        line: one ``key=value`` line.
+        state: the keys seen so far in the current block (updated).
+
+    Returns:
+        True when the line closes a progress block (``progress=continue|end``).
     """
     key, sep, value = line.strip().partition("=")
     if not sep:
@@ -275,6 +289,12 @@ def progress_seconds(state: dict[str, str]) -> float | None:
 
     ``out_time_ms`` is, despite its name, in microseconds too (a long-standing ffmpeg
     quirk); it is only used when ``out_time_us`` is missing (older ffmpeg).
+
+    Args:
+        state: one block of ``parse_progress_line``.
+
+    Returns:
+        Seconds, or None when the block has no usable time.
     """
     for key in ("out_time_us", "out_time_ms"):
         value = state.get(key, "")

@@ -4,12 +4,13 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from elearn import create_app
+from elearn import clock, create_app
 from elearn.extensions import db as _db
 
 PASSWORD = "Passw0rd-test"
@@ -94,7 +95,7 @@ _seq = itertools.count(1)
 
 @pytest.fixture
 def make_org(db):
-    from elearn.services import orgs
+    from elearn.orgs import services as orgs
 
     def make(name=None, kind="committee", sector="rural", parent=None, county=False):
         return orgs.create(None, name=name or f"组织{next(_seq)}", kind=kind, sector=sector, parent=parent,
@@ -104,7 +105,7 @@ def make_org(db):
 
 @pytest.fixture
 def make_user(db, make_org):
-    from elearn.services import users
+    from elearn.orgs import members as users
 
     def make(username=None, org=None, role="member", category="member", exempt=False, exempt_reason=None,
              name=None):
@@ -156,7 +157,7 @@ def count_queries(db):
 @pytest.fixture
 def make_course(db, make_user):
     """A course by a lecturer; ``status="approved"`` for one ready to publish."""
-    from elearn.models import Course
+    from elearn.courses.models import Course
 
     def make(title=None, lecturer=None, status="approved", category="political_theory", theory=True,
              declared_hours=None, description=""):
@@ -172,7 +173,8 @@ def make_course(db, make_user):
 @pytest.fixture
 def make_lesson(db, make_course):
     """A lesson; with ``duration`` it gets a ready asset of that many seconds (no real media files)."""
-    from elearn.models import Lesson, MediaAsset
+    from elearn.courses.models import Lesson
+    from elearn.media.models import MediaAsset
 
     def make(course=None, title=None, duration=None, position=0):
         course = course or make_course()
@@ -194,14 +196,13 @@ def make_lesson(db, make_course):
 def publish(db, make_user):
     """Publish courses in a new series to targets: publish([c1], sectors=["rural"], orgs=[(org, True)],
     categories=["member"])."""
-    from datetime import datetime
 
-    from elearn.models import Series, SeriesCourse, SeriesTarget
+    from elearn.courses.models import Series, SeriesCourse, SeriesTarget
 
     def do(courses, sectors=(), orgs=(), categories=(), title=None, required=False, opens_on=None,
            due_on=None, published=True):
         series = Series(title=title or f"专题{next(_seq)}", required=required, opens_on=opens_on, due_on=due_on,
-                        published=published, published_at=datetime.utcnow() if published else None,
+                        published=published, published_at=clock.now_utc() if published else None,
                         created_by_id=make_user(role="site_admin").id)
         for i, c in enumerate(courses):
             series.items.append(SeriesCourse(course=c, position=i))
@@ -225,3 +226,35 @@ def pytest_terminal_summary(terminalreporter):
     shots = sorted(folder.glob("*.png")) if folder.is_dir() else []
     if shots:
         terminalreporter.write_line(f"browser screenshots ({len(shots)} files): {folder}")
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Record the tasks enqueued (handle, arguments) instead of running them."""
+    from elearn.queue import Task
+
+    calls: list[tuple[Task, tuple]] = []
+    monkeypatch.setattr(Task, "enqueue", lambda self, *args: calls.append((self, args)))
+    return calls
+
+
+class SiteClock:
+    """The site's clock held at a moment of the test's choosing, given in site time (Beijing by default)."""
+
+    def __init__(self, utc):
+        self.utc = utc
+
+    def set_site(self, local):
+        """Now is ``local`` (a naive date-time as people of the site read it)."""
+        self.utc = clock.from_site_local(local)
+
+    def advance(self, seconds):
+        self.utc += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def site_clock(app, monkeypatch):
+    """``clock.now_utc`` (and so every "now" and "today" of the app) under the test's control."""
+    held = SiteClock(clock.now_utc())
+    monkeypatch.setattr(clock, "now_utc", lambda: held.utc)
+    return held

@@ -72,7 +72,8 @@ def live_server(tmp_path_factory):
             if time.monotonic() > deadline or server.poll() is not None:
                 server.kill()
                 worker.kill()
-                raise RuntimeError("gunicorn did not start: " + (instance / "server.log").read_text()[-2000:])
+                raise RuntimeError("gunicorn did not start: "
+                                   + (instance / "server.log").read_text()[-2000:]) from None
             time.sleep(0.3)
     yield {"url": base, "instance": instance, "env": env}
     for p in (server, worker):

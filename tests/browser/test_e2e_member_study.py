@@ -65,7 +65,7 @@ def _press_native_play_button(page, playing: bool) -> None:
         try:
             page.wait_for_function(condition, timeout=2_000)
             return
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again, then fall back
+        except Exception:
             continue
     print("native play button not reachable; using HTMLMediaElement." + ("play()" if playing else "pause()"))
     page.evaluate(f"{VIDEO}.{'play' if playing else 'pause'}()")

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, login, shoot
-from tests.jobs.clips import make_clip
+from tests.media.clips import make_clip
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests.browser.conftest import login
-from tests.jobs.clips import make_clip
+from tests.media.clips import make_clip
 
 pytestmark = pytest.mark.browser
 

@@ -21,8 +21,9 @@ SETUP = f"""
 from sqlalchemy import select
 from elearn import create_app
 from elearn.extensions import db
-from elearn.models import Course, User
-from elearn.services import readings
+from elearn.courses.models import Course
+from elearn.orgs.models import User
+from elearn.readings import services as readings
 app = create_app()
 with app.app_context():
     admin = db.session.execute(select(User).where(User.role == "site_admin")).scalars().first()

@@ -2,9 +2,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from elearn.auth.models import ApiToken
 from elearn.extensions import db
-from elearn.models import ApiToken, Organisation, User
-from elearn.services import backup
+from elearn.orgs.models import Organisation, User
+from elearn.site import backup
 
 
 def test_demo_is_idempotent_and_prints_logins(runner):
@@ -49,6 +50,7 @@ def test_issue_token_unknown_user(runner):
 def test_backup_and_restore_roundtrip(app, runner, make_user, tmp_path):
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         import shutil
+
         import pytest
         if not shutil.which("pg_dump"):
             pytest.fail("pg_dump is required for the PostgreSQL backup test")

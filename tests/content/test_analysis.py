@@ -3,7 +3,11 @@ import sys
 import threading
 
 from content.analysis import (
-    BigramAnalyzer, ChineseAnalyzer, fold, jieba_tokenizer, text_runs,
+    BigramAnalyzer,
+    ChineseAnalyzer,
+    fold,
+    jieba_tokenizer,
+    text_runs,
 )
 
 

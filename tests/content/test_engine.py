@@ -4,7 +4,7 @@ from whoosh.fields import ID, STORED, TEXT, Schema
 
 from content import IndexDoc, SearchIndex, engine
 from content.analysis import BigramAnalyzer, CharAnalyzer, ChineseAnalyzer
-from content.index import match_docnums
+from content.searcher import match_docnums
 
 
 def doc(n, body, title=None, **extra):
@@ -64,8 +64,10 @@ def test_cached_sets_follow_a_rebuild(tmp_path):
 def test_index_without_text_column_still_matches_exactly(tmp_path):
     # The schema of indexes written before the ``text`` column existed (grams had positions then).
     old = Schema(doc_id=ID(stored=True, unique=True), kind=ID(stored=True),
-                 title=TEXT(analyzer=ChineseAnalyzer(), stored=True), body=TEXT(analyzer=ChineseAnalyzer(), stored=True),
-                 grams=TEXT(analyzer=BigramAnalyzer(), phrase=True), chars=TEXT(analyzer=CharAnalyzer(), phrase=False),
+                 title=TEXT(analyzer=ChineseAnalyzer(), stored=True),
+                 body=TEXT(analyzer=ChineseAnalyzer(), stored=True),
+                 grams=TEXT(analyzer=BigramAnalyzer(), phrase=True),
+                 chars=TEXT(analyzer=CharAnalyzer(), phrase=False),
                  anchor=STORED, anchors=STORED)
     ix = SearchIndex(tmp_path / "ix")
     gen = tmp_path / "ix" / "gen-00000000000000000001-old"

@@ -6,8 +6,8 @@ import pytest
 import whoosh.index
 
 from content import IndexBusyError, IndexDoc, SearchIndex, reading_documents
-from content import index as index_module
 from content.cli import main
+from content.documents import make_schema
 
 
 def doc(n, body, **extra):
@@ -139,7 +139,7 @@ def test_writer_waiting_during_rebuild_writes_into_new_generation(index):
     thread.start()
     time.sleep(0.2)
     new_gen = index._new_generation()
-    whoosh.index.create_in(str(new_gen), index_module.make_schema())
+    whoosh.index.create_in(str(new_gen), make_schema())
     index._point_current_to(new_gen)
     holder.cancel()
     thread.join(10)

@@ -4,8 +4,7 @@ import zipfile
 
 import pytest
 
-from content import ReadingError, estimate_reading_minutes, parse_reading
-from content import ingest
+from content import ReadingError, estimate_reading_minutes, ingest, parse_reading
 from content.ingest import join_broken_lines
 from content.reading import CHINESE_CHARS_PER_MINUTE
 
@@ -71,7 +70,8 @@ def test_reading_minutes_uses_named_speed(sample_reading):
 
 
 def test_markdown_headings():
-    md = "# 学习材料\n\n## 第一章 总则\n\n第一段文字，\n接着写完。\n\n### 一、目标\n\n目标段落。\n\n## 第二章 要求\n\n- 要点一\n"
+    md = ("# 学习材料\n\n## 第一章 总则\n\n第一段文字，\n接着写完。\n\n"
+          "### 一、目标\n\n目标段落。\n\n## 第二章 要求\n\n- 要点一\n")
     reading = parse_reading(md.encode(), "x.md")
     assert reading.title == "学习材料"
     assert [(s.title, s.level) for s in reading.sections] == [
@@ -197,7 +197,7 @@ def test_docx_zip_without_document_is_rejected():
 
 
 def test_epub_without_container_is_rejected():
-    with pytest.raises(ReadingError, match="META-INF/container.xml is missing"):
+    with pytest.raises(ReadingError, match=r"META-INF/container\.xml is missing"):
         parse_reading(_make_epub(["<p>x</p>"], container=False), "a.epub")
 
 

@@ -3,12 +3,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh.filedb.filestore import RamStorage
 
-from content import IndexDoc, QueryError, SearchIndex, parse_query, reading_documents, subtitle_documents
-from content.index import make_schema, search_whoosh
+from content import (
+    IndexDoc,
+    QueryError,
+    SearchIndex,
+    parse_query,
+    reading_documents,
+    subtitle_documents,
+)
+from content.documents import make_schema
+from content.searcher import search_whoosh
 
 
 def doc(n, body, **extra):
-    values = dict(doc_id=f"d{n}", kind="lesson", title=f"课程{n}", body=body, lesson_id=n)
+    values = {"doc_id": f"d{n}", "kind": "lesson", "title": f"课程{n}", "body": body, "lesson_id": n}
     values.update(extra)
     return IndexDoc(**values)
 

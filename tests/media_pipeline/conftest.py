@@ -13,6 +13,7 @@ import pytest
 
 from .helpers import run_ffmpeg
 
+
 def _video_audio(dest: Path, size: str, seconds: float, rate: int = 30, audio: bool = True,
                  extra: tuple[str, ...] = ()) -> None:
     inputs = ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}"]
@@ -71,13 +72,13 @@ def _make_text(dest: Path) -> None:
     dest.write_text("这不是视频。This is a lesson plan, not a video.\n" * 50, encoding="utf-8")
 
 
-def _make_truncated(dest: Path, media: "MediaFactory") -> None:
+def _make_truncated(dest: Path, media: MediaFactory) -> None:
     # A plain MP4 keeps its index (moov) at the end: cut it and nothing can be read.
     data = media.path("small").read_bytes()
     dest.write_bytes(data[: len(data) // 2])
 
 
-def _make_truncated_faststart(dest: Path, media: "MediaFactory") -> None:
+def _make_truncated_faststart(dest: Path, media: MediaFactory) -> None:
     # With the index first, the header still probes fine but half the samples are gone.
     full = dest.with_name("faststart_full.mp4")
     run_ffmpeg("-i", str(media.path("small")), "-c", "copy", "-movflags", "+faststart", str(full))

@@ -46,7 +46,7 @@ def test_ladder_examples(width, height, rotation, expected):
 def test_rendition_fields():
     ladder = plan_ladder(video_info(1920, 1080))
     assert [r.name for r in ladder] == ["360p", "480p", "720p", "1080p"]
-    for rendition, rung in zip(ladder, DEFAULT_LADDER_POLICY.rungs):
+    for rendition, rung in zip(ladder, DEFAULT_LADDER_POLICY.rungs, strict=True):
         assert rendition.audio_bitrate == rung.audio_bitrate
         assert rendition.maxrate > rendition.video_bitrate
         assert rendition.bufsize > rendition.video_bitrate

@@ -4,7 +4,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from .helpers import ffprobe_json
 from media_pipeline import (
     Cue,
     SubtitleError,
@@ -15,6 +14,8 @@ from media_pipeline import (
     subtitles_to_webvtt,
 )
 from media_pipeline.subtitles import render_webvtt
+
+from .helpers import ffprobe_json
 
 SRT = """1
 00:00:01,000 --> 00:00:03,500

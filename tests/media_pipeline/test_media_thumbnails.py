@@ -1,9 +1,11 @@
 import re
+from itertools import pairwise
 
 import pytest
 
-from .helpers import ffprobe_json
 from media_pipeline import MediaError, make_poster, make_storyboard, parse_cues
+
+from .helpers import ffprobe_json
 
 XYWH = re.compile(r"^(sprite_\d{3}\.jpg)#xywh=(\d+),(\d+),(\d+),(\d+)$")
 
@@ -19,7 +21,7 @@ def test_storyboard_cues_point_inside_their_sprite_sheets(media, tmp_path):
     cues = parse_cues(vtt.read_text(encoding="utf-8"))
     assert len(cues) == 7  # 13 s every 2 s
     assert cues[0].start_s == 0 and cues[-1].end_s == pytest.approx(13.0, abs=0.05)
-    assert all(a.end_s == b.start_s for a, b in zip(cues, cues[1:]))
+    assert all(a.end_s == b.start_s for a, b in pairwise(cues))
     sheets = {}
     for index, cue in enumerate(cues):
         name, x, y, w, h = XYWH.match(cue.text).groups()

@@ -3,11 +3,11 @@
 import os
 import subprocess
 import threading
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
-from .helpers import ffprobe_json
 from media_pipeline import (
     MediaError,
     TranscodeCancelled,
@@ -19,6 +19,8 @@ from media_pipeline import (
     transcode,
 )
 from media_pipeline.ladder import output_frame_rate
+
+from .helpers import ffprobe_json
 
 pytestmark = pytest.mark.slow
 
@@ -182,7 +184,7 @@ def test_variable_frame_rate_source_becomes_constant(transcoded, media):
     for segment in media_playlist(result, variant).segments:
         packets = video_packets(result.out_dir / "240p" / segment.uri)
         times = sorted(pts for pts, _ in packets)
-        steps = {round(b - a, 3) for a, b in zip(times, times[1:])}
+        steps = {round(b - a, 3) for a, b in pairwise(times)}
         assert steps == {round(1 / float(expected_rate), 3)}, "frames are not evenly spaced"
     assert_segments_aligned(result)
 

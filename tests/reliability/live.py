@@ -2,6 +2,7 @@
 `elearn worker` as subprocesses; a tiny cookie-keeping HTTP client on loopback."""
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -89,10 +90,8 @@ class LiveInstance:
 def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
     """Stop a process we started (and its process group) and wait for it."""
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -2,12 +2,17 @@
 members share one password hash, since argon2 is deliberately slow)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from unittest import mock
 
+from elearn import clock
+from elearn.courses.models import Course, Lesson, Series, SeriesCourse, SeriesTarget
 from elearn.extensions import db
-from elearn.models import Course, Lesson, MediaAsset, Series, SeriesCourse, SeriesTarget, User
-from elearn.services import orgs, study, users
+from elearn.media.models import MediaAsset
+from elearn.orgs import members as users
+from elearn.orgs import services as orgs
+from elearn.orgs.models import User
+from elearn.study import services as study
 
 PASSWORD = "Reliab1lity-pass"
 
@@ -39,7 +44,7 @@ def published_course(lecturer, title: str = "可靠性课程", lessons: int = 1)
     for i in range(lessons):
         db.session.add(Lesson(course=course, title=f"第{i + 1}讲", position=i))
     series = Series(title=f"{title}专题", published=True, created_by_id=lecturer.id,
-                    published_at=datetime.utcnow())
+                    published_at=clock.now_utc())
     series.items.append(SeriesCourse(course=course, position=0))
     series.targets.append(SeriesTarget(kind="sector", sector="rural"))
     db.session.add(series)
@@ -60,7 +65,7 @@ def fake_ready_asset(lesson: Lesson, duration: float, segment: float = 6.0) -> M
 
 def deliver_all_segments(user: User, asset: MediaAsset, session_id: str, minutes_ago: float = 10) -> None:
     """Record every segment of ``asset`` as delivered to ``session_id`` ``minutes_ago`` (a budget to spend)."""
-    at = datetime.utcnow() - timedelta(minutes=minutes_ago)
+    at = clock.now_utc() - timedelta(minutes=minutes_ago)
     step = asset.segment_seconds or 6.0
     k, start = 0, 0.0
     while start < asset.duration_s:
@@ -74,7 +79,7 @@ def transcoded_asset(lecturer, lesson: Lesson, clip: bytes, filename: str = "lec
     would before submitting the course for review."""
     import io
 
-    from elearn.services import uploads
+    from elearn.media import uploads
 
     status, lesson.course.status = lesson.course.status, "draft"  # approved courses are not editable
     db.session.commit()

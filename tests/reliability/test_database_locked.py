@@ -12,7 +12,7 @@ import time
 import pytest
 
 from elearn.extensions import db
-from elearn.models.study import PlaybackSession, WatchProgress
+from elearn.study.models import PlaybackSession, WatchProgress
 from tests.conftest import CSRFClient
 from tests.reliability import seed
 

@@ -12,9 +12,9 @@ import subprocess
 
 import pytest
 
-from elearn.models import MediaAsset, UploadSession
+from elearn.media.models import MediaAsset, UploadSession
 from elearn.storage import get_storage
-from tests.jobs.clips import make_clip, needs_ffmpeg
+from tests.media.clips import make_clip, needs_ffmpeg
 
 pytestmark = needs_ffmpeg
 PAGE = 4096

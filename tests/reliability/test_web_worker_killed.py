@@ -20,9 +20,11 @@ import pytest
 from sqlalchemy import select
 
 from elearn.extensions import db
-from elearn.models.study import StudyCredit, WatchProgress
-from elearn.services import intervals, ledger
-from tests.jobs.clips import make_clip, needs_ffmpeg
+from elearn.ledger import services as ledger
+from elearn.ledger.models import StudyCredit
+from elearn.study import intervals
+from elearn.study.models import WatchProgress
+from tests.media.clips import make_clip, needs_ffmpeg
 from tests.reliability import seed
 from tests.reliability.live import Browser, alive, children, media_urls, stop
 
@@ -41,7 +43,7 @@ def _watch(port: int, member: str, asset_id: int, lesson_id: int, lo: float, hi:
     master_url = f"/learn/media/{asset_id}/master.m3u8?ps={ps}"
     status, _h, master = tab.get(master_url)
     assert status == 200
-    variant = [u for u in media_urls(master.decode(), master_url) if u.split("?")[0].endswith(".m3u8")][0]
+    variant = next(u for u in media_urls(master.decode(), master_url) if u.split("?")[0].endswith(".m3u8"))
     status, _h, playlist = tab.get(variant)
     assert status == 200
     segments = [u for u in media_urls(playlist.decode(), variant) if not u.split("?")[0].endswith(".m3u8")]
@@ -100,7 +102,7 @@ def test_killed_web_workers_lose_and_double_no_credit(live, tmp_path):
             t.start()
         burst = third / STEP_MEDIA_S * PACE_S
         killed = []
-        for when in (0.3, 0.6):
+        for _when in (0.3, 0.6):
             time.sleep(burst * 0.3)
             workers = sorted(pid for pid in children(server.pid) if alive(pid) and pid not in killed)
             assert workers, "no gunicorn worker to kill"

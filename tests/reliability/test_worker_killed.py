@@ -15,13 +15,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from elearn.courses.models import Course, Lesson
 from elearn.extensions import db
-from elearn.models import Course, Lesson, MediaAsset
+from elearn.media import services as media
+from elearn.media import uploads
+from elearn.media.models import MediaAsset
+from elearn.orgs import members as users
+from elearn.orgs import services as orgs
 from elearn.policy import TRANSCODE_STALE_AFTER_S
-from elearn.services import media, orgs, uploads, users
 from elearn.storage import get_storage
 from media_pipeline import parse_master_playlist, parse_media_playlist
-from tests.jobs.clips import make_clip, needs_ffmpeg
+from tests.media.clips import make_clip, needs_ffmpeg
 from tests.reliability.live import alive, children, processes, stop
 
 pytestmark = [needs_ffmpeg, pytest.mark.slow]

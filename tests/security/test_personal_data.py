@@ -1,8 +1,7 @@
 """Personal data is classified in the models and stays out of the logs."""
 import logging
 
-from elearn.extensions import db
-from elearn.models import personal_fields
+from elearn.extensions import db, personal_fields
 
 
 def test_personal_fields_are_classified():

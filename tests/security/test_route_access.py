@@ -12,7 +12,7 @@ import pytest
 
 from elearn.extensions import db
 
-PUBLIC = {"auth.login", "auth.set_locale", "main.healthz", "api.openapi", "static"}
+PUBLIC = {"auth.login", "auth.set_locale", "main.healthz", "openapi.openapi", "static"}
 ADMIN_AREAS = ("/admin", "/publish", "/analytics", "/org", "/roster", "/training", "/studio")
 MISSING = 987654
 
@@ -115,7 +115,7 @@ def test_objects_outside_reach_answer_404(client, auth, world):
 
 
 def test_forged_progress_for_invisible_lesson_changes_nothing(client, auth, world):
-    from elearn.services import requirements
+    from elearn.ledger import requirements
     auth.login("walk_outsider")
     r = client.post(f"/api/v1/lessons/{world['ids']['lesson_id']}/progress",
                     json={"playback_session": "00000000-0000-4000-8000-000000000000", "seq": 1,

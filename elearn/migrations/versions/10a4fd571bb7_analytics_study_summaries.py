@@ -5,9 +5,8 @@ Revises: 5e92cfd004ca
 Create Date: 2026-11-25 12:30:06.604756
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '10a4fd571bb7'

@@ -5,9 +5,8 @@ Revises: 10a4fd571bb7
 Create Date: 2026-11-25 14:48:42.276881
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '3d7aa838bedb'

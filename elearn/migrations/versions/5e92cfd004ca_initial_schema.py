@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-25 12:22:06.714366
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5e92cfd004ca'

@@ -1,4 +1,0 @@
-"""API endpoints: catalog (being built). Routes attach to the shared /api/v1 blueprint."""
-from __future__ import annotations
-
-from elearn.api import bp  # noqa: F401

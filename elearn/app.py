@@ -1,0 +1,162 @@
+"""The application factory: configuration, extensions, every domain's models, tasks, blueprints, commands and
+the site-wide request rules. (``elearn.create_app`` calls :func:`create_app` here.)"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
+
+from elearn import cli, policy, queue, storage
+from elearn.access import Role
+from elearn.analytics import models as analytics_models
+from elearn.analytics import tasks as analytics_tasks
+from elearn.analytics import tracking
+from elearn.analytics import views as analytics_views
+from elearn.audit import models as audit_models
+from elearn.audit import views as audit_views
+from elearn.auth import api as auth_api
+from elearn.auth import models as auth_models
+from elearn.auth import services as auth_services
+from elearn.auth import views as auth_views
+from elearn.config import Config, TestingConfig
+from elearn.courses import learn_views, publish_views, studio_views
+from elearn.courses import models as courses_models
+from elearn.extensions import babel, csrf, db, login_manager, migrate
+from elearn.http import openapi
+from elearn.http.api import API_BLUEPRINTS
+from elearn.http.errors import register_error_handlers
+from elearn.http.nav import register_navigation
+from elearn.i18n import local_time, select_locale
+from elearn.ledger import api as ledger_api
+from elearn.ledger import models as ledger_models
+from elearn.ledger import views as ledger_views
+from elearn.media import models as media_models
+from elearn.media import tasks as media_tasks
+from elearn.media import views as media_views
+from elearn.orgs import import_views
+from elearn.orgs import models as orgs_models
+from elearn.orgs import views as orgs_views
+from elearn.quiz import models as quiz_models
+from elearn.quiz import views as quiz_views
+from elearn.readings import models as readings_models
+from elearn.readings import views as readings_views
+from elearn.search import api as search_api
+from elearn.search import tasks as search_tasks
+from elearn.search import views as search_views
+from elearn.site import views as site_views
+from elearn.study import api as study_api
+from elearn.study import models as study_models
+from elearn.training import models as training_models
+from elearn.training import plan_views, roster_views
+from elearn.training import views as training_views
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Every domain's models (their tables are registered before the first query) and tasks (init_app registers
+# their handles on the queue).
+MODELS = (orgs_models, auth_models, audit_models, courses_models, media_models, study_models, ledger_models,
+          quiz_models, readings_models, training_models, analytics_models)
+TASKS = (media_tasks, search_tasks, analytics_tasks)
+
+# Page blueprints, in the order of the top navigation.
+PAGES = (auth_views, site_views, ledger_views, learn_views, quiz_views, search_views, readings_views,
+         studio_views, media_views, publish_views, training_views, import_views, plan_views, analytics_views,
+         roster_views, orgs_views, audit_views)
+APIS = (auth_api, study_api, ledger_api, search_api, openapi)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` limited to what an INTEGER primary key can hold (PostgreSQL's 32 bits); larger values
+    simply do not match (404) instead of failing in the database driver."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def _engine_options(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    if uri.startswith("sqlite"):
+        # sqlite3's timeout is SQLite's busy timeout: writers queue for the lock this long, then fail.
+        options["connect_args"] = {**options.get("connect_args", {}),
+                                   "timeout": float(app.config["ELEARN_SQLITE_BUSY_TIMEOUT_S"])}
+    elif uri.startswith("postgresql"):
+        # Times are stored naive in UTC; the database's now() defaults must agree whatever the server's zone.
+        # (libpq's ``options`` replaces PGOPTIONS, so what the environment sets there is kept.)
+        pg_options = f"{os.environ.get('PGOPTIONS', '')} -c TimeZone=UTC".strip()
+        options["connect_args"] = {**options.get("connect_args", {}), "options": pg_options}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: data:; "
+            "style-src 'self' 'unsafe-inline'; script-src 'self'; worker-src 'self' blob:; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["ELEARN_HTTPS"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Application factory. ``test_config`` switches to :class:`TestingConfig` and overrides its values."""
+    instance = os.environ.get("ELEARN_INSTANCE") or (test_config or {}).get("INSTANCE_PATH") \
+        or str(ROOT / "instance")
+    app = Flask("elearn", instance_path=instance, instance_relative_config=True,
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    os.makedirs(app.instance_path, exist_ok=True)
+    config = TestingConfig(app.instance_path) if test_config is not None else Config(app.instance_path)
+    app.config.from_object(config)
+    if test_config:
+        app.config.update(test_config)
+    for key in ("ELEARN_DATA_DIR", "ELEARN_INDEX_DIR"):
+        os.makedirs(app.config[key], exist_ok=True)
+
+    # Ids beyond the primary keys' range cannot exist; unbounded they reach the database driver and fail there.
+    app.url_map.converters["int"] = BoundedIntConverter
+    _engine_options(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.login_message = _l("请先登录。")
+    login_manager.user_loader(auth_services.load_session_user)
+
+    storage.init_app(app)
+    queue.init_app(app)
+    tracking.init_tracking()  # analytics snapshots learn of changes to accounts, series and lessons
+
+    for module in PAGES:
+        app.register_blueprint(module.bp)
+    for module in APIS:
+        app.register_blueprint(module.bp)
+    for bp in API_BLUEPRINTS:
+        csrf.exempt(bp)  # the API authenticates by bearer token or checks the X-CSRFToken header
+    auth_api.init_app(app)
+    register_navigation(app, [entry for module in PAGES for entry in getattr(module, "NAV", ())])
+    register_error_handlers(app)
+    app.jinja_env.filters["localtime"] = local_time
+    cli.init_app(app)
+
+    @app.context_processor
+    def inject_globals() -> dict[str, Any]:
+        return {"policy": policy, "Role": Role, "current_locale": str(get_locale())}
+
+    _security_headers(app)
+    return app

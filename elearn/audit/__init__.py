@@ -1,0 +1,1 @@
+"""The audit log of administrative actions: who did what, when, with the values before and after."""

@@ -1,0 +1,98 @@
+"""Recording administrative actions. Callers add the entry in their own transaction, before they commit."""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, or_, select
+
+from elearn import clock
+from elearn.access import Role
+from elearn.audit.models import AuditEntry
+from elearn.extensions import db, personal_fields
+from elearn.orgs.models import Organisation, User
+
+
+def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
+    """Plain values of ``fields`` of ``obj`` for the before/after columns."""
+    out = {}
+    for name in fields:
+        value = getattr(obj, name)
+        out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out
+
+
+def record(actor: User | None, action: str, obj: Any, before: dict | None = None,
+           after: dict | None = None) -> AuditEntry:
+    """Add an audit entry for ``action`` on ``obj`` to the session (not committed here)."""
+    secret = {"password_hash"}
+    entry = AuditEntry(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        object_type=obj.__tablename__,
+        object_id=getattr(obj, "id", None),
+        before={k: v for k, v in (before or {}).items() if k not in secret} or None,
+        after={k: v for k, v in (after or {}).items() if k not in secret} or None,
+    )
+    db.session.add(entry)
+    return entry
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """What an admin looks for in the audit log: an action (exact, or a prefix ending in "."), the acting
+    person (name or username contains), and a range of days in the site's time zone."""
+
+    action: str = ""
+    who: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+def _utc(day: date) -> datetime:
+    """Midnight of ``day`` in the site's time zone, as the naive UTC the log's times are stored in."""
+    return clock.site_day_bounds(day)[0]
+
+
+def search(actor: User, query: AuditQuery, *, offset: int = 0, limit: int = 50) -> Sequence[Row[Any]]:
+    """Entries ``actor`` may see, newest first, as (entry, actor name, actor username) rows (the names None for
+    entries without an actor): site admins see all, org admins the actions of actors whose home is in their
+    subtree."""
+    stmt = (select(AuditEntry, User.name, User.username).outerjoin(User, User.id == AuditEntry.actor_id)
+            .order_by(AuditEntry.id.desc()))
+    if actor.role != Role.SITE_ADMIN:
+        in_tree = select(Organisation.id).where(
+            Organisation.path.startswith(actor.organisation.path, autoescape=True))
+        stmt = stmt.where(AuditEntry.actor_id.in_(select(User.id).where(User.organisation_id.in_(in_tree))))
+    if query.action:
+        stmt = stmt.where(AuditEntry.action.startswith(query.action, autoescape=True)
+                          if query.action.endswith(".") else AuditEntry.action == query.action)
+    if query.who.strip():
+        who = query.who.strip()
+        stmt = stmt.where(or_(User.name.contains(who, autoescape=True), User.username.contains(who, autoescape=True)))
+    # Days at the ends of the calendar mean "no bound" (their midnights do not convert).
+    if query.since and query.since > date.min:
+        stmt = stmt.where(AuditEntry.at >= _utc(query.since))
+    if query.until and query.until < date.max - timedelta(days=1):
+        stmt = stmt.where(AuditEntry.at < _utc(query.until + timedelta(days=1)))
+    return db.session.execute(stmt.offset(offset).limit(limit)).all()
+
+
+def changes(entry: AuditEntry) -> list[tuple[str, str, str]]:
+    """(field, before, after) for the entry's fields, values as readable text; when there is a before and an
+    after, only the fields that changed."""
+    before, after = entry.before or {}, entry.after or {}
+
+    def text(value) -> str:
+        if value is None:
+            return ""
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    both = bool(before) and bool(after)
+    return [(k, text(before.get(k)), text(after.get(k))) for k in dict.fromkeys([*before, *after])
+            if not (both and before.get(k) == after.get(k))]
+
+
+__all__ = ["AuditQuery", "changes", "personal_fields", "record", "search", "snapshot"]

@@ -1,0 +1,1 @@
+"""Signing in: passwords, sessions, API tokens, and authentication of API requests."""

@@ -1,0 +1,74 @@
+"""Authentication of API requests (bearer tokens, or the session cookie with a CSRF header on writes) and
+the signed-in user's profile (``/api/v1/me``)."""
+from __future__ import annotations
+
+from flask import Flask, Response, g, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from pydantic import BaseModel
+from wtforms.validators import ValidationError
+
+from elearn.auth import tokens
+from elearn.http.api import API_PREFIX, api_blueprint, operation
+from elearn.http.errors import json_error
+from elearn.orgs import members
+
+bp = api_blueprint("auth_api", __name__)
+
+
+def authenticate_api_request() -> Response | None:
+    """Before every ``/api/v1`` request: a bearer token sets the request's user without a session (a token
+    call mints no cookie); without one, a cookie-authenticated write must carry the ``X-CSRFToken`` header
+    (a cross-site page can send the cookie but cannot read the token)."""
+    if not request.path.startswith(API_PREFIX + "/"):
+        return None
+    g.api_token_auth = False
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _sep, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            return json_error(401, "unauthorized", _("Authorization 头格式应为 Bearer <令牌>。"))
+        user = tokens.user_for(value.strip())
+        if user is None:
+            return json_error(401, "unauthorized", _("令牌无效或已吊销。"))
+        g._login_user = user
+        g.api_token_auth = True
+        return None
+    if request.method not in ("GET", "HEAD", "OPTIONS") and current_user.is_authenticated:
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except (ValidationError, CSRFError):
+            return json_error(400, "csrf", _("缺少或无效的 CSRF 令牌（X-CSRFToken 头）。"))
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(authenticate_api_request)
+
+
+class OrganisationSummary(BaseModel):
+    id: int
+    name: str
+    sector: str
+
+
+class Me(BaseModel):
+    id: int
+    username: str
+    name: str
+    role: str
+    category: str
+    exempt: bool
+    organisation: OrganisationSummary
+    responsible_organisation_id: int
+
+
+@operation(bp, "/me", operation_id="getMe", summary="The current user's profile", response=Me)
+def me() -> Me:
+    """The current user's profile."""
+    u = current_user
+    return Me(id=u.id, username=u.username, name=u.name, role=str(u.role), category=u.category, exempt=u.exempt,
+                 organisation=OrganisationSummary(id=u.organisation.id, name=u.organisation.name,
+                                              sector=u.organisation.sector),
+                 responsible_organisation_id=members.responsible_org(u).id)

@@ -1,0 +1,106 @@
+"""The JSON API under ``/api/v1``: a blueprint per domain (:func:`api_blueprint`), each route declared with
+:func:`operation` and its payload models, from which ``/api/v1/openapi.json`` is generated
+(:mod:`elearn.http.openapi`), so what is validated and what is described cannot drift apart.
+
+Authentication (session cookie or ``Authorization: Bearer <token>``, and the CSRF header on cookie writes) is
+the auth domain's request hook; here a route only says whether it needs a signed-in user.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+from flask_babel import gettext as _
+from flask_login import current_user
+from pydantic import BaseModel
+
+from elearn.http.errors import json_error
+from elearn.http.schemas import json_body, query_args
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass
+class Operation:
+    """One documented route: what it accepts and what it answers."""
+
+    rule: str  # Flask rule, relative to API_PREFIX
+    method: str
+    operation_id: str
+    summary: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    errors: dict[int, str] = field(default_factory=dict)
+    auth: bool = True
+
+    @property
+    def path(self) -> str:
+        """The OpenAPI path: ``/lessons/<int:lesson_id>/x`` → ``/lessons/{lesson_id}/x``."""
+        return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", self.rule)
+
+    @property
+    def path_params(self) -> list[tuple[str, str]]:
+        return [(name, conv or "string") for conv, name in re.findall(r"<(?:([a-z]+):)?([a-z_]+)>", self.rule)]
+
+
+View = Callable[..., Any]
+OPERATIONS: list[Operation] = []
+# create_app exempts these from the form CSRF check: the auth hook checks the X-CSRFToken header instead.
+API_BLUEPRINTS: list[Blueprint] = []
+
+
+def api_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint whose routes live under ``/api/v1`` and are never cached."""
+    bp = Blueprint(name, import_name, url_prefix=API_PREFIX)
+    bp.after_request(_no_store)
+    API_BLUEPRINTS.append(bp)
+    return bp
+
+
+def _no_store(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def unauthorized() -> Response:
+    return json_error(401, "unauthorized", _("需要登录或 API 令牌。"))
+
+
+def operation(bp: Blueprint, rule: str, *, method: str = "GET", summary: str, operation_id: str,
+              body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+              response: type[BaseModel] | None = None, errors: dict[int, str] | None = None,
+              auth: bool = True, invalid_code: str = "invalid_payload") -> Callable[[View], View]:
+    """Route ``rule`` of ``bp``: the view receives the validated ``body=`` and ``query=`` models and returns a
+    ``response`` model (or a Flask response). 401 without a signed-in user when ``auth``; 400 with
+    ``invalid_code`` for a payload that does not fit."""
+    op = Operation(rule=rule, method=method.upper(), operation_id=operation_id, summary=summary, body=body,
+                   query=query, response=response, errors=dict(errors or {}), auth=auth)
+    if auth:
+        op.errors.setdefault(401, "not authenticated")
+    if body is not None or query is not None:
+        op.errors.setdefault(400, "payload does not fit the schema")
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(**path_args: Any) -> Any:
+            if auth and not current_user.is_authenticated:
+                return unauthorized()
+            kwargs: dict[str, Any] = dict(path_args)
+            if body is not None:
+                kwargs["body"] = json_body(body, invalid_code)
+            if query is not None:
+                kwargs["query"] = query_args(query, invalid_code)
+            result = view(**kwargs)
+            if isinstance(result, BaseModel):
+                return jsonify(result.model_dump(mode="json"))
+            return result
+
+        bp.add_url_rule(rule, view_func=wrapped, methods=[op.method])
+        OPERATIONS.append(op)
+        return wrapped
+    return decorate

@@ -1,0 +1,1 @@
+"""The study-hours ledger: credits, the summaries kept with them, requirements, transcripts."""

@@ -1,0 +1,1 @@
+"""Video: uploads, the transcode job, subtitles, and the access-checked HLS files players fetch."""

@@ -1,0 +1,201 @@
+"""Video: the access-checked HLS files the player fetches, and the studio's resumable uploads and transcode
+status (JSON, called by ``static/js/upload.js``).
+
+Media serving
+-------------
+``/learn/media/<asset id>/<file>`` serves the HLS output of a ready asset only to users who may view its
+lesson (audience, the owning lecturer, site admins); everyone else gets 404, so asset ids reveal nothing.
+Playlists are rewritten so that every URI carries the player's playback-session id (``?ps=``): segment
+requests then say which playback they belong to, and each segment delivered is reported to the study-hours
+service. Segments honour HTTP Range and may be cached privately; playlists are never cached.
+
+Production (``ELEARN_X_ACCEL=1``): the app still checks access and records the delivery, then answers with
+an empty body and ``X-Accel-Redirect: /protected-media/<storage key>`` so that nginx sends the file::
+
+    location /protected-media/ {
+        internal;                         # reachable only through X-Accel-Redirect
+        alias /srv/elearn/instance/data/; # ELEARN_DATA_DIR, with the trailing slash
+        add_header Cache-Control "private, max-age=86400";
+        add_header X-Content-Type-Options nosniff;
+    }
+
+nginx handles Range and sendfile itself; the Content-Type set by the app is kept. Playlists are small and
+rewritten per playback, so the app always sends them itself.
+
+Uploads
+-------
+As every write they need the CSRF token, sent in the ``X-CSRFToken`` header:
+
+* ``POST /studio/lessons/<id>/uploads`` ``{"filename", "size", "sha256"?}`` → 201 ``{"id", "offset", …}``
+  (the open session of the same file is returned to resume it);
+* ``GET|HEAD /studio/uploads/<id>`` → the offset (also in the ``Upload-Offset`` header);
+* ``PUT|POST /studio/uploads/<id>?offset=N`` (or ``Content-Range: bytes N-M/size``) with raw bytes → the new
+  offset; 409 ``{"error", "offset"}`` when N is not where the file ends;
+* ``DELETE /studio/uploads/<id>`` cancels;
+* ``GET /studio/assets/<id>/status`` → ``{"status", "progress", "error"}`` for the live state.
+"""
+from __future__ import annotations
+
+import re
+from functools import wraps
+from typing import Annotated
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from pydantic import Field
+
+from elearn.courses import services as courses
+from elearn.errors import NotFound, ServiceError
+from elearn.extensions import db
+from elearn.http.errors import error_response, json_error, status_for
+from elearn.http.schemas import Payload, json_body
+from elearn.media import services as media
+from elearn.media import uploads
+from elearn.policy import ASSET_STATUS_LABELS, MEDIA_SEGMENT_MAX_AGE_S
+
+bp = Blueprint("media", __name__)
+
+
+class UploadRequest(Payload):
+    """Opening (or resuming) an upload."""
+
+    filename: Annotated[str, Field(max_length=1000)] = ""
+    size: Annotated[int, Field(ge=0, le=2**53)]
+    sha256: Annotated[str, Field(max_length=64)] | None = None
+
+
+@bp.route("/learn/media/<int:asset_id>/<path:filename>", methods=["GET", "HEAD"])
+def media_file(asset_id: int, filename: str):
+    """One HLS file of a ready asset, for users who may view its lesson; 404 for anyone else."""
+    if not current_user.is_authenticated:
+        abort(401)
+    try:
+        file = media.media_file(current_user, asset_id, filename)
+    except NotFound:
+        abort(404)
+    ps = media.valid_playback_session(request.args.get("ps"))
+    # The media sweep may remove a replaced asset's files between the check above and the read below.
+    if file.is_playlist:
+        try:
+            text = file.path.read_text(encoding="utf-8")
+        except (FileNotFoundError, NotADirectoryError):
+            abort(404)
+        response = Response(media.rewrite_playlist(text, ps), mimetype=file.mimetype)
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response
+    if file.is_segment and request.method == "GET":
+        media.record_delivery(current_user, file, ps)
+    if current_app.config["ELEARN_X_ACCEL"]:
+        response = Response(b"", mimetype=file.mimetype)
+        response.headers["X-Accel-Redirect"] = f"/protected-media/{file.key}"
+    else:
+        try:
+            response = send_file(file.path, mimetype=file.mimetype, conditional=True, etag=True,
+                                 max_age=MEDIA_SEGMENT_MAX_AGE_S)
+        except (FileNotFoundError, NotADirectoryError):
+            abort(404)
+    response.headers["Cache-Control"] = f"private, max-age={MEDIA_SEGMENT_MAX_AGE_S}"
+    return response
+
+CONTENT_RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+
+
+def studio_json(view):
+    """JSON endpoints: 401/403 and service errors as JSON ``{"error": …}`` instead of pages."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return json_error(401, "unauthorized", _("请先登录。"))
+        if current_user.role not in courses.STUDIO_ROLES:
+            return json_error(403, "forbidden", _("您无权访问此页面。"))
+        try:
+            return view(*args, **kwargs)
+        except (uploads.OffsetMismatch, uploads.StorageFull) as exc:
+            db.session.rollback()
+            response = json_error(status_for(exc), exc.code, exc.message, offset=exc.offset)
+            response.headers["Upload-Offset"] = str(exc.offset)
+            return response
+        except ServiceError as exc:
+            db.session.rollback()
+            return error_response(exc)
+    return wrapped
+
+
+# ---------------------------------------------------------------- JSON: uploads and status
+
+
+@bp.post("/studio/lessons/<int:lesson_id>/uploads")
+@studio_json
+def create_upload(lesson_id: int):
+    """Open (or resume) a resumable upload of the lesson's video."""
+    lesson = courses.studio_lesson(current_user, lesson_id)
+    body = json_body(UploadRequest, "bad_upload")
+    upload = uploads.create_upload(current_user, lesson, filename=body.filename, size=body.size,
+                                   sha256=body.sha256 or None)
+    data = uploads.describe(upload)
+    data["url"] = url_for("media.upload", upload_id=upload.id)
+    data["status_url"] = url_for("media.asset_status", asset_id=upload.asset_id)
+    return jsonify(data), 201
+
+
+def _upload_response(upload):
+    data = uploads.describe(upload)
+    response = jsonify(data)
+    response.headers["Upload-Offset"] = str(data["offset"])
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _requested_offset() -> int:
+    header = request.headers.get("Content-Range", "")
+    if header:
+        match = CONTENT_RANGE_RE.match(header.strip())
+        if not match:
+            raise ServiceError(_("Content-Range 头格式无效。"), "bad_range")
+        return int(match.group(1))
+    raw = request.args.get("offset", "")
+    if not raw.isdigit():
+        raise ServiceError(_("缺少上传位置（offset）。"), "offset_required")
+    return int(raw)
+
+
+@bp.route("/studio/uploads/<upload_id>", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
+@studio_json
+def upload(upload_id: str):
+    """Read the offset (GET/HEAD), append a chunk (PUT/POST), or cancel (DELETE) an upload."""
+    session = uploads.get_upload(current_user, upload_id)
+    if request.method in ("PUT", "POST"):
+        offset = _requested_offset()
+        uploads.append_chunk(current_user, session, offset, request.stream)
+        if session.status == "failed":
+            asset = media.studio_asset(current_user, session.asset_id)
+            return json_error(422, "upload_failed", asset.error or _("上传失败。"))
+    elif request.method == "DELETE":
+        uploads.abort_upload(current_user, session)
+    return _upload_response(session)
+
+
+@bp.get("/studio/assets/<int:asset_id>/status")
+@studio_json
+def asset_status(asset_id: int):
+    """Live state of a video: queued, transcoding n %, ready, failed with the reason."""
+    asset = media.studio_asset(current_user, asset_id)
+    if asset.status in ("queued", "transcoding"):
+        # A worker that died mid-job is noticed here too, not only by the periodic sweep.
+        media.requeue_stale_assets([asset.id])
+        asset = media.studio_asset(current_user, asset_id)
+    data = media.asset_state(asset)
+    data["label"] = str(ASSET_STATUS_LABELS.get(asset.status, asset.status))
+    response = jsonify(data)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,1 @@
+"""Organisations and their members: the tree, accounts, transfers, bulk import."""

@@ -1,0 +1,259 @@
+"""Quiz pages: lecturers keep a course's question bank and quizzes; members take quizzes and see results."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from elearn.access import Role
+from elearn.courses import catalog
+from elearn.courses.models import Course
+from elearn.errors import NotFound, ServiceError
+from elearn.extensions import db
+from elearn.policy import POLICY, QUESTION_KINDS
+from elearn.quiz import services as quizzes
+from elearn.quiz.models import Question, Quiz
+
+bp = Blueprint("quiz", __name__, url_prefix="/quiz")
+
+# Navigation entries: (endpoint, label, roles or None for everyone signed in).
+NAV: list = [("quiz.index", _l("测验"), None)]
+
+
+class QuestionForm(FlaskForm):
+    kind = SelectField(_l("题型"))
+    text = TextAreaField(_l("题目"), validators=[DataRequired(_l("请填写题目。")), Length(max=2000)])
+    options = TextAreaField(_l("选项（每行一个；判断题可留空）"), validators=[Optional(), Length(max=4000)])
+    correct = StringField(_l("正确选项序号（从 1 开始，多选用逗号分隔，如 1,3）"),
+                          validators=[DataRequired(_l("请填写正确选项。")), Length(max=40)])
+    explanation = TextAreaField(_l("解析（作答后显示）"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("添加题目"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [(k, str(v)) for k, v in QUESTION_KINDS.items()]
+
+
+class QuizForm(FlaskForm):
+    title = StringField(_l("测验名称"), validators=[DataRequired(_l("请填写测验名称。")), Length(max=200)])
+    question_count = IntegerField(_l("抽题数量"), default=10,
+                                  validators=[DataRequired(_l("请填写抽题数量。")), NumberRange(1, 200)])
+    pass_percent = IntegerField(_l("及格分（百分制）"), default=POLICY.quiz_default_pass_percent,
+                                validators=[DataRequired(_l("请填写及格分。")), NumberRange(1, 100)])
+    max_attempts = IntegerField(_l("最多作答次数"), default=POLICY.quiz_default_attempts,
+                                validators=[DataRequired(_l("请填写作答次数。")), NumberRange(1, 100)])
+    time_limit_minutes = IntegerField(_l("限时（分钟，可留空）"), validators=[Optional(), NumberRange(1, 600)])
+    hours = DecimalField(_l("通过后计入学时"), default=POLICY.quiz_default_hours, places=2,
+                         validators=[Optional(), NumberRange(0, 8)])
+    published = BooleanField(_l("发布（学员可见）"))
+    submit = SubmitField(_l("保存测验"))
+
+
+def _course_for_bank(course_id: int) -> Course:
+    course = db.session.get(Course, course_id)
+    if course is None or not quizzes.can_edit_bank(current_user, course):
+        abort(404)
+    return course
+
+
+def _parse_correct(raw: str) -> list[int]:
+    try:
+        return [int(x) - 1 for x in raw.replace("，", ",").split(",") if x.strip()]
+    except ValueError:
+        raise ServiceError(_("正确选项须为数字序号。"), "bad_correct") from None
+
+
+def _question_fields(form: QuestionForm) -> dict:
+    """A question's fields as the quiz service takes them (raises ServiceError for unparsable answers)."""
+    return {"kind": form.kind.data, "text": form.text.data, "options": (form.options.data or "").splitlines(),
+            "correct": _parse_correct(form.correct.data), "explanation": form.explanation.data}
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Members: the published quizzes of courses they may open. Lecturers: their courses' banks."""
+    own = []
+    if current_user.role in (Role.LECTURER, Role.SITE_ADMIN):
+        stmt = select(Course).order_by(Course.title)
+        if current_user.role == Role.LECTURER:
+            stmt = stmt.where(Course.lecturer_id == current_user.id)
+        own = list(db.session.execute(stmt.limit(200)).scalars())
+    ids = catalog.visible_course_ids(current_user)
+    available = []
+    if ids:
+        rows = db.session.execute(select(Quiz, Course).join(Course, Course.id == Quiz.course_id).where(
+            Quiz.published.is_(True), Quiz.course_id.in_(ids)).order_by(Course.title, Quiz.id).limit(200)).all()
+        available = [{"quiz": q, "course": c} for q, c in rows]
+    return render_template("quiz/index.html", own=own, available=available)
+
+
+@bp.route("/course/<int:course_id>/bank", methods=["GET", "POST"])
+@login_required
+def course_bank(course_id: int):
+    """The question bank and quizzes of a course, with forms to add a question and a quiz."""
+    course = _course_for_bank(course_id)
+    form = QuestionForm(prefix="q")
+    quiz_form = QuizForm(prefix="z")
+    status = 200
+    if request.method == "POST" and form.submit.data:
+        if form.validate():
+            try:
+                quizzes.add_question(current_user, course, **_question_fields(form))
+            except ServiceError as exc:
+                form.correct.errors.append(exc.message)
+                status = 400
+            else:
+                flash(_("已添加题目。"), "success")
+                return redirect(url_for("quiz.course_bank", course_id=course.id))
+        else:
+            status = 400
+    elif request.method == "POST" and quiz_form.submit.data:
+        if quiz_form.validate():
+            try:
+                quizzes.save_quiz(current_user, course, title=quiz_form.title.data,
+                                  question_count=quiz_form.question_count.data,
+                                  pass_percent=quiz_form.pass_percent.data, max_attempts=quiz_form.max_attempts.data,
+                                  time_limit_minutes=quiz_form.time_limit_minutes.data,
+                                  hours=float(quiz_form.hours.data or 0), published=quiz_form.published.data)
+            except ServiceError as exc:
+                quiz_form.title.errors.append(exc.message)
+                status = 400
+            else:
+                flash(_("已保存测验。"), "success")
+                return redirect(url_for("quiz.course_bank", course_id=course.id))
+        else:
+            status = 400
+    return render_template("quiz/bank.html", course=course, questions=quizzes.bank(course), form=form,
+                           option_texts=quizzes.option_texts,
+                           quiz_form=quiz_form, quizzes=quizzes.quizzes_of(course, published_only=False)), status
+
+
+@bp.post("/question/<int:question_id>/retire")
+@login_required
+def retire(question_id: int):
+    """Take a question out of the bank."""
+    question = db.session.get(Question, question_id)
+    if question is None:
+        abort(404)
+    _course_for_bank(question.course_id)
+    quizzes.retire_question(current_user, question)
+    flash(_("已移出题库。"), "success")
+    return redirect(url_for("quiz.course_bank", course_id=question.course_id))
+
+
+@bp.route("/question/<int:question_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_question(question_id: int):
+    """Change a question: its old version is retired (past attempts keep it) and the new one replaces it."""
+    question = db.session.get(Question, question_id)
+    if question is None or not question.active:
+        abort(404)
+    course = _course_for_bank(question.course_id)
+    form = QuestionForm(prefix="q")
+    form.submit.label.text = _("保存修改")
+    if request.method == "GET":
+        form.kind.data, form.text.data, form.explanation.data = question.kind, question.text, question.explanation
+        form.options.data = "" if question.kind == "truefalse" else "\n".join(question.options)
+        form.correct.data = ",".join(str(i + 1) for i in question.correct)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                quizzes.revise_question(current_user, question, **_question_fields(form))
+            except ServiceError as exc:
+                db.session.rollback()
+                form.correct.errors.append(exc.message)
+                status = 400
+            else:
+                flash(_("已修改题目。"), "success")
+                return redirect(url_for("quiz.course_bank", course_id=course.id))
+        else:
+            status = 400
+    return render_template("quiz/question_edit.html", course=course, form=form, question=question), status
+
+
+@bp.route("/<int:quiz_id>")
+@login_required
+def overview(quiz_id: int):
+    """A quiz's rules and the member's past attempts, with a button to start."""
+    try:
+        quiz = quizzes.get_quiz_for(current_user, quiz_id)
+    except NotFound:
+        abort(404)
+    attempts = quizzes.attempts_of(current_user, quiz)
+    return render_template("quiz/overview.html", quiz=quiz, course=db.session.get(Course, quiz.course_id),
+                           attempts=attempts, left=max(0, quiz.max_attempts - len(attempts)),
+                           passed=any(a.passed for a in attempts))
+
+
+@bp.post("/<int:quiz_id>/start")
+@login_required
+def start(quiz_id: int):
+    """Start (or resume) an attempt."""
+    try:
+        quiz = quizzes.get_quiz_for(current_user, quiz_id)
+    except NotFound:
+        abort(404)
+    try:
+        attempt = quizzes.start_attempt(current_user, quiz)
+    except ServiceError as exc:
+        if isinstance(exc, NotFound):
+            abort(404)
+        flash(exc.message, "error")
+        return redirect(url_for("quiz.overview", quiz_id=quiz.id))
+    return redirect(url_for("quiz.take", attempt_id=attempt.id))
+
+
+@bp.route("/attempt/<int:attempt_id>", methods=["GET", "POST"])
+@login_required
+def take(attempt_id: int):
+    """Answer the drawn questions; graded on the server when submitted."""
+    try:
+        attempt = quizzes.get_attempt_for(current_user, attempt_id)
+    except NotFound:
+        abort(404)
+    if attempt.submitted_at is not None:
+        return redirect(url_for("quiz.result", attempt_id=attempt.id))
+    shown = quizzes.attempt_questions(attempt)
+    if request.method == "POST":
+        answers = {}
+        try:
+            for q in shown:
+                answers[q.id] = [int(v) for v in request.form.getlist(f"q{q.id}")]
+            quizzes.submit(current_user, attempt, answers)
+        except ValueError:
+            flash(_("答案无效。"), "error")
+        except ServiceError as exc:
+            flash(exc.message, "error")
+        else:
+            return redirect(url_for("quiz.result", attempt_id=attempt.id))
+    return render_template("quiz/take.html", attempt=attempt, quiz=attempt.quiz, questions=shown,
+                           remaining=quizzes.remaining_seconds(attempt))
+
+
+@bp.route("/attempt/<int:attempt_id>/result")
+@login_required
+def result(attempt_id: int):
+    """Score, pass or fail, and what was right and wrong."""
+    try:
+        attempt = quizzes.get_attempt_for(current_user, attempt_id)
+    except NotFound:
+        abort(404)
+    if attempt.submitted_at is None:
+        return redirect(url_for("quiz.take", attempt_id=attempt.id))
+    return render_template("quiz/result.html", attempt=attempt, quiz=attempt.quiz,
+                           review=quizzes.attempt_result(attempt))

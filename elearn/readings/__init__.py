@@ -1,0 +1,1 @@
+"""Readings: upload and parse, attach to courses, the reader and reading positions."""

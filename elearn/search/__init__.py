@@ -1,0 +1,1 @@
+"""Full-text search over readings, courses, lessons and subtitles, and its index writes."""

@@ -1,0 +1,1 @@
+"""Study evidence and honest credit: playback sessions, delivered segments, watched intervals, heartbeats."""

@@ -1,0 +1,57 @@
+"""Progress heartbeats for lessons and readings, and resume positions (``/api/v1``)."""
+from __future__ import annotations
+
+from flask_login import current_user
+
+from elearn.http.api import api_blueprint, operation
+from elearn.study import services as study
+from elearn.study.schemas import (
+    LessonProgress,
+    LessonReport,
+    ReadingProgress,
+    ReadingReport,
+)
+
+bp = api_blueprint("study_api", __name__)
+
+_LESSON_ERRORS = {404: "no such lesson within reach"}
+_READING_ERRORS = {404: "no such reading within reach"}
+
+
+@operation(bp, "/lessons/<int:lesson_id>/progress", method="POST", operation_id="reportLessonProgress",
+           summary="Report playback progress (heartbeat)", body=LessonReport, response=LessonProgress,
+           invalid_code="bad_report",
+           errors={**_LESSON_ERRORS, 409: "no playable media, or session of another lesson",
+                   503: "too many concurrent updates, retry"})
+def report_lesson(lesson_id: int, body: LessonReport) -> LessonProgress:
+    """Accept a playback heartbeat: intervals played since the last report, position, rate, visibility."""
+    lesson = study.get_lesson_for(current_user, lesson_id)
+    result = study.report_lesson_progress(current_user, lesson, body)
+    return LessonProgress.model_validate(result.as_dict())
+
+
+@operation(bp, "/lessons/<int:lesson_id>/progress", operation_id="getLessonProgress",
+           summary="Resume position and coverage", response=LessonProgress, errors=_LESSON_ERRORS)
+def lesson_progress(lesson_id: int) -> LessonProgress:
+    """Resume position, watched seconds, coverage and completion of a lesson."""
+    lesson = study.get_lesson_for(current_user, lesson_id)
+    return LessonProgress.model_validate(study.lesson_progress(current_user, lesson).as_dict())
+
+
+@operation(bp, "/readings/<int:reading_id>/progress", method="POST", operation_id="reportReadingProgress",
+           summary="Report active reading time (heartbeat)", body=ReadingReport, response=ReadingProgress,
+           invalid_code="bad_report", errors={**_READING_ERRORS, 409: "session of another reading",
+                                              503: "too many concurrent updates, retry"})
+def report_reading(reading_id: int, body: ReadingReport) -> ReadingProgress:
+    """Accept a reading heartbeat: active (visible, recently scrolled) seconds since the last report."""
+    reading, course = study.reading_course_for(current_user, reading_id)
+    result = study.report_reading_progress(current_user, reading, course, body)
+    return ReadingProgress.model_validate(result.as_dict())
+
+
+@operation(bp, "/readings/<int:reading_id>/progress", operation_id="getReadingProgress",
+           summary="Reading progress", response=ReadingProgress, errors=_READING_ERRORS)
+def reading_progress(reading_id: int) -> ReadingProgress:
+    """Active seconds so far, the time required and the scroll position of a reading."""
+    reading, _course = study.reading_course_for(current_user, reading_id)
+    return ReadingProgress.model_validate(study.reading_progress(current_user, reading).as_dict())

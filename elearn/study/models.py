@@ -1,0 +1,96 @@
+"""Study evidence: playback sessions, the segments delivered to each, watched intervals and reading time."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from elearn.extensions import Base
+
+
+class PlaybackSession(Base):
+    """One player (or reader) instance on one device, identified by a client-generated UUID.
+
+    Registered by the first segment it fetches or the first report it sends, whichever comes first. ``last_seq``
+    makes reports idempotent: a report whose ``seq`` is not above it changes nothing.
+    """
+
+    __tablename__ = "playback_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lesson.id"), index=True)
+    reading_id: Mapped[int | None] = mapped_column(ForeignKey("reading.id"), index=True)
+    started_at: Mapped[datetime]
+    last_seq: Mapped[int] = mapped_column(default=-1)
+    last_report_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class SegmentDelivery(Base):
+    """Evidence that the app served one HLS segment of an asset to one playback session."""
+
+    __tablename__ = "segment_delivery"
+    __table_args__ = (UniqueConstraint("session_id", "segment_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("playback_session.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("media_asset.id"), index=True)
+    rendition: Mapped[str] = mapped_column(String(40))
+    segment_index: Mapped[int]
+    start_s: Mapped[float]
+    end_s: Mapped[float]
+    delivered_at: Mapped[datetime]
+
+
+class WatchProgress(Base):
+    """A member's progress on one lesson: the union of watched media intervals, resume position, and the
+    wall-clock budget shared by all of the member's devices (see elearn.study.services)."""
+
+    __tablename__ = "watch_progress"
+    __table_args__ = (UniqueConstraint("user_id", "lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), index=True)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("media_asset.id"))
+    intervals: Mapped[list[list[float]]] = mapped_column(JSON, default=list)
+    watched_s: Mapped[float] = mapped_column(default=0.0)
+    position_s: Mapped[float] = mapped_column(default=0.0)
+    budget_s: Mapped[float] = mapped_column(default=0.0)  # unspent slack, never above the policy allowance
+    budget_at: Mapped[datetime | None]  # wall-clock time of the last accepted report, any device
+    completed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ReadingProgress(Base):
+    """Active reading time of a member on a reading (shared across the courses it is attached to)."""
+
+    __tablename__ = "reading_progress"
+    __table_args__ = (UniqueConstraint("user_id", "reading_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    reading_id: Mapped[int] = mapped_column(ForeignKey("reading.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))  # the course it was read through
+    active_s: Mapped[float] = mapped_column(default=0.0)
+    position: Mapped[float] = mapped_column(default=0.0)  # 0..1 scroll fraction, for resuming
+    budget_s: Mapped[float] = mapped_column(default=0.0)
+    budget_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}

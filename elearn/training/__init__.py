@@ -1,0 +1,2 @@
+"""Training outside the online classroom: offline and off-job records, video group sessions, annual plans,
+the lecturer roster."""

@@ -1,0 +1,44 @@
+import shutil
+from pathlib import Path
+
+from elearn.readings import services as readings
+from elearn.search import services as search
+
+PLAN = (Path(__file__).resolve().parent.parent / "data" / "plan-excerpt.txt").read_bytes()
+
+
+def test_reindex_rebuilds_a_lost_index_into_a_new_generation(app, db, runner, make_user, make_course):
+    admin = make_user(role="site_admin")
+    course = make_course(title="红色教育基地巡礼")
+    readings.upload(admin, PLAN, "plan.txt", course=course)
+    index_dir = Path(app.config["ELEARN_INDEX_DIR"])
+    old_generation = search.get_index().current_generation()
+    # Simulate an index that fell behind: everything in it is gone.
+    search.get_index().delete_by("kind", "reading")
+    assert search.search(admin, '"三会一课"').total == 0
+
+    result = runner.invoke(args=["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "search index rebuilt" in result.output
+    new_generation = search.get_index().current_generation()
+    assert new_generation != old_generation and not old_generation.exists()
+    assert new_generation.parent == index_dir
+    assert search.search(admin, '"三会一课"').total == 1
+    assert search.search(admin, "红色教育基地", kind="course").total == 1
+
+
+def test_reindex_from_scratch_and_search_command(app, db, runner, make_user, make_course):
+    admin = make_user(role="site_admin", username="boss")
+    member = make_user(username="plain")
+    readings.upload(admin, PLAN, "plan.txt")
+    shutil.rmtree(app.config["ELEARN_INDEX_DIR"])
+    assert runner.invoke(args=["reindex"]).exit_code == 0
+    out = runner.invoke(args=["search", '"三会一课"'])
+    assert out.exit_code == 0 and out.output.startswith("1 results") and "[三会一课]" in out.output
+    assert "/readings/" in out.output and "#p-" in out.output
+    as_member = runner.invoke(args=["search", '"三会一课"', "--user", "plain"])
+    assert as_member.exit_code == 0 and as_member.output.startswith("0 results")
+    bad = runner.invoke(args=["search", 'AND "'])
+    assert bad.exit_code != 0 and "无法理解这个搜索" in bad.output
+    assert runner.invoke(args=["search", "党员", "--user", "nobody"]).exit_code != 0
+    assert member.id
