@@ -26,7 +26,7 @@ from elearn.auth import views as auth_views
 from elearn.config import Config, TestingConfig
 from elearn.courses import learn_views, publish_views, studio_views
 from elearn.courses import models as courses_models
-from elearn.extensions import babel, csrf, db, login_manager, migrate
+from elearn.extensions import ID_MAX, babel, csrf, db, login_manager, migrate
 from elearn.http import openapi
 from elearn.http.api import API_BLUEPRINTS
 from elearn.http.errors import register_error_handlers
@@ -75,7 +75,7 @@ class BoundedIntConverter(IntegerConverter):
     simply do not match (404) instead of failing in the database driver."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", ID_MAX)
         super().__init__(map, *args, **kwargs)
 
 

@@ -24,6 +24,10 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+# The largest id a primary key holds (PostgreSQL INTEGER): larger values cannot name a row, and unguarded they
+# fail in the database driver (SQLite: "Python int too large to convert").
+ID_MAX = 2**31 - 1
+
 # Data classification: columns holding personal data carry ``info=PERSONAL``; see :func:`personal_fields`.
 PERSONAL = {"personal": True}
 

@@ -144,6 +144,19 @@ REQUIREMENT_STATES = {
 
 PASSWORD_MIN_LENGTH = 8
 
+# Server-side login sessions (elearn.auth.services): how often a session's "last seen" is written (not on every
+# request), and why a session ended, as the member's device list says it.
+SESSION_SEEN_EVERY_S = 300
+SESSION_END_REASONS = {
+    "logout": _l("已退出"),
+    "everywhere": _l("在所有设备上退出"),
+    "password": _l("密码已修改"),
+    "deactivated": _l("账号已停用"),
+    "reset": _l("管理员重置了密码"),
+    "revoked": _l("已在其他设备上退出"),
+    "rotated": _l("已续期"),
+}
+
 # --- Media: lecturer uploads, transcoding, playback (issue 3) ---
 # Labels of MediaAsset.status as lecturers see them in the studio.
 ASSET_STATUS_LABELS = {
@@ -237,6 +250,13 @@ class ImportPolicy:
 
     max_rows: int = 500
     max_bytes: int = 2 * 1024 * 1024
+    max_columns: int = 50  # headings beyond this column are refused (a row is never wider than its heading)
+    # An XLSX file is a zip of XML that openpyxl parses at ~4 µs an element: before it does, its XML parts are
+    # measured (their unpacked sizes, then their tags counted while unpacking), so that a small file (300,000
+    # rows compress to 100 KB) costs milliseconds to refuse, never seconds. 200,000 tags (each "<" of the XML)
+    # are seven times what a workbook of max_rows rows of all nine columns holds.
+    xlsx_max_unpacked_bytes: int = 64 * 1024 * 1024
+    xlsx_max_tags: int = 200_000
 
 
 IMPORT = ImportPolicy()
@@ -265,6 +285,8 @@ AUDIT_ACTIONS = {
     "user.transfer": _l("组织关系转接"),
     "user.import": _l("批量导入党员"),
     "user.password": _l("修改密码"),
+    "auth.lockout": _l("登录失败次数过多，账号临时锁定"),
+    "auth.sessions_end": _l("结束登录会话"),
     "token.revoke": _l("吊销 API 令牌"),
     "org.create": _l("新建组织"),
     "course.create": _l("新建课程"),

@@ -13,7 +13,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from elearn import clock
+from elearn import clock, spreadsheets
 from elearn.analytics import dashboard as analytics
 from elearn.analytics import tasks as analytics_tasks
 from elearn.analytics.models import ReportExport
@@ -91,7 +91,7 @@ def run_analytics_export(export_id: int) -> ReportExport | None:
         for title, rows in sheets.items():
             ws = wb.create_sheet(title=title[:31])
             for row in rows:
-                ws.append(row)
+                ws.append(spreadsheets.xlsx_row(ws, row))  # member and organisation names are never formulas
                 written += 1
                 if written % 5000 == 0:
                     _set_progress(export, 50 + int(written / total * 45))

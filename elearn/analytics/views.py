@@ -20,6 +20,7 @@ from elearn.analytics import charts
 from elearn.analytics import dashboard as analytics
 from elearn.analytics import exports as report_exports
 from elearn.analytics import sources as snapshots
+from elearn.http.schemas import int_arg
 from elearn.storage import get_storage
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
@@ -38,7 +39,7 @@ def _admin() -> None:
 
 def _org():
     _admin()
-    return analytics.get_org(current_user, request.args.get("org", type=int))
+    return analytics.get_org(current_user, int_arg(request.args, "org"))
 
 
 def _pct(x):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     PasswordField,
@@ -11,8 +10,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from elearn.http.forms import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     username = StringField(_l("用户名"), validators=[DataRequired(_l("请填写用户名。")), Length(max=80)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
     password = PasswordField(_l("密码"), validators=[DataRequired(_l("请填写密码。"))],
@@ -21,11 +22,12 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("登录"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请填写当前密码。"))],
                             render_kw={"autocomplete": "current-password"})
     new = PasswordField(_l("新密码"), validators=[DataRequired(_l("请填写新密码。"))],
                         render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("确认新密码"), validators=[EqualTo("new", _l("两次输入的新密码不一致。"))],
                             render_kw={"autocomplete": "new-password"})
+    revoke_tokens = BooleanField(_l("同时吊销我的全部 API 令牌"))
     submit = SubmitField(_l("修改密码"))

@@ -1,4 +1,5 @@
-"""API tokens: bearer credentials for the JSON API (only their SHA-256 is stored)."""
+"""Sign-in state kept by the server: a row per signed-in browser (ended by logout, "sign out everywhere", a
+password change, deactivation), and API tokens (bearer credentials; only their SHA-256 is stored)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from elearn.extensions import Base
+from elearn.extensions import PERSONAL, Base
 from elearn.orgs.models import User
 
 
@@ -23,5 +24,25 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginSession(Base):
+    """One signed-in browser. Its random id is what the session and remember-me cookies carry, so the server
+    decides on every request whether it still counts; ending the row signs the browser out at once, whatever
+    copy of its cookies exists."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ip: Mapped[str] = mapped_column(String(45), default="", info=PERSONAL)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    remember: Mapped[bool] = mapped_column(default=False)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(20))  # policy.SESSION_END_REASONS
 
     user: Mapped[User] = relationship()

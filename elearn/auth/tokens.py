@@ -6,14 +6,14 @@ import secrets
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from elearn import clock
 from elearn.access import Role
 from elearn.audit import services as audit
 from elearn.auth.models import ApiToken
 from elearn.errors import Forbidden, NotFound, ServiceError
-from elearn.extensions import db
+from elearn.extensions import db, rowcount
 from elearn.orgs.models import User
 
 PREFIX = "elt_"
@@ -64,3 +64,12 @@ def revoke(actor: User, token_id: int) -> None:
         row.revoked_at = clock.now_utc()
         audit.record(actor, "token.revoke", row)
         db.session.commit()
+
+
+def revoke_all(user: User, *, commit: bool = True) -> int:
+    """Revoke every token of ``user`` (a password change that asks for it). Returns how many."""
+    n = rowcount(db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                                    .values(revoked_at=clock.now_utc()).execution_options(synchronize_session=False)))
+    if commit:
+        db.session.commit()
+    return n

@@ -5,14 +5,16 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
 
 from elearn.auth import services as auth
 from elearn.auth import tokens
 from elearn.auth.forms import ChangePasswordForm, LoginForm
 from elearn.errors import ServiceError
 from elearn.http.errors import status_for
+from elearn.http.schemas import int_arg
 from elearn.orgs import members as users
+from elearn.orgs.models import User
 
 bp = Blueprint("auth", __name__)
 
@@ -39,6 +41,8 @@ def login():
             form.password.errors.append(exc.message)
             status = status_for(exc) if status_for(exc) in (401, 403, 429) else 400
         else:
+            auth.start_session(user, ip=request.remote_addr, user_agent=request.user_agent.string,
+                               remember=form.remember.data)
             login_user(user, remember=form.remember.data)
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")))
@@ -50,7 +54,9 @@ def login():
 @bp.route("/auth/logout", methods=["POST"])
 @login_required
 def logout():
-    """Log out (POST only, so a link on another site cannot log a member out)."""
+    """Log out (POST only, so a link on another site cannot log a member out): the server-side session ends,
+    so a copied cookie dies too."""
+    auth.end_session(current_user.login_session_id)
     logout_user()
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("auth.login"))
@@ -64,15 +70,14 @@ def change_password():
     status = 200
     if form.validate_on_submit():
         try:
-            auth.change_password(current_user, form.current.data, form.new.data)
+            auth.change_password(current_user, form.current.data, form.new.data,
+                                 revoke_tokens=form.revoke_tokens.data)
         except ServiceError as exc:
             form.new.errors.append(exc.message) if exc.code != "bad_current_password" \
                 else form.current.errors.append(exc.message)
             status = 400
         else:
-            # The session's id embeds the old version; log in again under the new one.
-            login_user(current_user._get_current_object(), remember=False)
-            flash(_("密码已修改。"), "success")
+            flash(_("密码已修改，其他设备上的登录已结束。"), "success")
             return redirect(url_for("main.home"))
     elif request.method == "POST":
         status = 400
@@ -97,18 +102,55 @@ def api_tokens():
     """List, create and revoke one's API tokens. A new token is shown once."""
     new_token = None
     if request.method == "POST":
-        from flask_wtf.csrf import validate_csrf  # noqa: F401  (CSRFProtect already checked the form)
         action = request.form.get("action")
         if action == "create":
             new_token = tokens.issue(current_user, request.form.get("name", "").strip() or "api")
             flash(_("令牌已创建，请立即复制保存，它只显示这一次。"), "success")
         elif action == "revoke":
-            try:
-                token_id = int(request.form.get("token_id", ""))
-            except ValueError:
+            token_id = int_arg(request.form, "token_id")
+            if token_id is None:
                 flash(_("请求无效。"), "error")
             else:
                 tokens.revoke(current_user, token_id)
                 flash(_("令牌已吊销。"), "success")
                 return redirect(url_for("auth.api_tokens"))
     return render_template("auth/tokens.html", tokens=tokens.list_for(current_user), new_token=new_token)
+
+
+@bp.route("/account/sessions", methods=["GET", "POST"])
+@login_required
+def sessions():
+    """The browsers signed in to my account (device, address, last seen); sign one out, or all but this one."""
+    if request.method == "POST":
+        if request.form.get("action") == "everywhere":
+            n = auth.end_sessions(current_user, current_user, "everywhere", keep=current_user.login_session_id)
+            flash(_("已在其他 %(n)d 台设备上退出。", n=n), "success")
+        else:
+            only = request.form.get("session", "")[:64]
+            if only and only != current_user.login_session_id:
+                auth.end_sessions(current_user, current_user, "revoked", only=only)
+                flash(_("已在该设备上退出。"), "success")
+        return redirect(url_for("auth.sessions"))
+    rows = [{"id": s.id, "device": device_label(s.user_agent), "ip": s.ip, "created_at": s.created_at,
+             "last_seen_at": s.last_seen_at, "remember": s.remember, "current": s.id == current_user.login_session_id}
+            for s in auth.sessions_of(current_user)]
+    return render_template("auth/sessions.html", sessions=rows)
+
+
+def device_label(user_agent: str) -> str:
+    """A short name of the browser and system a User-Agent string announces (for people, not for rules)."""
+    ua = user_agent or ""
+    browser = next((name for key, name in (("MicroMessenger", "微信"), ("Edg/", "Edge"), ("Chrome/", "Chrome"),
+                                            ("Firefox/", "Firefox"), ("Safari/", "Safari")) if key in ua), "")
+    system = next((name for key, name in (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"),
+                                           ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Linux", "Linux"))
+                   if key in ua), "")
+    return " · ".join(p for p in (browser, system) if p) or (ua[:60] or _("未知设备"))
+
+
+@user_loaded_from_cookie.connect
+def _rotate_remembered(_app: object, user: object, **_extra: object) -> None:
+    """A browser came back with its remember-me cookie: give it a fresh session and a fresh cookie."""
+    if isinstance(user, User) and auth.rotate_session(user) is not None:
+        session["_user_id"] = user.login_session_id
+        session["_remember"] = "set"  # flask-login writes the new remember-me cookie after this request

@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -25,7 +24,7 @@ from elearn.courses.models import Course, Series
 from elearn.errors import ServiceError
 from elearn.extensions import db
 from elearn.http.errors import status_for
-from elearn.http.forms import MultiCheckboxField, attempt, flash_and_redirect, submit
+from elearn.http.forms import Form, MultiCheckboxField, attempt, flash_and_redirect, submit
 from elearn.orgs.models import Organisation
 from elearn.policy import CONTENT_CATEGORIES, MEMBER_CATEGORIES, SECTORS
 
@@ -46,11 +45,11 @@ def publisher_required(view):
     return wrapped
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     comment = TextAreaField(_l("审核意见"), validators=[Optional(), Length(max=review.COMMENT_MAX)])
 
 
-class SeriesForm(FlaskForm):
+class SeriesForm(Form):
     title = StringField(_l("专题名称"), validators=[DataRequired(_l("请填写专题名称。")), Length(max=200)])
     description = TextAreaField(_l("简介"), validators=[Optional(), Length(max=4000)])
     required = BooleanField(_l("必修"))

@@ -16,7 +16,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FloatField,
@@ -30,7 +29,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from elearn.courses import services as courses
 from elearn.courses.catalog import can_edit_course
 from elearn.errors import Forbidden, ServiceError
-from elearn.http.forms import flash_and_redirect, submit
+from elearn.http.forms import Form, flash_and_redirect, form_errors, submit
 from elearn.media import services as media
 from elearn.media import uploads
 from elearn.media.forms import SubtitleForm
@@ -42,7 +41,7 @@ bp = Blueprint("studio", __name__, url_prefix="/studio")
 NAV = [("studio.index", _l("课程工作室"), courses.STUDIO_ROLES)]
 
 
-class CourseForm(FlaskForm):
+class CourseForm(Form):
     title = StringField(_l("课程名称"), validators=[DataRequired(_l("请填写课程名称。")), Length(max=200)])
     description = TextAreaField(_l("课程简介（支持 Markdown）"), render_kw={"rows": 6})
     category = SelectField(_l("课程类别"))
@@ -56,7 +55,7 @@ class CourseForm(FlaskForm):
         self.category.choices = [(k, str(v)) for k, v in CONTENT_CATEGORIES.items()]
 
 
-class LessonForm(FlaskForm):
+class LessonForm(Form):
     title = StringField(_l("课时名称"), validators=[DataRequired(_l("请填写课时名称。")), Length(max=200)])
     description = TextAreaField(_l("课时说明（支持 Markdown）"), render_kw={"rows": 3})
     submit = SubmitField(_l("保存"))
@@ -138,7 +137,7 @@ def add_lesson(course_id: int):
     course = courses.studio_course(current_user, course_id)
     form = LessonForm(prefix="lesson")
     if not form.validate():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(" ".join(form_errors(form)), "error")
         return redirect(url_for("studio.course", course_id=course.id)), 303
     lesson = courses.add_lesson(current_user, course, title=form.title.data, description=form.description.data)
     flash(_("已添加课时：%(title)s", title=lesson.title), "success")

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from flask import flash, redirect, request
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto as _AUTO  # the 'no formdata given' marker Flask-WTF's Meta compares with
+from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.wrappers import Response
 from wtforms import Field, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -16,6 +18,21 @@ from elearn.extensions import db
 from elearn.http.errors import status_for
 
 T = TypeVar("T")
+SUBMIT_METHODS = ("POST", "PUT", "PATCH", "DELETE")  # what Flask-WTF counts as a submitted form
+
+
+class Form(FlaskForm):
+    """The base of the pages' forms: fields come from the submitted form (and its files) only. Flask-WTF would
+    also read a JSON body into a form, where a body that is not an object (``1e999``, ``[[…]]``) fails; pages
+    take form posts, JSON endpoints use payload schemas."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            if formdata is not _AUTO or request.method not in SUBMIT_METHODS:
+                return super().wrap_formdata(form, formdata)
+            if request.files:
+                return CombinedMultiDict((request.files, request.form))
+            return request.form  # possibly empty: a post without form fields fills none
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -78,9 +95,10 @@ def attempt(action: Callable[[], T], success: str | Callable[[T], str] | None = 
 
 def form_errors(form: FlaskForm) -> list[str]:
     """Every message of a validated form, for a flash."""
-    out: list[str] = list(form.form_errors)
-    for errors in form.errors.values():
-        out.extend(str(e) for e in errors if isinstance(e, str))
+    out = [str(e) for e in form.form_errors]
+    for name, errors in form.errors.items():
+        if name is not None:  # form-level errors are listed under None too
+            out.extend(str(e) for e in errors if not isinstance(e, dict | list))
     return out
 
 

@@ -4,7 +4,7 @@ an integer beyond any column, nesting deeper than a report can have) is a :class
 (400) naming the first bad field, never a 500."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from flask import request
@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from elearn.errors import ServiceError
+from elearn.extensions import ID_MAX
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -74,3 +75,18 @@ def json_body(model: type[M], code: str = "invalid_payload") -> M:
 def query_args(model: type[M], code: str = "bad_query") -> M:
     """The query string as ``model`` (the last value of a repeated key)."""
     return validate(model, request.args.to_dict(), code)
+
+
+def int_arg(values: Mapping[str, str], name: str, default: int | None = None, *, lo: int = 1,
+            hi: int = ID_MAX, code: str = "bad_query") -> int | None:
+    """An integer from a query string or form (``request.args``, ``request.form``): ``default`` when absent
+    or empty; a 400 ServiceError naming ``name`` when it is not a plain decimal integer in ``lo``..``hi`` (an id
+    or page beyond any column would fail in the database driver)."""
+    raw = values.get(name)
+    if raw is None or raw == "":
+        return default
+    text = raw.strip()
+    digits = text[1:] if text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 12 or not lo <= int(text) <= hi:
+        raise ServiceError(_("参数 %(name)s 无效。", name=name), code)
+    return int(text)

@@ -5,12 +5,11 @@ CID font ``STSong-Light`` so Chinese renders without shipping a font file.
 """
 from __future__ import annotations
 
-import csv
 import io
 
 from flask_babel import gettext as _
 
-from elearn import clock
+from elearn import clock, spreadsheets
 from elearn.ledger import requirements
 from elearn.ledger import services as ledger
 from elearn.orgs.models import User
@@ -36,28 +35,17 @@ def _table(user: User) -> tuple[requirements.RequirementStatus, list[list]]:
     return st, body
 
 
-def _safe_cell(value):
-    # Spreadsheet formula injection: a title starting with = + - @ must stay text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 def filename(user: User, ext: str) -> str:
     return f"transcript-{user.username}-{clock.site_today().isoformat()}.{ext}"
 
 
 def csv_bytes(user: User) -> bytes:
-    """UTF-8 CSV with a BOM (so spreadsheet programs open Chinese correctly)."""
+    """UTF-8 CSV with a BOM (so spreadsheet programs open Chinese correctly); no cell is a formula, not even
+    the member's own name."""
     st, body = _table(user)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("姓名"), user.name, _("周期"), f"{st.cycle_start.isoformat()}—{st.cycle_end.isoformat()}",
-                     _("合计学时"), st.total_hours])
-    writer.writerow(_header())
-    for row in body:
-        writer.writerow([_safe_cell(c) for c in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    head = [_("姓名"), user.name, _("周期"), f"{st.cycle_start.isoformat()}—{st.cycle_end.isoformat()}",
+            _("合计学时"), st.total_hours]
+    return spreadsheets.csv_bytes([head, _header(), *body])
 
 
 def xlsx_bytes(user: User) -> bytes:
@@ -68,14 +56,13 @@ def xlsx_bytes(user: User) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = _("学时记录")
-    ws.append([_("姓名"), user.name, _("周期"), f"{st.cycle_start.isoformat()}—{st.cycle_end.isoformat()}"])
-    ws.append([_("合计学时"), st.total_hours, _("目标学时"), st.target_hours if st.target_hours else _("免予要求")])
-    ws.append([])
-    ws.append(_header())
+    head = [[_("姓名"), user.name, _("周期"), f"{st.cycle_start.isoformat()}—{st.cycle_end.isoformat()}"],
+            [_("合计学时"), st.total_hours, _("目标学时"), st.target_hours if st.target_hours else _("免予要求")],
+            [], _header()]
+    for row in [*head, *body]:
+        ws.append(spreadsheets.xlsx_row(ws, row))
     for cell in ws[4]:
         cell.font = Font(bold=True)
-    for row in body:
-        ws.append([_safe_cell(c) for c in row])
     for col, width in zip("ABCDEFGHI", (12, 12, 40, 18, 12, 10, 10, 8, 20), strict=True):
         ws.column_dimensions[col].width = width
     out = io.BytesIO()

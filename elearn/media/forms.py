@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     SelectField,
     SubmitField,
 )
 
+from elearn.http.forms import Form
 from elearn.policy import SUBTITLE_LANGUAGES
 
 
-class SubtitleForm(FlaskForm):
+class SubtitleForm(Form):
     file = FileField(_l("字幕文件（.srt 或 .vtt）"), validators=[FileRequired(_l("请选择字幕文件。"))],
                      render_kw={"accept": ".srt,.vtt"})
     lang = SelectField(_l("语言"))

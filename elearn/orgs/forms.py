@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -11,9 +10,12 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from elearn.access import Role
+from elearn.errors import ServiceError
+from elearn.http.forms import Form
+from elearn.orgs import contacts
 from elearn.policy import MEMBER_CATEGORIES, ORG_KINDS, ROLES, SECTORS
 
 
@@ -21,7 +23,21 @@ def _choices(mapping):
     return [(k, str(v)) for k, v in mapping.items()]
 
 
-class OrganisationForm(FlaskForm):
+class Checked:
+    """A field validator applying one of the domain's rules (a function of :mod:`elearn.orgs.contacts`): the
+    rule's message when it refuses the value, the rule's stored form of the value when it accepts it."""
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def __call__(self, form, field):
+        try:
+            field.data = self.rule(field.data)
+        except ServiceError as exc:
+            raise ValidationError(exc.message) from exc
+
+
+class OrganisationForm(Form):
     name = StringField(_l("组织名称"), validators=[DataRequired(_l("请填写组织名称。")), Length(max=200)])
     kind = SelectField(_l("组织类型"))
     sector = SelectField(_l("领域"))
@@ -34,11 +50,12 @@ class OrganisationForm(FlaskForm):
         self.sector.choices = _choices(SECTORS)
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     username = StringField(_l("用户名"), validators=[DataRequired(_l("请填写用户名。")), Length(min=3, max=80)])
     name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名。")), Length(max=100)])
-    phone = StringField(_l("手机号"), validators=[Optional(), Length(max=30)])
-    email = StringField(_l("电子邮箱"), validators=[Optional(), Email(_l("邮箱格式不正确。")), Length(max=200)])
+    phone = StringField(_l("手机号"), validators=[Optional(), Length(max=30), Checked(contacts.phone)])
+    email = StringField(_l("电子邮箱"), validators=[Optional(), Length(max=contacts.EMAIL_MAX),
+                                                    Checked(contacts.email)])
     organisation_id = SelectField(_l("所在组织"), coerce=int)
     role = SelectField(_l("角色"))
     category = SelectField(_l("党员类别"))
@@ -55,7 +72,7 @@ class MemberForm(FlaskForm):
         self.category.choices = _choices(MEMBER_CATEGORIES)
 
 
-class TransferForm(FlaskForm):
+class TransferForm(Form):
     to_org = SelectField(_l("转入组织"), coerce=int)
     mobile = BooleanField(_l("流动党员（保留原组织关系，由流入组织负责）"))
     on = DateField(_l("转接日期"), validators=[Optional()])

@@ -12,7 +12,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     SelectField,
@@ -22,6 +21,7 @@ from elearn.access import ADMINS, admin_required
 from elearn.errors import ServiceError
 from elearn.extensions import db
 from elearn.http.errors import status_for
+from elearn.http.forms import Form
 from elearn.orgs import imports as member_import
 from elearn.orgs import services as orgs
 from elearn.policy import IMPORT, MEMBER_CATEGORIES
@@ -31,7 +31,7 @@ bp = Blueprint("member_import", __name__, url_prefix="/org")
 NAV = [("member_import.import_members", _l("批量导入"), ADMINS)]
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     organisation_id = SelectField(_l("默认导入到组织"), coerce=int)
     file = FileField(_l("CSV 或 Excel（.xlsx）文件"), validators=[FileRequired(_l("请选择文件。"))])
 

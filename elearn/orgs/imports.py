@@ -1,23 +1,39 @@
 """Bulk import of members from CSV or XLSX: all or nothing.
 
-Every row is checked by :func:`elearn.orgs.members.create` (with ``commit=False``) in one transaction; the
-result lists each rejected row with its reasons. If any row is rejected the transaction is rolled back and
-nothing is imported, so an admin fixes the file and imports it again without creating duplicates.
+Every field of every row is checked (the same rules :func:`elearn.orgs.members.create` applies, and
+:mod:`elearn.orgs.contacts` for phone numbers and e-mail addresses), and the result lists each rejected row
+with all of its faults. Accepted rows are created with ``commit=False`` in one transaction; if any row is
+rejected the transaction is rolled back and nothing is imported, so an admin fixes the file and imports it
+again without creating duplicates. Once a row is rejected no further row is created (no password hashed):
+the rest are only checked.
+
+Reading stays cheap whatever the file holds: at most policy.IMPORT.max_bytes are read; an XLSX is measured
+before openpyxl parses it (its unpacked size, then its XML tags counted while unpacking), then read row by row
+in openpyxl's streaming mode; a CSV likewise row by row. Both stop at the first data row beyond
+policy.IMPORT.max_rows: the rest of the file is never read.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 import secrets
+import unicodedata
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from zipfile import BadZipFile
+from zipfile import BadZipFile, ZipFile
 
 from flask_babel import gettext as _
 
+from elearn import spreadsheets
 from elearn.audit import services as audit
+from elearn.auth import passwords
 from elearn.errors import ServiceError, TooLarge
 from elearn.extensions import db
 from elearn.i18n import join_list
+from elearn.orgs import contacts
 from elearn.orgs import members as users
 from elearn.orgs import services as orgs
 from elearn.orgs.models import Organisation, User
@@ -38,6 +54,17 @@ HEADINGS = {
 REQUIRED = ("username", "name")
 TRUE_WORDS = {"1", "y", "yes", "true", "是", "√", "✓"}
 FALSE_WORDS = {"", "0", "n", "no", "false", "否"}
+# Excel's last row: rows numbered beyond it cannot come from a spreadsheet program and are not read.
+XLSX_LAST_ROW = 1_048_576
+ORG_ID = re.compile(r"[0-9]{1,10}")  # ASCII digits only: "²" and "１" are digits to str.isdigit, not to int()
+
+
+@dataclass
+class Sheet:
+    """A file's heading row and its non-blank data rows, as stripped strings."""
+
+    header: list[str]
+    rows: list[tuple[int, list[str]]]  # (row number as the spreadsheet program shows it, cells)
 
 
 @dataclass
@@ -60,39 +87,141 @@ class ImportResult:
         return not self.problems and self.imported > 0
 
 
-def _read_csv(data: bytes) -> list[list[str]]:
-    for encoding in ("utf-8-sig", "gb18030"):
+# -- reading files ----------------------------------------------------------------------------------------------
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a phone number typed into Excel is a float
+    return str(value).strip()
+
+
+def _heading(values: Iterable[object]) -> list[str]:
+    header = [_text(v) for v in values]
+    while header and not header[-1]:
+        header.pop()
+    if len(header) > IMPORT.max_columns:
+        raise ServiceError(_("第一行最多 %(n)d 列，请删除多余的列。", n=IMPORT.max_columns), "too_many_columns")
+    return header
+
+
+def _sheet(header: list[str], rows: Iterator[Sequence[object]]) -> Sheet:
+    """The non-blank rows of ``rows`` (the data rows in order, from row 2), stopping with a ServiceError at the
+    first one beyond IMPORT.max_rows: the rest is never read."""
+    body: list[tuple[int, list[str]]] = []
+    for number, values in enumerate(rows, start=2):
+        if values.count(None) + values.count("") == len(values):
+            continue  # blank (openpyxl gives a row of None for every row number a sheet skips)
+        cells = [_text(v) for v in values]
+        if any(cells):
+            if len(body) == IMPORT.max_rows:
+                raise ServiceError(_("一次最多导入 %(n)d 行，请拆分文件。", n=IMPORT.max_rows), "too_many_rows")
+            body.append((number, cells))
+    return Sheet(header, body)
+
+
+_BOMS = (  # UTF-32's little-endian mark begins with UTF-16's: look for it first
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _csv_text(data: bytes) -> str:
+    """The text of a CSV: by its byte-order mark if it has one (UTF-8, UTF-16, UTF-32), else UTF-8 or GB18030."""
+    unreadable = ServiceError(_("无法识别文件编码，请保存为 UTF-8 或 GB18030 编码的 CSV。"), "bad_encoding")
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), None)
+    if encoding is None and b"\x00" in data:
+        # What "Unicode text" without its byte-order mark looks like: every other byte of Latin text is zero.
+        raise ServiceError(_("文件中有空字节，可能是不带 BOM 的 UTF-16 编码："
+                             "请在表格程序中另存为“CSV UTF-8（逗号分隔）”后重新上传。"), "bad_encoding")
+    for candidate in [encoding] if encoding else ["utf-8", "gb18030"]:
         try:
-            text = data.decode(encoding)
+            text = data.decode(candidate)
             break
         except UnicodeDecodeError:
             continue
     else:
-        raise ServiceError(_("无法识别文件编码，请保存为 UTF-8 或 GB18030 编码的 CSV。"), "bad_encoding")
-    return list(csv.reader(io.StringIO(text)))
+        raise unreadable
+    if "\x00" in text:
+        raise ServiceError(_("文件中有空字符（NUL），不是文本格式的 CSV。"), "bad_encoding")
+    return text
 
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
+def _read_csv(data: bytes) -> Sheet:
+    text = _csv_text(data)
+    first_line = text.split("\n", 1)[0]
+    # Spreadsheet programs save "Unicode text" separated by tabs.
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return _sheet(_heading(next(reader, [])), reader)
+    except csv.Error as exc:
+        raise ServiceError(_("CSV 文件第 %(n)d 行无法读取，请检查引号是否成对。", n=reader.line_num),
+                           "bad_csv") from exc
+
+
+# What openpyxl and zipfile raise for a damaged or hostile file (lxml's and ElementTree's parse errors are
+# SyntaxErrors, a bad UTF-8 sequence a ValueError).
+_XLSX_FAULTS = (BadZipFile, zlib.error, EOFError, OSError, KeyError, IndexError, TypeError, ValueError, SyntaxError)
+
+
+def _xlsx_unreadable() -> ServiceError:
+    return ServiceError(_("无法读取该 Excel 文件，请确认是 .xlsx 格式。"), "bad_xlsx")
+
+
+def _measure(archive: ZipFile) -> None:
+    """Refuse a workbook whose XML would cost much to parse, before openpyxl parses any of it: the XML parts'
+    unpacked sizes as the zip declares them (zipfile never unpacks more than declared), then their tags,
+    counted while unpacking and given up on at the limit."""
+    parts = [info for info in archive.infolist() if info.filename.endswith((".xml", ".rels"))]
+    too_much = ServiceError(_("该 Excel 文件内容过多（一次最多导入 %(n)d 行）："
+                              "请只保留要导入的工作表和行，或拆分文件。", n=IMPORT.max_rows), "xlsx_too_large")
+    if sum(info.file_size for info in parts) > IMPORT.xlsx_max_unpacked_bytes:
+        raise too_much
+    tags = 0
+    for info in parts:
+        with archive.open(info) as part:
+            while chunk := part.read(1 << 16):
+                tags += chunk.count(b"<")
+                if tags > IMPORT.xlsx_max_tags:
+                    raise too_much
+
+
+def _read_xlsx(data: bytes) -> Sheet:
     from openpyxl import load_workbook  # ~140 ms to import: only .xlsx files need it
     from openpyxl.utils.exceptions import InvalidFileException  # (openpyxl, as above)
 
     try:
+        with ZipFile(io.BytesIO(data)) as archive:
+            _measure(archive)
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ServiceError(_("无法读取该 Excel 文件，请确认是 .xlsx 格式。"), "bad_xlsx") from exc
+    except (InvalidFileException, *_XLSX_FAULTS) as exc:
+        raise _xlsx_unreadable() from exc
     try:
+        if not wb.worksheets:
+            raise ServiceError(_("该 Excel 文件中没有工作表。"), "bad_xlsx")
         ws = wb.worksheets[0]
-        rows = []
-        for values in ws.iter_rows(values_only=True):
-            rows.append(["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
-                         for v in values])
-        return rows
+        # Rows as the sheet holds them, not as its <dimension> claims (A1:A1 would hide rows, A1:XFD1048576
+        # pad every row to 16,384 cells).
+        ws.reset_dimensions()
+        header = _heading(next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ()))
+        return _sheet(header, ws.iter_rows(min_row=2, max_row=XLSX_LAST_ROW, max_col=max(len(header), 1),
+                                           values_only=True))
+    except _XLSX_FAULTS as exc:
+        raise _xlsx_unreadable() from exc
     finally:
         wb.close()
 
 
-def read_rows(filename: str, data: bytes) -> list[list[str]]:
-    """The cells of a CSV or XLSX file (by content for XLSX, which is a zip), as strings."""
+def read_rows(filename: str, data: bytes) -> Sheet:
+    """The heading and data rows of a CSV or XLSX file (by content for XLSX, which is a zip), as strings.
+
+    Raises:
+        ServiceError: the file is empty, unreadable, in an encoding it cannot tell, wider than
+            IMPORT.max_columns, or longer than IMPORT.max_rows data rows (``too_many_rows``).
+        TooLarge: more than IMPORT.max_bytes.
+    """
     if not data:
         raise ServiceError(_("文件是空的。"), "empty_file")
     if len(data) > IMPORT.max_bytes:
@@ -101,12 +230,14 @@ def read_rows(filename: str, data: bytes) -> list[list[str]]:
     name = (filename or "").lower()
     if name.endswith(".xlsx") or is_zip:
         if not is_zip:
-            raise ServiceError(_("无法读取该 Excel 文件，请确认是 .xlsx 格式。"), "bad_xlsx")
+            raise _xlsx_unreadable()
         return _read_xlsx(data)
     if name.endswith(".csv") or not name:
         return _read_csv(data)
     raise ServiceError(_("只支持 CSV 或 XLSX 文件。"), "bad_format")
 
+
+# -- checking rows ----------------------------------------------------------------------------------------------
 
 def _generated_password() -> str:
     """Random, and always passing the password policy (letters and digits)."""
@@ -136,95 +267,159 @@ def _category(value: str) -> str | None:
     return None
 
 
-def import_members(actor: User, default_org: Organisation, filename: str, data: bytes) -> ImportResult:
-    """Create one member per row in ``default_org`` or the row's organisation (an id, or a name unique in
-    the actor's subtree). Nothing is imported unless every row is accepted."""
-    orgs.require_manage(actor, default_org)
-    rows = list(read_rows(filename, data))
-    while rows and not any(c.strip() for c in rows[-1]):
-        rows.pop()
-    if not rows:
-        raise ServiceError(_("文件是空的。"), "empty_file")
-    header = [HEADINGS.get(c.strip().lower(), HEADINGS.get(c.strip())) for c in rows[0]]
-    missing = [h for h in REQUIRED if h not in header]
-    if missing:
-        raise ServiceError(_("缺少必需的列：%(c)s（第一行须为列名，如 用户名、姓名）。", c=join_list(missing)),
-                           "missing_columns")
-    body = rows[1:]
-    if len(body) > IMPORT.max_rows:
-        raise ServiceError(_("一次最多导入 %(n)d 行，请拆分文件。", n=IMPORT.max_rows), "too_many_rows")
+def _has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" for ch in text)
 
-    managed = orgs.managed_orgs(actor)
-    by_id = {o.id: o for o in managed}
-    by_name: dict[str, list[Organisation]] = {}
-    for o in managed:
-        by_name.setdefault(o.name, []).append(o)
 
-    result = ImportResult()
-    usernames: list[str] = []
-    for offset, cells in enumerate(body, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        result.total += 1
-        rec = {key: (cells[i].strip() if i < len(cells) else "") for i, key in enumerate(header) if key}
-        reasons = []
-        org = default_org
-        if rec.get("organisation"):
-            ref = rec["organisation"]
-            found = by_id.get(int(ref)) if ref.isdigit() else None
-            if found is None:
-                named = by_name.get(ref, [])
-                found = named[0] if len(named) == 1 else None
-                if len(named) > 1:
-                    reasons.append(_("组织名称“%(o)s”不唯一，请填写组织编号。", o=ref))
-            if found is None and not reasons:
-                reasons.append(_("组织“%(o)s”不存在或不在您的管理范围内。", o=ref))
-            org = found or default_org
+@dataclass
+class _Row:
+    """One data row, as checked: the values to create the member with, and every fault found."""
+
+    username: str
+    name: str
+    password: str
+    organisation: Organisation
+    category: str
+    exempt: bool
+    exempt_reason: str | None
+    phone: str | None
+    email: str | None
+    reasons: list[str]
+
+
+class _RowChecker:
+    """Checks rows against the rules of a member, the organisations the actor manages, the accounts that exist
+    and the rows before (a username twice in one file)."""
+
+    def __init__(self, actor: User, default_org: Organisation):
+        self.default_org = default_org
+        managed = orgs.managed_orgs(actor)
+        self.by_id = {o.id: o for o in managed}
+        self.by_name: dict[str, list[Organisation]] = {}
+        for o in managed:
+            self.by_name.setdefault(o.name, []).append(o)
+        self.seen: dict[str, int] = {}  # username (lower case) → its first row
+        self.name_max = contacts.stored_length("name")
+        self.reason_max = contacts.stored_length("exempt_reason")
+
+    def check(self, number: int, rec: dict[str, str]) -> _Row:
+        reasons: list[str] = []
+        username, name = rec.get("username", ""), rec.get("name", "")
+        if not users.USERNAME_RE.match(username):
+            reasons.append(_("用户名须为 3–80 个字母、数字或 _.- 字符。"))
+        elif username.lower() in self.seen:
+            reasons.append(_("用户名 %(u)s 已存在（与第 %(r)d 行重复）。", u=username, r=self.seen[username.lower()]))
+        else:
+            self.seen[username.lower()] = number
+            if users.by_username(username) is not None:
+                reasons.append(_("用户名 %(u)s 已存在。", u=username))
+        if not name:
+            reasons.append(_("请填写姓名。"))
+        elif len(name) > self.name_max or _has_control_characters(name):
+            reasons.append(_("姓名须为不超过 %(n)d 个字符的文字。", n=self.name_max))
+        password = rec.get("password", "")
+        if password:
+            try:
+                passwords.check_policy(password, username)
+            except ServiceError as exc:
+                reasons.append(exc.message)
+        org = self._organisation(rec.get("organisation", ""), reasons)
         category = _category(rec.get("category", ""))
         if category is None:
             reasons.append(_("未知的党员类别“%(c)s”。", c=rec.get("category")))
         exempt = _flag(rec.get("exempt", ""))
+        reason = rec.get("exempt_reason", "")
         if exempt is None:
             reasons.append(_("“免予要求”须填 是 或 否。"))
-        password = rec.get("password") or ""
-        generated = not password
-        if generated:
-            password = _generated_password()
-        if not reasons:
-            assert category is not None, "an unknown category is one of the reasons"
+        elif exempt and not reason:
+            reasons.append(_("免予学时要求须注明原因。"))
+        if len(reason) > self.reason_max or _has_control_characters(reason):
+            reasons.append(_("免予原因须为不超过 %(n)d 个字符的文字。", n=self.reason_max))
+        phone = self._contact(contacts.phone, rec.get("phone", ""), reasons)
+        email = self._contact(contacts.email, rec.get("email", ""), reasons)
+        return _Row(username=username, name=name, password=password, organisation=org,
+                    category=category or "member", exempt=bool(exempt), exempt_reason=reason or None, phone=phone,
+                    email=email, reasons=reasons)
+
+    def _organisation(self, ref: str, reasons: list[str]) -> Organisation:
+        """The row's organisation: an id or a name unique in the actor's subtree; the default when blank."""
+        if not ref:
+            return self.default_org
+        found = self.by_id.get(int(ref)) if ORG_ID.fullmatch(ref) else None
+        if found is not None:
+            return found
+        named = self.by_name.get(ref, [])
+        if len(named) == 1:
+            return named[0]
+        if named:
+            reasons.append(_("组织名称“%(o)s”不唯一，请填写组织编号。", o=ref))
+        else:
+            reasons.append(_("组织“%(o)s”不存在或不在您的管理范围内。", o=ref))
+        return self.default_org
+
+    @staticmethod
+    def _contact(rule, value: str, reasons: list[str]) -> str | None:
+        if not value:
+            return None
+        try:
+            return rule(value)
+        except ServiceError as exc:
+            reasons.append(exc.message)
+            return None
+
+
+def import_members(actor: User, default_org: Organisation, filename: str, data: bytes) -> ImportResult:
+    """Create one member per row in ``default_org`` or the row's organisation (an id, or a name unique in
+    the actor's subtree). Nothing is imported unless every row is accepted.
+
+    Raises:
+        ServiceError: the file as a whole is refused (see :func:`read_rows`; missing columns, no data rows).
+        Forbidden: ``actor`` does not manage ``default_org``.
+    """
+    orgs.require_manage(actor, default_org)
+    sheet = read_rows(filename, data)
+    header = [HEADINGS.get(c.lower(), HEADINGS.get(c)) for c in sheet.header]
+    missing = [h for h in REQUIRED if h not in header]
+    if missing:
+        raise ServiceError(_("缺少必需的列：%(c)s（第一行须为列名，如 用户名、姓名）。", c=join_list(missing)),
+                           "missing_columns")
+    if not sheet.rows:
+        raise ServiceError(_("文件中没有数据行。"), "no_rows")
+
+    checker = _RowChecker(actor, default_org)
+    result = ImportResult(total=len(sheet.rows))
+    usernames: list[str] = []
+    for number, cells in sheet.rows:
+        row = checker.check(number, {key: (cells[i] if i < len(cells) else "")
+                                     for i, key in enumerate(header) if key})
+        if not row.reasons and not result.problems:  # once a row is rejected, nothing will be imported
+            password = row.password or _generated_password()
             try:
-                users.create(actor, username=rec.get("username", ""), name=rec.get("name", ""), password=password,
-                             organisation=org, category=category, exempt=bool(exempt),
-                             exempt_reason=rec.get("exempt_reason") or None, phone=rec.get("phone") or None,
-                             email=rec.get("email") or None, commit=False)
+                users.create(actor, username=row.username, name=row.name, password=password,
+                             organisation=row.organisation, category=row.category, exempt=row.exempt,
+                             exempt_reason=row.exempt_reason, phone=row.phone, email=row.email, commit=False)
             except ServiceError as exc:
-                reasons.append(exc.message)
+                row.reasons.append(exc.message)
             else:
-                usernames.append(rec["username"])
-                if generated:
-                    result.generated_passwords.append((rec["username"], password))
-        if reasons:
-            result.problems.append(RowProblem(row=offset, username=rec.get("username", ""), reasons=reasons))
-    if result.problems or result.total == 0:
+                usernames.append(row.username)
+                if not row.password:
+                    result.generated_passwords.append((row.username, password))
+        if row.reasons:
+            result.problems.append(RowProblem(row=number, username=row.username, reasons=row.reasons))
+    if result.problems:
         db.session.rollback()
         result.generated_passwords = []
-        if result.total == 0:
-            raise ServiceError(_("文件中没有数据行。"), "no_rows")
         return result
     result.imported = result.total
     audit.record(actor, "user.import", default_org,
-                 after={"rows": result.total, "file": (filename or "")[:200],
-                        "usernames": usernames})
+                 after={"rows": result.total, "file": (filename or "")[:200], "usernames": usernames})
     db.session.commit()
     return result
 
 
 def template_csv() -> bytes:
     """A CSV with the expected headings and one example row, for admins to fill in."""
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["用户名", "姓名", "初始密码", "所在组织", "党员类别", "免予要求", "免予原因", "手机号", "电子邮箱"])
-    w.writerow(["zhangsan", "张三", "", "", str(MEMBER_CATEGORIES["member"]), "否", "", "", ""])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
+    return spreadsheets.csv_bytes([
+        ["用户名", "姓名", "初始密码", "所在组织", "党员类别", "免予要求", "免予原因", "手机号", "电子邮箱"],
+        ["zhangsan", "张三", "", "", str(MEMBER_CATEGORIES["member"]), "否", "", "", ""],
+    ])

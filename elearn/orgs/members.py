@@ -12,8 +12,10 @@ from elearn import clock
 from elearn.access import Role
 from elearn.audit import services as audit
 from elearn.auth import passwords
+from elearn.auth import services as auth
 from elearn.errors import Forbidden, NotFound, ServiceError
 from elearn.extensions import db
+from elearn.orgs import contacts
 from elearn.orgs import services as orgs
 from elearn.orgs.models import Membership, Organisation, User
 from elearn.policy import MEMBER_CATEGORIES, ROLES
@@ -65,6 +67,8 @@ def create(actor: User | None, *, username: str, name: str, password: str, organ
     if actor is not None:
         orgs.require_manage(actor, organisation)
     passwords.check_policy(password, username)
+    phone = contacts.phone(phone) if phone and phone.strip() else None
+    email = contacts.email(email) if email and email.strip() else None
     user = User(username=username, name=name.strip(), password_hash=passwords.hash_password(password), role=role,
                 category=category, exempt=exempt, exempt_reason=(exempt_reason or None) if exempt else None,
                 phone=phone or None, email=email or None, organisation=organisation)
@@ -99,12 +103,18 @@ def update(actor: User, user: User, **changes) -> User:
     _check_fields(changes.get("category", user.category), exempt, reason)
     if not exempt:
         changes["exempt_reason"] = None
+    for key, check in (("phone", contacts.phone), ("email", contacts.email)):
+        if key in changes:
+            changes[key] = check(changes[key]) if (changes[key] or "").strip() else None
     if changes.get("active") is False and user.id == actor.id:
         raise ServiceError(_("不能停用自己的账号。"), "own_account")
     before = audit.snapshot(user, EDITABLE)
+    deactivating = changes.get("active") is False and user.active
     for key, value in changes.items():
         setattr(user, key, value.strip() if isinstance(value, str) else value)
     audit.record(actor, "user.update", user, before=before, after=audit.snapshot(user, EDITABLE))
+    if deactivating:
+        auth.end_sessions(actor, user, "deactivated", commit=False)  # signed out everywhere at once
     db.session.commit()
     return user
 
@@ -116,8 +126,10 @@ def transfer(actor: User, user: User, to_org: Organisation, *, on: date | None =
     ``mobile`` (流动党员): the member keeps the home organisation and studies with ``to_org``, which becomes
     responsible. Otherwise the home membership is closed and a new home opened.
     """
-    if not (orgs.can_manage(actor, user.organisation) or orgs.can_manage(actor, to_org)):
-        raise Forbidden(_("您无权转接该党员。"))
+    if not is_current_member_of_managed(actor, user):
+        # Members who moved out stay visible in the history, but only their current organisation (home, or the
+        # inflow organisation of a mobile member) may move them on.
+        raise Forbidden(_("您无权转接该党员：该党员目前不在您管理的组织内。"))
     if to_org.id == user.organisation_id and not mobile:
         raise ServiceError(_("该党员已在此组织。"), "same_org")
     on = on or clock.site_today()
@@ -146,6 +158,15 @@ def transfer(actor: User, user: User, to_org: Organisation, *, on: date | None =
                  after={"organisation_id": to_org.id, "mobile": mobile, "on": on.isoformat()})
     db.session.commit()
     return new
+
+
+def is_current_member_of_managed(actor: User, user: User) -> bool:
+    """``user`` belongs now to an organisation ``actor`` manages: their home one, or one they study with as a
+    mobile member (an open inflow membership)."""
+    if orgs.can_manage(actor, user.organisation):
+        return True
+    return any(m.ended_on is None and m.kind == "inflow" and orgs.can_manage(actor, m.organisation)
+               for m in user.memberships)
 
 
 def responsible_org(user: User) -> Organisation:

@@ -59,8 +59,6 @@ class User(UserMixin, Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
-    # Bumped on password change: every session and remember-cookie minted before is refused.
-    session_version: Mapped[int] = mapped_column(default=1)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -69,8 +67,26 @@ class User(UserMixin, Base):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", order_by="Membership.started_on", cascade="all, delete-orphan")
 
+    @property
+    def login_session_id(self) -> str | None:
+        """The server-side login session this request runs in (elearn.auth.models.LoginSession), set when
+        signing in or when the session is loaded; flask-login keeps it in the cookies instead of the user id.
+        (Not a column: the instance's own attribute.)"""
+        return self.__dict__.get("_login_session_id")
+
+    @login_session_id.setter
+    def login_session_id(self, value: str | None) -> None:
+        self.__dict__["_login_session_id"] = value
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        if self.login_session_id is None:
+            raise RuntimeError("a user is signed in only through elearn.auth.services.start_session")
+        return self.login_session_id
+
+    # Rows compare by identity (one object per row in a session), not by flask-login's get_id(), which names the
+    # login session and exists only for a signed-in user.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users

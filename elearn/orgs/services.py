@@ -7,13 +7,13 @@ from sqlalchemy import select
 from elearn.access import Role
 from elearn.audit import services as audit
 from elearn.errors import Forbidden, NotFound, ServiceError
-from elearn.extensions import db
+from elearn.extensions import ID_MAX, db
 from elearn.orgs.models import Organisation, User
 from elearn.policy import ORG_CHILD_KINDS, ORG_KINDS, SECTORS
 
 
 def get(org_id: int) -> Organisation:
-    org = db.session.get(Organisation, org_id)
+    org = db.session.get(Organisation, org_id) if 0 < org_id <= ID_MAX else None
     if org is None:
         raise NotFound(_("组织不存在。"))
     return org

@@ -12,6 +12,7 @@ from elearn.access import ADMINS, Role, admin_required
 from elearn.errors import ServiceError
 from elearn.extensions import db
 from elearn.http.forms import attempt, flash_and_redirect, submit
+from elearn.http.schemas import int_arg
 from elearn.ledger import services as ledger
 from elearn.ledger.models import StudyCredit
 from elearn.orgs import members as users
@@ -44,7 +45,7 @@ def organisations():
     """The organisation tree the admin manages, with member counts and a form to add a sub-organisation."""
     managed = orgs.managed_orgs(current_user)
     form = OrganisationForm()
-    parent_id = request.form.get("parent_id", type=int) if request.method == "POST" else None
+    parent_id = int_arg(request.form, "parent_id") if request.method == "POST" else None
     parent = db.session.get(Organisation, parent_id) if parent_id else None
     if parent_id and parent is None:
         abort(404)
@@ -68,13 +69,13 @@ def organisations():
 def members():
     """Members visible to the admin (their subtree, incl. transferred-in and -out), searchable, paged."""
     q = request.args.get("q", "").strip()
-    org_id = request.args.get("org", type=int)
+    org_id = int_arg(request.args, "org")
     org = None
     if org_id:
         org = db.session.get(Organisation, org_id)
         if org is None or not orgs.can_manage(current_user, org):
             abort(404)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = int_arg(request.args, "page", 1) or 1
     stmt = users.visible_members_stmt(current_user, org, q)
     total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     rows = db.session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()

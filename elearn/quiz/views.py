@@ -5,7 +5,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -23,6 +22,7 @@ from elearn.courses import catalog
 from elearn.courses.models import Course
 from elearn.errors import NotFound, ServiceError
 from elearn.extensions import db
+from elearn.http.forms import Form
 from elearn.policy import POLICY, QUESTION_KINDS
 from elearn.quiz import services as quizzes
 from elearn.quiz.models import Question, Quiz
@@ -33,7 +33,7 @@ bp = Blueprint("quiz", __name__, url_prefix="/quiz")
 NAV: list = [("quiz.index", _l("测验"), None)]
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(Form):
     kind = SelectField(_l("题型"))
     text = TextAreaField(_l("题目"), validators=[DataRequired(_l("请填写题目。")), Length(max=2000)])
     options = TextAreaField(_l("选项（每行一个；判断题可留空）"), validators=[Optional(), Length(max=4000)])
@@ -47,7 +47,7 @@ class QuestionForm(FlaskForm):
         self.kind.choices = [(k, str(v)) for k, v in QUESTION_KINDS.items()]
 
 
-class QuizForm(FlaskForm):
+class QuizForm(Form):
     title = StringField(_l("测验名称"), validators=[DataRequired(_l("请填写测验名称。")), Length(max=200)])
     question_count = IntegerField(_l("抽题数量"), default=10,
                                   validators=[DataRequired(_l("请填写抽题数量。")), NumberRange(1, 200)])

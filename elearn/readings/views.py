@@ -18,7 +18,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional
@@ -30,7 +29,8 @@ from elearn.courses.models import Course
 from elearn.errors import NotFound, ServiceError
 from elearn.extensions import db
 from elearn.http.errors import error_response, status_for
-from elearn.http.schemas import json_body
+from elearn.http.forms import Form
+from elearn.http.schemas import int_arg, json_body
 from elearn.ledger import services as ledger
 from elearn.readings import services as readings
 from elearn.readings.schemas import PositionReport
@@ -45,7 +45,7 @@ NAV: list = [("readings.index", _l("阅读材料"), None)]
 ACCEPT = ",".join(sorted(content.SUPPORTED_FORMATS))
 
 
-class ReadingUploadForm(FlaskForm):
+class ReadingUploadForm(Form):
     file = FileField(_l("文件"), validators=[FileRequired(_l("请选择要上传的文件。"))],
                      render_kw={"accept": ACCEPT})
     title = StringField(_l("标题（留空则取文件中的标题）"), validators=[Optional(), Length(max=300)])
@@ -59,7 +59,7 @@ class ReadingUploadForm(FlaskForm):
         self.course_id.choices = [(0, _("不关联"))] + [(c.id, c.title) for c in courses]
 
 
-class AttachForm(FlaskForm):
+class AttachForm(Form):
     course_id = SelectField(_l("课程"), coerce=int)
     submit = SubmitField(_l("关联到课程"))
 
@@ -270,7 +270,7 @@ def move(course_id: int, reading_id: int):
     """Move a reading up (``delta=-1``) or down (``delta=1``) within a course."""
     course = _course_or_404(course_id)
     reading = _reading_or_404(reading_id)
-    delta = request.form.get("delta", type=int)
+    delta = int_arg(request.form, "delta", lo=-1000, hi=1000)
     if delta not in (-1, 1):
         abort(400)
     readings.move(current_user, reading, course, delta)

@@ -6,6 +6,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from elearn import policy
+from elearn.extensions import ID_MAX
+from elearn.http.schemas import int_arg
 from elearn.search import services as search
 
 bp = Blueprint("search", __name__, url_prefix="/search")
@@ -22,7 +24,7 @@ def index():
     kind = request.args.get("kind", "")
     series = request.args.get("series", "")
     sector = request.args.get("sector", "")
-    page = request.args.get("page", 1, type=int)
+    page = int_arg(request.args, "page", 1, lo=-ID_MAX) or 0  # the search says what is wrong with 0
     results, error, status = None, None, 200
     if q:
         try:

@@ -15,10 +15,12 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from huey.consumer import Consumer
 
+from elearn.errors import ServiceError
 from elearn.media import tasks as media_tasks
 from elearn.queue import get_huey
 from elearn.site import backup, demo, demo_content
 from media_pipeline.cli import run_transcode_cli
+from media_pipeline.errors import MediaError, ToolMissing, TranscodeError
 
 
 @click.command("init-db")
@@ -96,7 +98,10 @@ def serve_command(host: str, port: int, workers: int, with_worker: bool):
 @with_appcontext
 def backup_command(out_dir):
     """Make a consistent copy of the database and the media while the site runs."""
-    path = backup.create(out_dir)
+    try:
+        path = backup.create(out_dir)
+    except (ServiceError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"backup written to {path}")
 
 
@@ -108,7 +113,10 @@ def restore_command(path, yes):
     """Bring back a backup made by ``elearn backup`` (replaces the current database and media)."""
     if not yes:
         click.confirm("This replaces the current database and media. Continue?", abort=True)
-    backup.restore(path)
+    try:
+        backup.restore(path)
+    except (ServiceError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo("restored")
 
 
@@ -117,7 +125,10 @@ def restore_command(path, yes):
 @click.argument("outdir", type=click.Path(file_okay=False))
 def transcode_command(src, outdir):
     """Transcode SRC into an adaptive HLS ladder in OUTDIR, with a progress bar."""
-    run_transcode_cli(src, outdir, echo=click.echo)
+    try:
+        run_transcode_cli(src, outdir, echo=click.echo)
+    except (MediaError, TranscodeError, ToolMissing) as exc:
+        raise click.ClickException(f"{src}: {exc}") from exc
 
 
 def register(app: Flask) -> None:

@@ -14,7 +14,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -28,7 +27,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from elearn import clock
 from elearn.access import ADMINS, admin_required
-from elearn.http.forms import attempt, flash_and_redirect, submit
+from elearn.http.forms import Form, attempt, flash_and_redirect, submit
+from elearn.http.schemas import int_arg
 from elearn.orgs import services as orgs
 from elearn.policy import TRAINING_PLAN_STATUS_LABELS
 from elearn.training import plans as training_plans
@@ -41,14 +41,14 @@ NAV = [("plans.plans", _l("培训计划"), ADMINS)]
 
 # -- training plans ---------------------------------------------------------------------------------------------
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     organisation_id = SelectField(_l("组织"), coerce=int)
     year = IntegerField(_l("年度"), validators=[DataRequired(_l("请填写年度。")), NumberRange(2000, 2100)])
     title = StringField(_l("计划名称"), validators=[DataRequired(_l("请填写计划名称。")), Length(max=200)])
     note = TextAreaField(_l("说明"), validators=[Optional(), Length(max=4000)])
 
 
-class TrainingForm(FlaskForm):
+class TrainingForm(Form):
     title = StringField(_l("培训名称"), validators=[DataRequired(_l("请填写培训名称。")), Length(max=200)])
     organiser = StringField(_l("主办单位"), validators=[DataRequired(_l("请填写主办单位。")), Length(max=200)])
     county_level = BooleanField(_l("县级及以上党委组织"))
@@ -58,7 +58,7 @@ class TrainingForm(FlaskForm):
     location = StringField(_l("地点"), validators=[Optional(), Length(max=200)])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     usernames = TextAreaField(_l("参训党员用户名（每行一个，或用逗号分隔）"),
                               validators=[DataRequired(_l("请填写用户名。")), Length(max=20000)])
     acknowledge = BooleanField(_l("我已知晓上述重复或时间冲突，仍然安排"))
@@ -138,7 +138,7 @@ def training(training_id: int):
 @admin_required
 def remove_participant(training_id: int):
     training = training_plans.get_training(current_user, training_id)
-    user_id = request.form.get("user_id", type=int)
+    user_id = int_arg(request.form, "user_id")
     if not user_id:
         abort(400)
     training_plans.unassign(current_user, training, user_id)

@@ -5,14 +5,14 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from elearn.access import ADMINS, admin_required
 from elearn.errors import NotFound
 from elearn.extensions import db
-from elearn.http.forms import MultiCheckboxField, flash_and_redirect, submit
+from elearn.http.forms import Form, MultiCheckboxField, flash_and_redirect, submit
+from elearn.http.schemas import int_arg
 from elearn.orgs import services as orgs
 from elearn.orgs.models import Organisation
 from elearn.policy import CONTENT_CATEGORIES, LECTURER_STATUS_LABELS
@@ -25,7 +25,7 @@ bp = Blueprint("roster", __name__, url_prefix="/roster")
 NAV = [("roster.index", _l("师资库"), ADMINS)]
 
 
-class LecturerForm(FlaskForm):
+class LecturerForm(Form):
     name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写讲师姓名。")), Length(max=100)])
     title = StringField(_l("职务/职称"), validators=[Optional(), Length(max=100)])
     organisation_id = SelectField(_l("所在组织"), coerce=int)
@@ -51,7 +51,7 @@ def index():
     status = request.args.get("status") or None
     if (category and category not in CONTENT_CATEGORIES) or (status and status not in LECTURER_STATUS_LABELS):
         abort(400)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = int_arg(request.args, "page", 1) or 1
     rows, total = lecturers.search(current_user, q=q, category=category, status=status, page=page)
     pages = max((total + lecturers.PAGE_SIZE - 1) // lecturers.PAGE_SIZE, 1)
     listing = [{"id": r.id, "name": r.name, "title": r.title, "org": r.organisation.name, "fields": r.fields,

@@ -5,7 +5,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -23,7 +22,7 @@ from elearn.access import ADMINS, admin_required
 from elearn.courses.models import Lesson
 from elearn.errors import NotFound, ServiceError
 from elearn.extensions import db
-from elearn.http.forms import attempt, flash_and_redirect, submit
+from elearn.http.forms import Form, attempt, flash_and_redirect, submit
 from elearn.orgs import services as orgs
 from elearn.orgs.models import User
 from elearn.policy import CONTENT_CATEGORIES, ORGANISER_LEVELS
@@ -35,7 +34,7 @@ bp = Blueprint("training", __name__, url_prefix="/training")
 NAV: list = [("training.index", _l("培训记录"), ADMINS)]
 
 
-class TrainingForm(FlaskForm):
+class TrainingForm(Form):
     organisation_id = SelectField(_l("记录组织"), coerce=int)
     title = StringField(_l("培训名称"), validators=[DataRequired(_l("请填写培训名称。")), Length(max=200)])
     organiser = StringField(_l("主办单位"), validators=[DataRequired(_l("请填写主办单位。")), Length(max=200)])
@@ -58,7 +57,7 @@ class TrainingForm(FlaskForm):
         self.category.choices = [(k, str(v)) for k, v in CONTENT_CATEGORIES.items()]
 
 
-class GroupSessionForm(FlaskForm):
+class GroupSessionForm(Form):
     organisation_id = SelectField(_l("组织"), coerce=int)
     lesson_id = SelectField(_l("播放课程"), coerce=int)
     scheduled_at = DateTimeLocalField(_l("时间"), format="%Y-%m-%dT%H:%M",

@@ -1,6 +1,8 @@
+import re
 from datetime import timedelta
 
 from elearn import clock
+from elearn.audit.models import AuditEntry
 from elearn.extensions import db
 from elearn.orgs.models import User
 from tests.conftest import PASSWORD
@@ -50,11 +52,33 @@ def test_lockout_after_repeated_failures(app, client, auth, make_user):
     for _ in range(app.config["ELEARN_LOGIN_MAX_FAILURES"]):
         auth.login(user.username, "bad-guess1")
     r = auth.login(user.username)  # right password, but locked
-    assert r.status_code == 429 and "锁定" in r.get_data(as_text=True)
+    assert r.status_code == 401 and "用户名或密码不正确" in r.get_data(as_text=True)
+    lockout = db.session.query(AuditEntry).filter_by(action="auth.lockout").one()
+    assert lockout.object_id == user.id
     db.session.refresh(user)
     user.locked_until = clock.now_utc() - timedelta(seconds=1)
     db.session.commit()
     assert auth.login(user.username).status_code == 302
+
+
+def _answer(response):
+    """What a login page tells the person: status and the form's error message."""
+    text = response.get_data(as_text=True)
+    return response.status_code, re.findall(r'<p class="error"[^>]*>([^<]+)<', text)
+
+
+def test_a_locked_account_answers_like_an_unknown_name(app, client, auth, make_user):
+    """Probing names by their lockout tells nothing: a real account locked after repeated failures, a wrong
+    password and a name that does not exist all get the same answer."""
+    user = make_user()
+    answers = {}
+    for name in (user.username, "nobody-here"):
+        for _ in range(app.config["ELEARN_LOGIN_MAX_FAILURES"]):
+            auth.login(name, "bad-guess1")
+        answers[name] = (_answer(auth.login(name, "bad-guess1")), _answer(auth.login(name, PASSWORD)))
+    assert answers[user.username] == answers["nobody-here"]
+    (status, messages), _ = answers["nobody-here"]
+    assert status == 401 and messages and "用户名或密码不正确" in messages[0]
 
 
 def test_inactive_user_cannot_login(client, auth, make_user):
@@ -110,7 +134,7 @@ def test_change_password_policy_and_wrong_current(client, auth, make_user):
     r = client.post("/auth/password", data={"current": "not-it-1", "new": "G00d-password", "confirm": "G00d-password"})
     assert r.status_code == 400 and "当前密码不正确" in r.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.get(User, user.id).session_version == 1
+    assert db.session.get(User, user.id).password_hash == user.password_hash  # nothing changed
 
 
 def test_language_switch_is_remembered_on_the_account(app, client, auth, make_user):

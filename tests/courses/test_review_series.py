@@ -152,6 +152,9 @@ def test_lists_in_messages_follow_the_language(app, admin, make_course, make_org
     with app.test_request_context("/"):
         from flask_babel import refresh
         from flask_login import login_user
+
+        from elearn.auth import services as auth_services
+        auth_services.start_session(admin, ip=None, user_agent=None, remember=False)
         login_user(admin)
         refresh()  # the locale chosen earlier in this app context is cached
         with pytest.raises(ServiceError) as en:

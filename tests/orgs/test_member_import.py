@@ -1,7 +1,5 @@
-import io
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from elearn.audit.models import AuditEntry
@@ -10,6 +8,7 @@ from elearn.errors import Forbidden, ServiceError
 from elearn.extensions import db
 from elearn.orgs import imports as member_import
 from elearn.orgs.models import User
+from tests.orgs.files import xlsx
 
 
 @pytest.fixture
@@ -24,16 +23,6 @@ def setup(make_org, make_user):
 
 def csv_bytes(rows, encoding="utf-8"):
     return "\n".join(",".join(r) for r in rows).encode(encoding)
-
-
-def xlsx_bytes(rows):
-    wb = Workbook()
-    ws = wb.active
-    for r in rows:
-        ws.append(r)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def users_count():
@@ -59,7 +48,7 @@ def test_good_csv_imports_everyone(setup):
 def test_gb18030_csv_and_xlsx(setup):
     gb = csv_bytes([["用户名", "姓名"], ["gb01", "国标"]], encoding="gb18030")
     assert member_import.import_members(setup["admin"], setup["town"], "a.csv", gb).imported == 1
-    x = xlsx_bytes([["username", "name", "phone"], ["xl01", "表格一", 13800000000], ["xl02", "表格二", None]])
+    x = xlsx([["username", "name", "phone"], ["xl01", "表格一", 13800000000], ["xl02", "表格二", None]])
     result = member_import.import_members(setup["admin"], setup["town"], "a.xlsx", x)
     assert result.imported == 2
     assert db.session.execute(select(User.phone).where(User.username == "xl01")).scalar_one() == "13800000000"
@@ -67,7 +56,7 @@ def test_gb18030_csv_and_xlsx(setup):
 
 def test_bad_file_reports_each_row_and_imports_nothing(setup):
     before = users_count()
-    data = xlsx_bytes([["用户名", "姓名", "初始密码", "所在组织", "党员类别", "免予要求", "免予原因"],
+    data = xlsx([["用户名", "姓名", "初始密码", "所在组织", "党员类别", "免予要求", "免予原因"],
                        ["ok01", "好人", "Secret123", "", "", "", ""],
                        ["taken", "重名", "Secret123", "", "", "", ""],
                        ["ok01", "文件内重复", "Secret123", "", "", "", ""],

@@ -139,6 +139,27 @@ def test_transfer_needs_one_side(make_user, tree):
         users.transfer(street_admin, m, other)
 
 
+def test_a_member_who_moved_out_cannot_be_pulled_back_by_the_old_organisation(make_user, tree):
+    """The outflow side keeps seeing the member, but only the organisation the member belongs to now (or studies
+    with, as a mobile member) may move them on."""
+    site = make_user(role="site_admin", org=tree["city"])
+    town_admin = make_user(role="org_admin", org=tree["town"])
+    street_admin = make_user(role="org_admin", org=tree["street"])
+    m = make_user(org=tree["east"])
+    users.transfer(site, m, tree["happy"])
+    with pytest.raises(Forbidden):
+        users.transfer(town_admin, m, tree["east"])
+    db.session.rollback()
+    db.session.refresh(m)
+    assert m.organisation_id == tree["happy"].id and len(m.memberships) == 2
+    users.transfer(street_admin, m, tree["east"])  # the street manages the member's organisation now
+    assert m.organisation_id == tree["east"].id
+    # A mobile member may be moved on by the inflow organisation they study with.
+    users.transfer(site, m, tree["happy"], mobile=True)
+    users.transfer(street_admin, m, tree["street"], mobile=True)
+    assert users.responsible_org(m).id == tree["street"].id
+
+
 def test_passwords_are_argon2(make_user):
     u = make_user()
     assert u.password_hash.startswith("$argon2")
