@@ -26,10 +26,11 @@ from elearn.auth import views as auth_views
 from elearn.config import Config, TestingConfig
 from elearn.courses import learn_views, publish_views, studio_views
 from elearn.courses import models as courses_models
-from elearn.extensions import ID_MAX, babel, csrf, db, login_manager, migrate
+from elearn.extensions import ID_MAX, babel, csrf, db, limiter, login_manager, migrate
 from elearn.http import openapi
 from elearn.http.api import API_BLUEPRINTS
 from elearn.http.errors import register_error_handlers
+from elearn.http.inputs import register_input_guard
 from elearn.http.nav import register_navigation
 from elearn.i18n import local_time, select_locale
 from elearn.ledger import api as ledger_api
@@ -129,6 +130,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _engine_options(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    register_input_guard(app)  # first: no later hook (CSRF, tokens, limits) sees a control character
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
@@ -149,6 +151,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for bp in API_BLUEPRINTS:
         csrf.exempt(bp)  # the API authenticates by bearer token or checks the X-CSRFToken header
     auth_api.init_app(app)
+    limiter.init_app(app)  # after the API's authentication: limits per user need to know the token's user
     register_navigation(app, [entry for module in PAGES for entry in getattr(module, "NAV", ())])
     register_error_handlers(app)
     app.jinja_env.filters["localtime"] = local_time

@@ -82,6 +82,13 @@ class Config:
         self.ELEARN_MAX_VIDEO_SECONDS = _env_int("ELEARN_MAX_VIDEO_SECONDS", 6 * 3600)
         self.ELEARN_LOGIN_MAX_FAILURES = _env_int("ELEARN_LOGIN_MAX_FAILURES", 5)
         self.ELEARN_LOGIN_LOCKOUT_SECONDS = _env_int("ELEARN_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+        # Rate limits (elearn.policy.RATE_LIMITS) counted in memory, or in Redis shared by every web node.
+        self.ELEARN_REDIS_URL = os.environ.get("ELEARN_REDIS_URL") or ""
+        self.RATELIMIT_ENABLED = _env_bool("ELEARN_RATE_LIMITS", True)
+        self.RATELIMIT_STORAGE_URI = self.ELEARN_REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis unreachable: count in memory, never a 500
+        self.RATELIMIT_SWALLOW_ERRORS = True
         self.ELEARN_X_ACCEL = _env_bool("ELEARN_X_ACCEL", False)
         self.ELEARN_MAX_PLAYBACK_RATE = _env_float("ELEARN_MAX_PLAYBACK_RATE", 2.0)
         self.WTF_CSRF_TIME_LIMIT = None
@@ -104,3 +111,5 @@ class TestingConfig(Config):
             self.SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://" + self.SQLALCHEMY_DATABASE_URI[len("postgresql://"):]
         self.ELEARN_QUEUE_IMMEDIATE = True
         self.WTF_CSRF_ENABLED = True
+        self.RATELIMIT_ENABLED = False  # the tests of the limits turn them on
+        self.RATELIMIT_STORAGE_URI = "memory://"

@@ -6,6 +6,8 @@ import sqlite3
 from typing import Any, TypeVar, cast
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -44,6 +46,9 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Request rates (per address by default; routes choose other keys): memory in one process, Redis when
+# ELEARN_REDIS_URL is set, so every web node counts together (config RATELIMIT_STORAGE_URI).
+limiter = Limiter(key_func=get_remote_address)
 
 
 _Row = TypeVar("_Row", bound=Base)

@@ -134,6 +134,26 @@ QUESTION_KINDS = {
     "truefalse": _l("判断题"),
 }
 
+# When a member sees the correct answers of a quiz (a setting per quiz; default "final").
+QUIZ_ANSWERS_SHOWN = {
+    "final": _l("最后一次作答或通过后"),
+    "each": _l("每次作答后"),
+    "never": _l("从不显示"),
+}
+
+# Why a progress report credited less than it claimed (elearn.study; counted per member and reason, shown to
+# the member's org admin on the member page).
+REPORT_REFUSALS = {
+    "duplicate": _l("重复或过期的报告"),
+    "hidden": _l("页面不可见时的时间"),
+    "rate": _l("超过允许的倍速"),
+    "budget": _l("超过实际经过的时间"),
+    "evidence": _l("未下载对应的视频片段"),
+    "early": _l("早于视频片段可能播放完的时间"),
+    "session_mismatch": _l("播放会话不属于该内容"),
+    "malformed": _l("格式错误的报告"),
+}
+
 # Requirement status of a member (elearn.ledger.requirements).
 REQUIREMENT_STATES = {
     "exempt": _l("免予要求"),
@@ -143,6 +163,15 @@ REQUIREMENT_STATES = {
 }
 
 PASSWORD_MIN_LENGTH = 8
+
+# Request rates no person reaches (Flask-Limiter notation): refused sign-ins per address and per name typed
+# (unknown names count like real ones, so the limit tells nothing about which exist; successful sign-ins do
+# not count, so a meeting room behind one address is never throttled); heartbeats and searches per user
+# (a player reports every ~15 s, plus pause, seek and end).
+LOGIN_LIMIT_PER_ADDRESS = "30 per minute; 300 per hour"
+LOGIN_LIMIT_PER_NAME = "10 per minute; 60 per hour"
+HEARTBEAT_LIMIT_PER_USER = "120 per minute"
+SEARCH_LIMIT_PER_USER = "60 per minute"
 
 # Server-side login sessions (elearn.auth.services): how often a session's "last seen" is written (not on every
 # request), and why a session ended, as the member's device list says it.
@@ -221,6 +250,9 @@ SEARCH_KINDS = {
 }
 SEARCH_PAGE_SIZE = 10
 SEARCH_QUERY_MAX_CHARS = 200
+# The longest single text value (path, query, form field, JSON string) a request may carry; longer is refused
+# at the edge (elearn.http.inputs). Above every text we store; readings arrive as files, not as fields.
+TEXT_VALUE_MAX_CHARS = 200_000
 
 # --- Publishing, organisation tools and analytics (issue 6) ---
 
@@ -285,6 +317,7 @@ AUDIT_ACTIONS = {
     "user.transfer": _l("组织关系转接"),
     "user.import": _l("批量导入党员"),
     "user.password": _l("修改密码"),
+    "auth.failure": _l("登录失败（密码错误）"),
     "auth.lockout": _l("登录失败次数过多，账号临时锁定"),
     "auth.sessions_end": _l("结束登录会话"),
     "token.revoke": _l("吊销 API 令牌"),

@@ -237,3 +237,12 @@ def _int(value: Any) -> int | None:
 def _last_line(stderr: bytes | None) -> str:
     lines = [ln.strip() for ln in (stderr or b"").decode("utf-8", "replace").splitlines() if ln.strip()]
     return lines[-1] if lines else ""
+
+
+def segment_start_time(segment: str | os.PathLike[str]) -> float:
+    """The presentation start time of an (unencrypted) HLS segment, 0.0 when it cannot be read."""
+    try:
+        fmt = ffmpeg.probe(str(segment))["format"]
+        return float(fmt.get("start_time") or 0.0)
+    except (ffmpeg.Error, ValueError, KeyError):
+        return 0.0

@@ -8,8 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import ffmpeg
-
+from .encrypt import read_timeline
 from .errors import SubtitleError
 from .playlist import (
     MASTER_PLAYLIST_NAME,
@@ -19,6 +18,7 @@ from .playlist import (
     parse_media_playlist,
     write_text_atomic,
 )
+from .probe import segment_start_time
 
 #: Subtitle uploads larger than this are not subtitles (a 3-hour film's SRT is ~200 kB).
 MAX_SUBTITLE_BYTES = 5 * 1024 * 1024
@@ -257,8 +257,8 @@ def _parse_blocks(text: str, filename: str, *, webvtt: bool, require_cues: bool 
 
 
 def _segment_start_time(segment: Path) -> float:
-    try:
-        fmt = ffmpeg.probe(str(segment))["format"]
-        return float(fmt.get("start_time") or 0.0)
-    except (ffmpeg.Error, ValueError, KeyError):
-        return 0.0
+    # Encrypted segments cannot be probed: the pipeline noted the start time before encrypting them.
+    timeline = read_timeline(segment.parent.parent)
+    if timeline is not None and isinstance(timeline.get("start_time"), int | float):
+        return float(timeline["start_time"])
+    return segment_start_time(segment)

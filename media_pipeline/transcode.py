@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from .encrypt import encrypt_asset_dir, write_timeline
 from .errors import ToolMissing, TranscodeCancelled, TranscodeError
 from .ladder import Rendition, output_frame_rate
 from .playlist import (
@@ -44,7 +45,7 @@ from .policy import (
     DEFAULT_SEGMENT_SECONDS,
     EncoderSettings,
 )
-from .probe import MediaInfo, probe
+from .probe import MediaInfo, probe, segment_start_time
 from .thumbnails import make_poster, make_storyboard
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -177,6 +178,7 @@ def transcode(
     thumbnails: bool = True,
     info: MediaInfo | None = None,
     settings: EncoderSettings = DEFAULT_ENCODER_SETTINGS,
+    encryption_secret: bytes | None = None,
 ) -> TranscodeResult:
     """Encode ``src`` into an HLS ladder published at ``out_dir``.
 
@@ -197,6 +199,8 @@ def transcode(
         thumbnails: also make the poster and the storyboard (video sources only).
         info: ``probe(src)`` if the caller already has it.
         settings: encoder options.
+        encryption_secret: when given, every segment is encrypted under its own AES-128 key derived from it
+            (see :mod:`media_pipeline.encrypt`); the playlists name the keys at ``keys/<i>``.
 
     Raises:
         TranscodeError: ffmpeg failed or the output is incomplete.
@@ -237,6 +241,10 @@ def transcode(
             poster, storyboard = POSTER_NAME, storyboard_path.name
         _raise_if_cancelled(cancel_event)
         duration = _playlist_duration(work / ladder[0].name / MEDIA_PLAYLIST_NAME)
+        if encryption_secret is not None:
+            first = parse_media_playlist((work / ladder[0].name / MEDIA_PLAYLIST_NAME).read_text(encoding="utf-8"))
+            write_timeline(work, segment_start_time(work / ladder[0].name / first.segments[0].uri))
+            encrypt_asset_dir(work, [r.name for r in ladder], encryption_secret)
         _publish(work, out_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

@@ -19,8 +19,8 @@ bp = api_blueprint("auth_api", __name__)
 
 def authenticate_api_request() -> Response | None:
     """Before every ``/api/v1`` request: a bearer token sets the request's user without a session (a token
-    call mints no cookie); without one, a cookie-authenticated write must carry the ``X-CSRFToken`` header
-    (a cross-site page can send the cookie but cannot read the token)."""
+    call mints no cookie); without one, a cookie-authenticated write must carry the ``X-CSRFToken`` header or
+    a ``csrf_token`` query parameter (a cross-site page can send the cookie but cannot read the token)."""
     if not request.path.startswith(API_PREFIX + "/"):
         return None
     g.api_token_auth = False
@@ -36,8 +36,10 @@ def authenticate_api_request() -> Response | None:
         g.api_token_auth = True
         return None
     if request.method not in ("GET", "HEAD", "OPTIONS") and current_user.is_authenticated:
+        # A beacon (navigator.sendBeacon, the player's last report as a page closes) cannot set headers: it
+        # carries the token as ?csrf_token= instead; a cross-site page can read neither.
         try:
-            validate_csrf(request.headers.get("X-CSRFToken", ""))
+            validate_csrf(request.headers.get("X-CSRFToken") or request.args.get("csrf_token", ""))
         except (ValidationError, CSRFError):
             return json_error(400, "csrf", _("缺少或无效的 CSRF 令牌（X-CSRFToken 头）。"))
     return None

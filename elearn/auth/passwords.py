@@ -11,10 +11,24 @@ from elearn.errors import ServiceError
 from elearn.policy import PASSWORD_MIN_LENGTH
 
 _hasher = PasswordHasher()
+# For secrets the app itself draws at random (an import's initial passwords, 56+ bits): guessing them costs
+# the same whatever the hash, so a light argon2id profile (1 pass over 2 MiB, about 1 ms) is enough, and 500
+# imported members take seconds, not a minute and a half. The first sign-in re-hashes with the full profile
+# (see :func:`needs_rehash`).
+_random_secret_hasher = PasswordHasher(time_cost=1, memory_cost=2 * 1024, parallelism=1)
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+def hash_password(password: str, *, random_secret: bool = False) -> str:
+    """The argon2id hash of ``password``; ``random_secret`` only for a password the app generated."""
+    return (_random_secret_hasher if random_secret else _hasher).hash(password)
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """True when ``stored_hash`` was made with other parameters than the full profile."""
+    try:
+        return _hasher.check_needs_rehash(stored_hash)
+    except InvalidHashError:
+        return True
 
 
 def verify_password(stored_hash: str, password: str) -> bool:

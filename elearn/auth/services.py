@@ -14,7 +14,7 @@ from elearn import clock
 from elearn.audit import services as audit
 from elearn.auth import tokens
 from elearn.auth.models import LoginSession
-from elearn.auth.passwords import check_policy, hash_password, verify_password
+from elearn.auth.passwords import check_policy, hash_password, needs_rehash, verify_password
 from elearn.errors import Forbidden, NotAuthenticated, ServiceError
 from elearn.extensions import db, rowcount
 from elearn.orgs import members as users
@@ -48,7 +48,11 @@ def authenticate(username: str, password: str) -> User:
     if user.locked_until and user.locked_until > now:
         verify_password(_dummy_hash(), password or "")  # a locked account costs what a check costs
         raise _refused()
+    light = needs_rehash(user.password_hash)
     if not verify_password(user.password_hash, password or ""):
+        if light:
+            verify_password(_dummy_hash(), password or "")  # an initial password's refusal costs the same
+        audit.record(user, "auth.failure", user)
         user.failed_logins += 1
         if user.failed_logins >= cfg["ELEARN_LOGIN_MAX_FAILURES"]:
             user.locked_until = now + timedelta(seconds=cfg["ELEARN_LOGIN_LOCKOUT_SECONDS"])
@@ -60,6 +64,8 @@ def authenticate(username: str, password: str) -> User:
         raise Forbidden(_("该账号已停用。"), "inactive")
     user.failed_logins = 0
     user.locked_until = None
+    if light:  # an imported initial password: from now on under the full profile
+        user.password_hash = hash_password(password)
     db.session.commit()
     return user
 

@@ -11,10 +11,12 @@ from elearn.auth import services as auth
 from elearn.auth import tokens
 from elearn.auth.forms import ChangePasswordForm, LoginForm
 from elearn.errors import ServiceError
+from elearn.extensions import limiter
 from elearn.http.errors import status_for
 from elearn.http.schemas import int_arg
 from elearn.orgs import members as users
 from elearn.orgs.models import User
+from elearn.policy import LOGIN_LIMIT_PER_ADDRESS, LOGIN_LIMIT_PER_NAME
 
 bp = Blueprint("auth", __name__)
 
@@ -27,7 +29,20 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.home")
 
 
+def _refused(response) -> bool:
+    """Only refused sign-ins count against the limits: a meeting room of members behind one address, all
+    signing in at once, is never throttled; a guesser is."""
+    return response.status_code >= 400
+
+
+def _typed_name() -> str:
+    return "login-name:" + (request.form.get("username") or "").strip().lower()[:80]
+
+
 @bp.route("/auth/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT_PER_ADDRESS, methods=["POST"], deduct_when=lambda response: _refused(response))
+@limiter.limit(LOGIN_LIMIT_PER_NAME, key_func=_typed_name, methods=["POST"],
+               deduct_when=lambda response: _refused(response))
 def login():
     """Log in with username and password; "remember me" keeps a long-lived cookie."""
     if current_user.is_authenticated:

@@ -20,7 +20,7 @@ from elearn.courses.catalog import can_view_course, can_view_lesson
 from elearn.courses.models import Course, Lesson
 from elearn.extensions import db
 from elearn.media import services as media
-from elearn.policy import PLAYBACK_RATES
+from elearn.policy import PLAYBACK_RATES, POLICY
 from elearn.quiz import services as quizzes
 from elearn.readings import services as readings
 from elearn.study import services as study
@@ -114,7 +114,9 @@ def lesson(lesson_id: int):
         }
     siblings = lesson.course.lessons
     index = siblings.index(lesson)
+    progress = study.lesson_progress(current_user, lesson) if asset is not None else None
     return render_template("courses/learn/lesson.html", lesson=lesson, course=lesson.course, player=player,
+                           progress=progress, threshold=round(POLICY.completion_coverage * 100),
                            previous=siblings[index - 1] if index > 0 else None,
                            next=siblings[index + 1] if index + 1 < len(siblings) else None,
                            description_html=courses.render_markdown(lesson.description))

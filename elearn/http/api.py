@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import BaseModel
 
+from elearn.errors import ServiceError
 from elearn.http.errors import json_error
 from elearn.http.schemas import json_body, query_args
 
@@ -67,6 +68,13 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+def per_user() -> str:
+    """Rate-limit key: the signed-in user (a token's or a session's), else the address."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"address:{request.remote_addr or ''}"
+
+
 def unauthorized() -> Response:
     return json_error(401, "unauthorized", _("需要登录或 API 令牌。"))
 
@@ -74,10 +82,11 @@ def unauthorized() -> Response:
 def operation(bp: Blueprint, rule: str, *, method: str = "GET", summary: str, operation_id: str,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: type[BaseModel] | None = None, errors: dict[int, str] | None = None,
-              auth: bool = True, invalid_code: str = "invalid_payload") -> Callable[[View], View]:
+              auth: bool = True, invalid_code: str = "invalid_payload",
+              on_invalid: Callable[[ServiceError], None] | None = None) -> Callable[[View], View]:
     """Route ``rule`` of ``bp``: the view receives the validated ``body=`` and ``query=`` models and returns a
     ``response`` model (or a Flask response). 401 without a signed-in user when ``auth``; 400 with
-    ``invalid_code`` for a payload that does not fit."""
+    ``invalid_code`` for a payload that does not fit (after calling ``on_invalid`` with the error)."""
     op = Operation(rule=rule, method=method.upper(), operation_id=operation_id, summary=summary, body=body,
                    query=query, response=response, errors=dict(errors or {}), auth=auth)
     if auth:
@@ -92,7 +101,12 @@ def operation(bp: Blueprint, rule: str, *, method: str = "GET", summary: str, op
                 return unauthorized()
             kwargs: dict[str, Any] = dict(path_args)
             if body is not None:
-                kwargs["body"] = json_body(body, invalid_code)
+                try:
+                    kwargs["body"] = json_body(body, invalid_code)
+                except ServiceError as exc:
+                    if on_invalid is not None:
+                        on_invalid(exc)
+                    raise
             if query is not None:
                 kwargs["query"] = query_args(query, invalid_code)
             result = view(**kwargs)

@@ -22,6 +22,7 @@ from elearn.errors import (
     TooManyAttempts,
 )
 from elearn.extensions import db
+from elearn.http.inputs import BadText
 
 STATUS: dict[type[ServiceError], int] = {
     NotFound: 404,
@@ -85,8 +86,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
-        message = MESSAGES[status]() if status in MESSAGES else (exc.description or "")
         code = (exc.name or "error").lower().replace(" ", "_")
+        if isinstance(exc, BadText):
+            message, code = exc.description or MESSAGES[400](), "bad_text"
+        else:
+            message = MESSAGES[status]() if status in MESSAGES else (exc.description or "")
         if wants_json():
             return json_error(status, code, message)
         return _page(status, message)

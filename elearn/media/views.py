@@ -48,6 +48,7 @@ from flask import (
     jsonify,
     request,
     send_file,
+    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -93,9 +94,14 @@ def media_file(asset_id: int, filename: str):
         response = Response(media.rewrite_playlist(text, ps), mimetype=file.mimetype)
         response.headers["Cache-Control"] = "private, no-cache"
         return response
-    if file.is_segment and request.method == "GET":
-        media.record_delivery(current_user, file, ps)
+    # A segment is evidence only when it goes out whole: never for HEAD, a Range (partial) request or a
+    # conditional one answered 304, and — when the app sends it — only once its last byte has been handed
+    # to the server, so an aborted download records nothing.
+    evidence = (file.is_segment and request.method == "GET" and request.range is None
+                and not request.if_none_match and request.if_modified_since is None)
     if current_app.config["ELEARN_X_ACCEL"]:
+        if evidence:
+            media.record_delivery(current_user, file, ps)
         response = Response(b"", mimetype=file.mimetype)
         response.headers["X-Accel-Redirect"] = f"/protected-media/{file.key}"
     else:
@@ -104,7 +110,28 @@ def media_file(asset_id: int, filename: str):
                                  max_age=MEDIA_SEGMENT_MAX_AGE_S)
         except (FileNotFoundError, NotADirectoryError):
             abort(404)
+        if evidence and response.status_code == 200:
+            response = _recorded_once_sent(response, lambda: media.record_delivery(current_user, file, ps))
     response.headers["Cache-Control"] = f"private, max-age={MEDIA_SEGMENT_MAX_AGE_S}"
+    return response
+
+
+def _recorded_once_sent(response: Response, record) -> Response:
+    """``response`` whose body, once iterated to its end by the server, calls ``record`` (in the request's
+    context); a client that goes away mid-body leaves it uncalled."""
+    body = response.response
+    response.direct_passthrough = False
+
+    def stream():
+        try:
+            yield from body
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        record()
+
+    response.response = stream_with_context(stream())
     return response
 
 CONTENT_RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")

@@ -397,7 +397,8 @@ def import_members(actor: User, default_org: Organisation, filename: str, data: 
             try:
                 users.create(actor, username=row.username, name=row.name, password=password,
                              organisation=row.organisation, category=row.category, exempt=row.exempt,
-                             exempt_reason=row.exempt_reason, phone=row.phone, email=row.email, commit=False)
+                             exempt_reason=row.exempt_reason, phone=row.phone, email=row.email, commit=False,
+                             generated_password=not row.password)
             except ServiceError as exc:
                 row.reasons.append(exc.message)
             else:

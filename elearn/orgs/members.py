@@ -53,8 +53,9 @@ def _check_fields(category: str, exempt: bool, exempt_reason: str | None) -> Non
 def create(actor: User | None, *, username: str, name: str, password: str, organisation: Organisation,
            role: str = "member", category: str = "member", exempt: bool = False,
            exempt_reason: str | None = None, phone: str | None = None, email: str | None = None,
-           joined_on: date | None = None, commit: bool = True) -> User:
-    """Create a user in ``organisation``. ``actor`` None means the command line (trusted)."""
+           joined_on: date | None = None, commit: bool = True, generated_password: bool = False) -> User:
+    """Create a user in ``organisation``. ``actor`` None means the command line (trusted).
+    ``generated_password``: ``password`` was drawn at random by the app (hashed lighter, see passwords)."""
     username = (username or "").strip()
     if not USERNAME_RE.match(username):
         raise ServiceError(_("用户名须为 3–80 个字母、数字或 _.- 字符。"), "bad_username")
@@ -69,8 +70,9 @@ def create(actor: User | None, *, username: str, name: str, password: str, organ
     passwords.check_policy(password, username)
     phone = contacts.phone(phone) if phone and phone.strip() else None
     email = contacts.email(email) if email and email.strip() else None
-    user = User(username=username, name=name.strip(), password_hash=passwords.hash_password(password), role=role,
-                category=category, exempt=exempt, exempt_reason=(exempt_reason or None) if exempt else None,
+    password_hash = passwords.hash_password(password, random_secret=generated_password)
+    user = User(username=username, name=name.strip(), password_hash=password_hash, role=role, category=category,
+                exempt=exempt, exempt_reason=(exempt_reason or None) if exempt else None,
                 phone=phone or None, email=email or None, organisation=organisation)
     user.memberships.append(Membership(organisation=organisation, kind="home", responsible=True,
                                        started_on=joined_on or clock.site_today()))

@@ -19,6 +19,7 @@ from elearn.orgs import members as users
 from elearn.orgs import services as orgs
 from elearn.orgs.forms import MemberForm, OrganisationForm, TransferForm
 from elearn.orgs.models import Organisation, User
+from elearn.study import services as study
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
@@ -130,7 +131,8 @@ def member(user_id: int):
     shown = credits if request.args.get("credits") == "all" else credits[:CREDITS_SHOWN]
     return render_template("orgs/member_form.html", form=form, member=user, manageable=manageable,
                            transfer=transfer_form, credits=shown, credits_total=len(credits),
-                           corrected=ledger.corrected_ids(user), total_hours=ledger.total_hours(user)), done.status
+                           corrected=ledger.corrected_ids(user), total_hours=ledger.total_hours(user),
+                           refusals=study.refusals_of(user) if manageable else []), done.status
 
 
 @bp.route("/members/<int:user_id>/credits/<int:entry_id>/correct", methods=["POST"])

@@ -39,6 +39,8 @@ class Quiz(Base):
     time_limit_s: Mapped[int | None]
     hours: Mapped[float] = mapped_column(default=0.5)
     published: Mapped[bool] = mapped_column(default=False)
+    # When correct answers are shown: policy.QUIZ_ANSWERS_SHOWN ("final", "each", "never").
+    show_answers: Mapped[str] = mapped_column(String(10), default="final", server_default="final")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

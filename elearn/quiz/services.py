@@ -24,7 +24,7 @@ from elearn.errors import Conflict, Forbidden, NotFound, ServiceError
 from elearn.extensions import db, existing, rowcount
 from elearn.ledger import services as ledger
 from elearn.orgs.models import User
-from elearn.policy import POLICY, QUESTION_KINDS
+from elearn.policy import POLICY, QUESTION_KINDS, QUIZ_ANSWERS_SHOWN
 from elearn.quiz.models import Question, Quiz, QuizAttempt
 
 TRUE_FALSE = ("正确", "错误")  # stored for true/false questions; shown in the reader's language (option_texts)
@@ -127,7 +127,7 @@ def bank(course: Course) -> list[Question]:
 
 def save_quiz(actor: User, course: Course, quiz: Quiz | None = None, *, title: str, question_count: int,
               pass_percent: int, max_attempts: int, time_limit_minutes: int | None, hours: float,
-              published: bool) -> Quiz:
+              published: bool, show_answers: str = "final") -> Quiz:
     """Create or change a quiz of ``course``. Publishing needs enough active questions in the bank."""
     require_bank(actor, course)
     if quiz is not None and quiz.course_id != course.id:
@@ -144,12 +144,15 @@ def save_quiz(actor: User, course: Course, quiz: Quiz | None = None, *, title: s
         raise ServiceError(_("限时须为 1–600 分钟。"), "bad_time")
     if not 0 <= hours <= 8:
         raise ServiceError(_("学时须为 0–8。"), "bad_hours")
+    if show_answers not in QUIZ_ANSWERS_SHOWN:
+        raise ServiceError(_("请选择何时显示正确答案。"), "bad_show_answers")
     if published and len(bank(course)) < question_count:
         raise ServiceError(_("题库中有效题目不足 %(n)d 道，不能发布。", n=question_count), "bank_too_small")
     quiz = quiz or Quiz(course_id=course.id)
     quiz.title, quiz.question_count, quiz.pass_percent = title.strip(), question_count, pass_percent
     quiz.max_attempts, quiz.hours, quiz.published = max_attempts, round(hours, 2), published
     quiz.time_limit_s = time_limit_minutes * 60 if time_limit_minutes else None
+    quiz.show_answers = show_answers
     db.session.add(quiz)
     db.session.flush()
     audit.record(actor, "quiz.save", quiz, after={"title": quiz.title, "published": published})
@@ -278,6 +281,13 @@ def submit(user: User, attempt: QuizAttempt, answers: dict[int, list[int]],
     if _close_if_expired(attempt, now):
         db.session.commit()
         return attempt
+    # Claim the attempt: of parallel submissions of one attempt (a script trying several answer sets at once)
+    # exactly one is graded; the others change nothing. Claim, grade and credit share one transaction.
+    claimed = rowcount(db.session.execute(update(QuizAttempt).where(
+        QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None)).values(submitted_at=now)))
+    if claimed != 1:
+        db.session.rollback()
+        raise Conflict(_("该次作答已提交。"), "already_submitted")
     qs = _questions(attempt)
     stored: dict[str, list[int]] = {}
     right = 0
@@ -285,8 +295,10 @@ def submit(user: User, attempt: QuizAttempt, answers: dict[int, list[int]],
         q = qs[d["q"]]
         chosen = answers.get(q.id, [])
         if any(not isinstance(p, int) or not 0 <= p < len(d["order"]) for p in chosen):
+            db.session.rollback()  # the claim too: a malformed answer changes nothing
             raise ServiceError(_("答案无效。"), "bad_answer")
         if q.kind in ("single", "truefalse") and len(chosen) > 1:
+            db.session.rollback()
             raise ServiceError(_("单选题和判断题只能选一个答案。"), "bad_answer")
         original = sorted({d["order"][p] for p in chosen})
         stored[str(q.id)] = original
@@ -309,7 +321,7 @@ def submit(user: User, attempt: QuizAttempt, answers: dict[int, list[int]],
 class ReviewedOption:
     text: str
     chosen: bool
-    correct: bool
+    correct: bool | None  # None while the quiz keeps its answers to itself
 
 
 @dataclass(frozen=True)
@@ -318,14 +330,29 @@ class ReviewedQuestion:
     kind: str
     text: str
     options: list[ReviewedOption]
-    right: bool
+    right: bool | None  # None while the quiz keeps its answers to itself
     explanation: str
 
 
+def answers_shown(attempt: QuizAttempt) -> bool:
+    """Whether the member may now see the correct answers of ``attempt`` (the quiz's setting): after each
+    attempt; after a pass or the last attempt allowed ("final", the default); or never."""
+    quiz: Quiz = attempt.quiz
+    if attempt.submitted_at is None or quiz.show_answers == "never":
+        return False
+    if quiz.show_answers == "each":
+        return True
+    past = db.session.execute(select(QuizAttempt.passed, QuizAttempt.submitted_at).where(
+        QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == attempt.user_id)).all()
+    return any(passed for passed, _at in past) or (
+        len(past) >= quiz.max_attempts and all(at is not None for _p, at in past))
+
+
 def attempt_result(attempt: QuizAttempt) -> list[ReviewedQuestion]:
-    """What was right and wrong — only for a submitted attempt."""
+    """The member's answers to a submitted attempt, and — when :func:`answers_shown` — what was right."""
     if attempt.submitted_at is None:
         raise Conflict(_("提交后才能查看结果。"), "not_submitted")
+    reveal = answers_shown(attempt)
     qs = _questions(attempt)
     out = []
     for i, d in enumerate(attempt.drawn):
@@ -334,8 +361,10 @@ def attempt_result(attempt: QuizAttempt) -> list[ReviewedQuestion]:
         texts = option_texts(q)
         out.append(ReviewedQuestion(
             number=i + 1, kind=q.kind, text=q.text,
-            options=[ReviewedOption(text=texts[k], chosen=k in chosen, correct=k in q.correct) for k in d["order"]],
-            right=sorted(chosen) == sorted(q.correct), explanation=q.explanation))
+            options=[ReviewedOption(text=texts[k], chosen=k in chosen, correct=(k in q.correct) if reveal else None)
+                     for k in d["order"]],
+            right=(sorted(chosen) == sorted(q.correct)) if reveal else None,
+            explanation=q.explanation if reveal else ""))
     return out
 
 

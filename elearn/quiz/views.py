@@ -23,7 +23,7 @@ from elearn.courses.models import Course
 from elearn.errors import NotFound, ServiceError
 from elearn.extensions import db
 from elearn.http.forms import Form
-from elearn.policy import POLICY, QUESTION_KINDS
+from elearn.policy import POLICY, QUESTION_KINDS, QUIZ_ANSWERS_SHOWN
 from elearn.quiz import services as quizzes
 from elearn.quiz.models import Question, Quiz
 
@@ -58,8 +58,13 @@ class QuizForm(Form):
     time_limit_minutes = IntegerField(_l("限时（分钟，可留空）"), validators=[Optional(), NumberRange(1, 600)])
     hours = DecimalField(_l("通过后计入学时"), default=POLICY.quiz_default_hours, places=2,
                          validators=[Optional(), NumberRange(0, 8)])
+    show_answers = SelectField(_l("何时显示正确答案"), default="final")
     published = BooleanField(_l("发布（学员可见）"))
     submit = SubmitField(_l("保存测验"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.show_answers.choices = [(k, str(v)) for k, v in QUIZ_ANSWERS_SHOWN.items()]
 
 
 def _course_for_bank(course_id: int) -> Course:
@@ -128,7 +133,8 @@ def course_bank(course_id: int):
                                   question_count=quiz_form.question_count.data,
                                   pass_percent=quiz_form.pass_percent.data, max_attempts=quiz_form.max_attempts.data,
                                   time_limit_minutes=quiz_form.time_limit_minutes.data,
-                                  hours=float(quiz_form.hours.data or 0), published=quiz_form.published.data)
+                                  hours=float(quiz_form.hours.data or 0), published=quiz_form.published.data,
+                                  show_answers=quiz_form.show_answers.data)
             except ServiceError as exc:
                 quiz_form.title.errors.append(exc.message)
                 status = 400
@@ -229,20 +235,29 @@ def take(attempt_id: int):
     if attempt.submitted_at is not None:
         return redirect(url_for("quiz.result", attempt_id=attempt.id))
     shown = quizzes.attempt_questions(attempt)
+    chosen: dict[int, list[int]] = {}
+    blank: list[int] = []
     if request.method == "POST":
-        answers = {}
         try:
             for q in shown:
-                answers[q.id] = [int(v) for v in request.form.getlist(f"q{q.id}")]
-            quizzes.submit(current_user, attempt, answers)
+                chosen[q.id] = [int(v) for v in request.form.getlist(f"q{q.id}")]
         except ValueError:
             flash(_("答案无效。"), "error")
-        except ServiceError as exc:
-            flash(exc.message, "error")
         else:
-            return redirect(url_for("quiz.result", attempt_id=attempt.id))
+            blank = [q.number for q in shown if not chosen[q.id]]
+            if blank and request.form.get("confirm_blank") != "1":
+                # Unanswered questions: ask first, keeping what was chosen (a blank answer scores nothing).
+                return render_template("quiz/take.html", attempt=attempt, quiz=attempt.quiz, questions=shown,
+                                       remaining=quizzes.remaining_seconds(attempt), chosen=chosen,
+                                       blank=blank), 200
+            try:
+                quizzes.submit(current_user, attempt, chosen)
+            except ServiceError as exc:
+                flash(exc.message, "error")
+            else:
+                return redirect(url_for("quiz.result", attempt_id=attempt.id))
     return render_template("quiz/take.html", attempt=attempt, quiz=attempt.quiz, questions=shown,
-                           remaining=quizzes.remaining_seconds(attempt))
+                           remaining=quizzes.remaining_seconds(attempt), chosen=chosen, blank=[])
 
 
 @bp.route("/attempt/<int:attempt_id>/result")
@@ -256,4 +271,4 @@ def result(attempt_id: int):
     if attempt.submitted_at is None:
         return redirect(url_for("quiz.take", attempt_id=attempt.id))
     return render_template("quiz/result.html", attempt=attempt, quiz=attempt.quiz,
-                           review=quizzes.attempt_result(attempt))
+                           review=quizzes.attempt_result(attempt), shown=quizzes.answers_shown(attempt))

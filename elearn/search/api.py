@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from elearn.http.api import api_blueprint, operation
+from elearn.extensions import limiter
+from elearn.http.api import api_blueprint, operation, per_user
+from elearn.policy import SEARCH_LIMIT_PER_USER
 from elearn.search import services as search
 from elearn.search.schemas import SearchQuery, SearchResults
 
@@ -13,6 +15,7 @@ bp = api_blueprint("search_api", __name__)
 @operation(bp, "/search", operation_id="search", query=SearchQuery, response=SearchResults,
            invalid_code="bad_query",
            summary="Full-text search over readings, courses, lessons and subtitles the caller may see")
+@limiter.limit(SEARCH_LIMIT_PER_USER, key_func=per_user)
 def search_api(query: SearchQuery) -> SearchResults:
     """Search readings, courses, lessons and subtitles the caller may see."""
     results = search.search(current_user, query.q, kind=query.kind,

@@ -6,8 +6,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from elearn import policy
-from elearn.extensions import ID_MAX
+from elearn.extensions import ID_MAX, limiter
+from elearn.http.api import per_user
 from elearn.http.schemas import int_arg
+from elearn.policy import SEARCH_LIMIT_PER_USER
 from elearn.search import services as search
 
 bp = Blueprint("search", __name__, url_prefix="/search")
@@ -18,6 +20,7 @@ NAV: list = [("search.index", _l("搜索"), None)]
 
 @bp.route("/")
 @login_required
+@limiter.limit(SEARCH_LIMIT_PER_USER, key_func=per_user)
 def index():
     """Search form and one page of results; an invalid query shows why (status 400), never an error page."""
     q = request.args.get("q", "").strip()

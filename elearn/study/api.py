@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from elearn.http.api import api_blueprint, operation
+from elearn.extensions import limiter
+from elearn.http.api import api_blueprint, operation, per_user
+from elearn.policy import HEARTBEAT_LIMIT_PER_USER
 from elearn.study import services as study
 from elearn.study.schemas import (
     LessonProgress,
@@ -20,9 +22,10 @@ _READING_ERRORS = {404: "no such reading within reach"}
 
 @operation(bp, "/lessons/<int:lesson_id>/progress", method="POST", operation_id="reportLessonProgress",
            summary="Report playback progress (heartbeat)", body=LessonReport, response=LessonProgress,
-           invalid_code="bad_report",
+           invalid_code="bad_report", on_invalid=lambda _exc: study.count_malformed_report(current_user),
            errors={**_LESSON_ERRORS, 409: "no playable media, or session of another lesson",
                    503: "too many concurrent updates, retry"})
+@limiter.limit(HEARTBEAT_LIMIT_PER_USER, key_func=per_user)
 def report_lesson(lesson_id: int, body: LessonReport) -> LessonProgress:
     """Accept a playback heartbeat: intervals played since the last report, position, rate, visibility."""
     lesson = study.get_lesson_for(current_user, lesson_id)
@@ -40,8 +43,10 @@ def lesson_progress(lesson_id: int) -> LessonProgress:
 
 @operation(bp, "/readings/<int:reading_id>/progress", method="POST", operation_id="reportReadingProgress",
            summary="Report active reading time (heartbeat)", body=ReadingReport, response=ReadingProgress,
-           invalid_code="bad_report", errors={**_READING_ERRORS, 409: "session of another reading",
+           invalid_code="bad_report", on_invalid=lambda _exc: study.count_malformed_report(current_user),
+           errors={**_READING_ERRORS, 409: "session of another reading",
                                               503: "too many concurrent updates, retry"})
+@limiter.limit(HEARTBEAT_LIMIT_PER_USER, key_func=per_user)
 def report_reading(reading_id: int, body: ReadingReport) -> ReadingProgress:
     """Accept a reading heartbeat: active (visible, recently scrolled) seconds since the last report."""
     reading, course = study.reading_course_for(current_user, reading_id)

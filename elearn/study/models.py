@@ -31,9 +31,42 @@ class PlaybackSession(Base):
     started_at: Mapped[datetime]
     last_seq: Mapped[int] = mapped_column(default=-1)
     last_report_at: Mapped[datetime | None]
+    # Reading seconds credited through this session: never more than it has been open (elearn.study.services).
+    credited_s: Mapped[float] = mapped_column(default=0.0, server_default="0")
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class StudyClock(Base):
+    """A member's one wall-clock budget, drawn on by every lesson, reading, device and tab at once.
+
+    ``budget_s`` is unspent credit in media seconds (never above the policy allowance once spent), refilled at
+    the maximum rate per wall-clock second since ``budget_at``. A media second costs one, a reading second
+    the maximum rate: however many things a member has open, credited time never exceeds the time that
+    passed × the maximum rate plus the allowance."""
+
+    __tablename__ = "study_clock"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    budget_s: Mapped[float] = mapped_column(default=0.0)
+    budget_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ReportRefusal(Base):
+    """How often a member's progress reports were refused or cut short, per reason (policy.REPORT_REFUSALS)."""
+
+    __tablename__ = "report_refusal"
+    __table_args__ = (UniqueConstraint("user_id", "reason"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    count: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[datetime]
 
 
 class SegmentDelivery(Base):
@@ -51,11 +84,12 @@ class SegmentDelivery(Base):
     start_s: Mapped[float]
     end_s: Mapped[float]
     delivered_at: Mapped[datetime]
+    credited_s: Mapped[float] = mapped_column(default=0.0, server_default="0")  # media credited from it
 
 
 class WatchProgress(Base):
-    """A member's progress on one lesson: the union of watched media intervals, resume position, and the
-    wall-clock budget shared by all of the member's devices (see elearn.study.services)."""
+    """A member's progress on one lesson: the union of watched media intervals and the resume position, shared
+    by all of the member's devices (the time budget is the member's StudyClock)."""
 
     __tablename__ = "watch_progress"
     __table_args__ = (UniqueConstraint("user_id", "lesson_id"),)
@@ -67,8 +101,6 @@ class WatchProgress(Base):
     intervals: Mapped[list[list[float]]] = mapped_column(JSON, default=list)
     watched_s: Mapped[float] = mapped_column(default=0.0)
     position_s: Mapped[float] = mapped_column(default=0.0)
-    budget_s: Mapped[float] = mapped_column(default=0.0)  # unspent slack, never above the policy allowance
-    budget_at: Mapped[datetime | None]  # wall-clock time of the last accepted report, any device
     completed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
     version: Mapped[int] = mapped_column(default=1)
@@ -88,8 +120,6 @@ class ReadingProgress(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))  # the course it was read through
     active_s: Mapped[float] = mapped_column(default=0.0)
     position: Mapped[float] = mapped_column(default=0.0)  # 0..1 scroll fraction, for resuming
-    budget_s: Mapped[float] = mapped_column(default=0.0)
-    budget_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
 

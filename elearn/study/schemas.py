@@ -56,7 +56,7 @@ class ReadingReport(Payload):
     visible: bool
 
 
-RefusalReason = Literal["duplicate", "hidden", "rate", "budget"]
+RefusalReason = Literal["duplicate", "hidden", "rate", "budget", "evidence", "early"]
 
 
 class LessonProgress(BaseModel):
@@ -69,6 +69,7 @@ class LessonProgress(BaseModel):
     position: float
     completed: bool
     reason: RefusalReason | None = None
+    hours_credited: float = Field(0.0, description="学时 written to the ledger by this report (on completion)")
 
 
 class ReadingProgress(BaseModel):

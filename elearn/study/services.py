@@ -2,22 +2,29 @@
 
 How a progress report turns into credited media time, in order:
 
-1. The report is validated strictly (the payload schemas of :mod:`elearn.study.schemas`); anything malformed is a 400.
-2. Its playback session (a client UUID) is registered on the first segment it fetched or the first report,
+1. The report is validated strictly (the payload schemas of :mod:`elearn.study.schemas`); anything malformed is a
+   400 (and counted as a refusal of the member).
+2. Its playback session (a client UUID) is registered on the first evidence it received or the first report,
    and must belong to the same member and lesson. A report whose ``seq`` is not above the session's last
    accepted one changes nothing (replays and out-of-order reports are idempotent).
 3. The reported intervals are clipped to the media, dropped entirely when the page was hidden or the
-   declared rate is above ``ELEARN_MAX_PLAYBACK_RATE``, intersected with the segments this app actually
-   delivered to that playback session (:func:`record_segment_delivery`), and reduced by what the member had
-   already watched (union: two devices never double count).
-4. What is left is granted up to a wall-clock budget kept per member and lesson, across all sessions and
-   devices: a token bucket refilled at ``max rate`` media seconds per wall-clock second since the last
-   accepted report, whose leftover is capped at ``POLICY.report_allowance_s``. So one report never credits
-   more than ``elapsed × rate + allowance``, and any sequence of reports never more than
-   ``total elapsed × rate + allowance``.
+   declared rate is above ``ELEARN_MAX_PLAYBACK_RATE``, reduced by what the member had already watched (union:
+   two devices never double count), and intersected with the evidence of that playback session
+   (:func:`record_segment_delivery`): of a segment delivered at ``d`` only its first ``(now − d) × max rate``
+   seconds, what could have been played since it arrived.
+4. What is left is bounded twice. Per playback session: all it credits never exceeds ``(now − its first
+   evidence) × max rate`` plus the allowance (segments fetched all at once are not played all at once). Per
+   member: every lesson, reading, device and tab draws from one :class:`StudyClock`, a token bucket of
+   media seconds refilled at ``max rate`` per wall-clock second and capped at ``POLICY.report_allowance_s``
+   when spent; a reading second costs ``max rate`` of it (reading is never faster than time). So however
+   many lessons and readings a member has open, what they credit together never exceeds elapsed time ×
+   max rate plus the allowance.
 5. Coverage ``union / duration ≥ POLICY.completion_coverage`` completes the lesson and writes one ledger
    entry: the lesson's duration in 学时, or — when the course declares its hours — the declared hours once
    every lesson of the course is complete.
+
+Why a report credited less than it claimed is answered in ``reason`` and counted per member and reason
+(:class:`ReportRefusal`), for the member's org admin.
 
 Rows that several requests may update at once carry an optimistic ``version``; a conflicting update is
 retried from a fresh read, so concurrent workers neither double count nor lose a report.
@@ -26,8 +33,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -50,13 +59,16 @@ from elearn.study import intervals
 from elearn.study.models import (
     PlaybackSession,
     ReadingProgress,
+    ReportRefusal,
     SegmentDelivery,
+    StudyClock,
     WatchProgress,
 )
 from elearn.study.schemas import SESSION_ID_PATTERN, LessonReport, ReadingReport
 
 SESSION_ID_RE = re.compile(SESSION_ID_PATTERN)
 RETRIES = 6
+R = TypeVar("R")
 
 
 def parse_lesson_report(data: object) -> LessonReport:
@@ -69,22 +81,52 @@ def parse_reading_report(data: object) -> ReadingReport:
     return validate(ReadingReport, data, "bad_report")
 
 
-# ---------------------------------------------------------------- the budget
+# ---------------------------------------------------------------- the member's clock
 
 def max_rate() -> float:
     return float(current_app.config.get("ELEARN_MAX_PLAYBACK_RATE", 2.0))
 
 
-def grant_budget(leftover: float, since: datetime | None, now: datetime, rate: float) -> float:
-    """Media seconds a report at ``now`` may credit: the leftover slack (capped at the allowance) plus
-    ``rate`` per wall-clock second since ``since``."""
-    elapsed = max(0.0, (now - since).total_seconds()) if since is not None else 0.0
-    return min(max(leftover, 0.0), POLICY.report_allowance_s) + elapsed * rate
+def _clock(user: User, start: datetime) -> StudyClock:
+    """The member's clock; a first one holds the allowance and runs from ``start`` (the session's start)."""
+    db.session.execute(dialect_insert(db.session)(StudyClock).values(
+        user_id=user.id, budget_s=POLICY.report_allowance_s, budget_at=start, version=1,
+    ).on_conflict_do_nothing(index_elements=["user_id"]))
+    return existing(StudyClock, user.id)
 
 
-def _since(budget_at: datetime | None, session: PlaybackSession) -> datetime:
-    own = session.last_report_at or session.started_at
-    return max(budget_at, own) if budget_at is not None else own
+def available_seconds(clock_row: StudyClock, now: datetime, rate: float) -> float:
+    """Media seconds the member may still be credited at ``now``: the leftover (at most the allowance) plus
+    ``rate`` per wall-clock second since the clock was last brought up to date."""
+    elapsed = max(0.0, (now - clock_row.budget_at).total_seconds())
+    return min(max(clock_row.budget_s, 0.0), POLICY.report_allowance_s) + elapsed * rate
+
+
+def _spend(clock_row: StudyClock, available: float, spent: float, now: datetime) -> None:
+    clock_row.budget_s = min(available - spent, POLICY.report_allowance_s)
+    clock_row.budget_at = max(clock_row.budget_at, now)
+
+
+def _count_refusal(user: User, reason: str, now: datetime) -> None:
+    """One more refused (or cut short) report of ``user`` for ``reason``; part of the caller's transaction."""
+    table = ReportRefusal.__table__
+    db.session.execute(dialect_insert(db.session)(ReportRefusal).values(
+        user_id=user.id, reason=reason, count=1, last_at=now,
+    ).on_conflict_do_update(index_elements=["user_id", "reason"],
+                            set_={"count": table.c.count + 1, "last_at": now}))
+
+
+def count_malformed_report(user: User) -> None:
+    """Count a report refused for its shape (400) against the member who sent it; commits."""
+    if user.is_authenticated:
+        _count_refusal(user, "malformed", clock.now_utc())
+        db.session.commit()
+
+
+def refusals_of(user: User) -> list[ReportRefusal]:
+    """The member's refused reports by reason, most frequent first."""
+    return list(db.session.execute(select(ReportRefusal).where(ReportRefusal.user_id == user.id).order_by(
+        ReportRefusal.count.desc(), ReportRefusal.reason)).scalars())
 
 
 # ---------------------------------------------------------------- sessions and segment evidence
@@ -132,15 +174,83 @@ def record_segment_delivery(user: User, asset: MediaAsset, rendition_name: str, 
     return True
 
 
-def delivered_coverage(session_id: str, asset_id: int, within: tuple[float, float] | None = None
-                       ) -> intervals.Intervals:
+def delivered_coverage(session_id: str, asset_id: int, within: tuple[float, float] | None = None,
+                       *, now: datetime | None = None, rate: float | None = None) -> intervals.Intervals:
     """Media covered by the segments delivered to the session, optionally only those overlapping ``within``
-    (a report needs only the segments around what it claims, not the whole lesson's)."""
-    stmt = select(SegmentDelivery.start_s, SegmentDelivery.end_s).where(
+    (a report needs only the segments around what it claims, not the whole lesson's). With ``now`` and
+    ``rate``: of each segment only what could have been played since it was delivered."""
+    stmt = select(SegmentDelivery.start_s, SegmentDelivery.end_s, SegmentDelivery.delivered_at).where(
         SegmentDelivery.session_id == session_id, SegmentDelivery.asset_id == asset_id)
     if within is not None:
         stmt = stmt.where(SegmentDelivery.end_s > within[0], SegmentDelivery.start_s < within[1])
-    return intervals.normalise(db.session.execute(stmt).all())
+    spans = []
+    for start, end, delivered_at in db.session.execute(stmt).all():
+        if now is not None and rate is not None:
+            end = min(end, start + max(0.0, (now - delivered_at).total_seconds()) * rate)
+        if end > start:
+            spans.append((start, end))
+    return intervals.normalise(spans)
+
+
+def _sequential_grant(session_id: str, asset_id: int, new: intervals.Intervals, now: datetime, rate: float,
+                      budget: float) -> tuple[intervals.Intervals, bool]:
+    """What of ``new`` (media intervals, in order) the session may be credited: at most ``budget`` seconds,
+    and — since one player plays one place at a time — for every moment ``d`` at which the session received
+    evidence, all media ever credited from segments delivered at ``d`` or later stays within
+    ``(now − d) × rate`` plus the allowance. Segments fetched all at once are thus not played all at once,
+    however long the page sat idle before. Updates each delivery's ``credited_s``; returns the granted
+    intervals and whether the sequential bound (rather than ``budget``) cut the grant short."""
+    if not new or budget <= 0:
+        return [], False
+    rows = list(db.session.execute(select(SegmentDelivery).where(
+        SegmentDelivery.session_id == session_id, SegmentDelivery.asset_id == asset_id).order_by(
+        SegmentDelivery.delivered_at, SegmentDelivery.id)).scalars())
+    # slack[j]: room left under the constraint of the j-th delivery (those delivered at or after it).
+    slack = [0.0] * len(rows)
+    later = 0.0
+    for j in range(len(rows) - 1, -1, -1):
+        later += rows[j].credited_s
+        slack[j] = max(0.0, (now - rows[j].delivered_at).total_seconds()) * rate + POLICY.report_allowance_s - later
+    by_start = sorted(range(len(rows)), key=lambda j: rows[j].start_s)
+    granted: list[tuple[float, float]] = []
+    bounded = False
+    for a, b in new:
+        for j in by_start:
+            row = rows[j]
+            lo, hi = max(a, row.start_s), min(b, row.end_s)
+            if hi <= lo or budget <= 1e-9:
+                continue
+            room = min(slack[: j + 1])
+            amount = min(hi - lo, room, budget)
+            if amount < hi - lo - 1e-9 and room < budget:
+                bounded = True
+            if amount <= 1e-9:
+                continue
+            granted.append((lo, lo + amount))
+            for k in range(j + 1):
+                slack[k] -= amount
+            row.credited_s = round(row.credited_s + amount, 3)
+            budget -= amount
+    return intervals.normalise(granted), bounded
+
+
+def _with_retries(user: User, apply: Callable[[datetime], R], now: datetime | None) -> R:
+    """Apply a report and commit, again from a fresh read when a concurrent update got there first; a
+    session of another member or item is counted as a refusal before its 409."""
+    for _attempt in range(RETRIES):
+        try:
+            result = apply(now or clock.now_utc())
+            db.session.commit()
+            return result
+        except (StaleDataError, IntegrityError):
+            db.session.rollback()
+        except Conflict as exc:
+            db.session.rollback()
+            if exc.code == "session_mismatch":
+                _count_refusal(user, "session_mismatch", now or clock.now_utc())
+                db.session.commit()
+            raise
+    raise Busy(_("服务器繁忙，请稍后重试。"), "busy")
 
 
 # ---------------------------------------------------------------- lessons
@@ -158,13 +268,15 @@ class LessonProgress:
     position: float
     completed: bool
     reason: str | None = None
+    hours_credited: float = 0.0  # 学时 this report wrote to the ledger (the lesson's, or the course's)
 
     def as_dict(self) -> dict:
         return {"lesson_id": self.lesson_id, "accepted": self.accepted,
                 "credited_seconds": round(self.credited_seconds, 3),
                 "watched_seconds": round(self.watched_seconds, 3),
                 "duration_seconds": self.duration_seconds, "coverage": round(self.coverage, 4),
-                "position": round(self.position, 3), "completed": self.completed, "reason": self.reason}
+                "position": round(self.position, 3), "completed": self.completed, "reason": self.reason,
+                "hours_credited": self.hours_credited}
 
 
 def get_lesson_for(user: User, lesson_id: int) -> Lesson:
@@ -181,13 +293,14 @@ def _progress_row(user: User, lesson_id: int) -> WatchProgress | None:
 
 
 def _summary(lesson: Lesson, row: WatchProgress | None, *, accepted: bool = True, credited: float = 0.0,
-             reason: str | None = None) -> LessonProgress:
+             reason: str | None = None, hours: float = 0.0) -> LessonProgress:
     duration = lesson.duration_s or 0.0
     watched = row.watched_s if row else 0.0
     return LessonProgress(
         lesson_id=lesson.id, accepted=accepted, credited_seconds=credited, watched_seconds=watched,
         duration_seconds=duration, coverage=(watched / duration) if duration else 0.0,
-        position=row.position_s if row else 0.0, completed=bool(row and row.completed_at), reason=reason)
+        position=row.position_s if row else 0.0, completed=bool(row and row.completed_at), reason=reason,
+        hours_credited=hours)
 
 
 def lesson_progress(user: User, lesson: Lesson) -> LessonProgress:
@@ -200,14 +313,7 @@ def report_lesson_progress(user: User, lesson: Lesson, report: LessonReport,
     """Apply one validated report (see the module docstring); commits. Retries on concurrent updates."""
     if lesson.asset is None or lesson.asset.status != "ready" or not lesson.duration_s:
         raise Conflict(_("该课程内容暂无可播放的视频。"), "not_playable")
-    for _attempt in range(RETRIES):
-        try:
-            result = _apply_lesson_report(user, lesson, report, now or clock.now_utc())
-            db.session.commit()
-            return result
-        except (StaleDataError, IntegrityError):
-            db.session.rollback()
-    raise Busy(_("服务器繁忙，请稍后重试。"), "busy")
+    return _with_retries(user, lambda at: _apply_lesson_report(user, lesson, report, at), now)
 
 
 def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: datetime) -> LessonProgress:
@@ -219,67 +325,82 @@ def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: 
     row = _progress_row(user, lesson.id)
     if row is None:
         row = WatchProgress(user_id=user.id, lesson_id=lesson.id, asset_id=lesson.asset_id, intervals=[],
-                            watched_s=0.0, position_s=0.0, budget_s=POLICY.report_allowance_s, budget_at=None)
+                            watched_s=0.0, position_s=0.0)
         db.session.add(row)
         db.session.flush()
     if report.seq <= session.last_seq:
+        _count_refusal(user, "duplicate", now)
         return _summary(lesson, row, accepted=False, reason="duplicate")
 
     duration = float(duration_s)
     rate = max_rate()
-    budget = grant_budget(row.budget_s, _since(row.budget_at, session), now, rate)
     watched = intervals.normalise(row.intervals or [])
     reason = None
+    new: intervals.Intervals = []
+    claimed = intervals.clip(intervals.normalise(report.intervals), 0.0, duration)
     if not report.visible:
-        new: intervals.Intervals = []
         reason = "hidden"
     elif report.rate > rate + 1e-9:
-        new = []
         reason = "rate"
     else:
-        new = intervals.subtract(intervals.clip(intervals.normalise(report.intervals), 0.0, duration), watched)
+        new = intervals.subtract(claimed, watched)
         if new:
-            evidence = delivered_coverage(session.id, asset_id, (new[0][0], new[-1][1]))
-            new = intervals.intersect(new, evidence)
-    granted = intervals.take(new, budget)
+            within = (new[0][0], new[-1][1])
+            delivered = intervals.intersect(new, delivered_coverage(session.id, asset_id, within))
+            new = intervals.intersect(delivered, delivered_coverage(session.id, asset_id, within, now=now,
+                                                                   rate=rate))
+            if intervals.length(delivered) + 1e-6 < intervals.length(intervals.subtract(claimed, watched)):
+                reason = "evidence"
+            elif intervals.length(new) + 1e-6 < intervals.length(delivered):
+                reason = "early"
+    study_clock = _clock(user, session.started_at)
+    available = available_seconds(study_clock, now, rate)
+    granted, bounded = _sequential_grant(session.id, asset_id, new, now, rate, available)
     added = intervals.length(granted)
     if added + 1e-6 < intervals.length(new):
-        reason = "budget"
+        reason = "early" if bounded else "budget"
     if granted:
         watched = intervals.union(watched, granted)
         row.intervals = intervals.to_json(watched)
         row.watched_s = round(intervals.length(watched), 3)
-    row.budget_s = min(budget - added, POLICY.report_allowance_s)
-    row.budget_at = now
+    _spend(study_clock, available, added, now)
+    session.credited_s = round(session.credited_s + added, 3)
     row.position_s = min(report.position, duration)
     row.asset_id = lesson.asset_id
     session.last_seq = report.seq
     session.last_report_at = now
+    if reason is not None and intervals.length(claimed) > added + 1e-6:
+        _count_refusal(user, reason, now)
+    hours = 0.0
     if row.completed_at is None and row.watched_s >= POLICY.completion_coverage * duration - 1e-6:
         row.completed_at = now
         db.session.flush()
-        _credit_completion(user, lesson, now)
+        hours = _credit_completion(user, lesson, now)
     db.session.flush()
-    return _summary(lesson, row, accepted=True, credited=added, reason=reason)
+    return _summary(lesson, row, accepted=True, credited=added, reason=reason, hours=hours)
 
 
-def _credit_completion(user: User, lesson: Lesson, now: datetime) -> None:
+def _credit_completion(user: User, lesson: Lesson, now: datetime) -> float:
+    """Credit a completed lesson (or, with declared hours, the course once all its lessons are complete);
+    returns the 学时 written, 0 when nothing was."""
     course: Course = lesson.course
     if course.declared_hours:
         playable = [les.id for les in course.lessons if les.duration_s]
         done = db.session.execute(select(func.count()).select_from(WatchProgress).where(
             WatchProgress.user_id == user.id, WatchProgress.lesson_id.in_(playable),
             WatchProgress.completed_at.is_not(None))).scalar_one()
-        if playable and done >= len(playable):
-            ledger.credit(user, kind="course", source_kind="course", source_id=course.id,
-                          hours=course.declared_hours, title=course.title, category=course.category,
+        if playable and done >= len(playable) and ledger.credit(
+                user, kind="course", source_kind="course", source_id=course.id, hours=course.declared_hours,
+                title=course.title, category=course.category, innovative_theory=course.innovative_theory,
+                course_id=course.id, credited_on=clock.site_date(now)):
+            return round(course.declared_hours, 2)
+        return 0.0
+    hours = ledger.hours_for_seconds(lesson.duration_s or 0.0)
+    added = ledger.credit(user, kind="lesson", source_kind="lesson", source_id=lesson.id, hours=hours,
+                          title=f"{course.title} · {lesson.title}", category=course.category,
                           innovative_theory=course.innovative_theory, course_id=course.id,
                           credited_on=clock.site_date(now))
-        return
-    ledger.credit(user, kind="lesson", source_kind="lesson", source_id=lesson.id,
-                  hours=ledger.hours_for_seconds(lesson.duration_s or 0.0),
-                  title=f"{course.title} · {lesson.title}", category=course.category,
-                  innovative_theory=course.innovative_theory, course_id=course.id, credited_on=clock.site_date(now))
+    return hours if added else 0.0
 
 
 def course_progress(user: User, course: Course) -> dict[int, LessonProgress]:
@@ -350,14 +471,7 @@ def report_reading_progress(user: User, reading: Reading, course: Course, report
     """Add active reading time: visible pages only, at most one second per wall-clock second (plus the
     allowance) across devices, at most the reading's estimate in total. Reaching the estimate credits the
     reading once (its estimated minutes in 学时). Commits; retries on concurrent updates."""
-    for _attempt in range(RETRIES):
-        try:
-            result = _apply_reading_report(user, reading, course, report, now or clock.now_utc())
-            db.session.commit()
-            return result
-        except (StaleDataError, IntegrityError):
-            db.session.rollback()
-    raise Busy(_("服务器繁忙，请稍后重试。"), "busy")
+    return _with_retries(user, lambda at: _apply_reading_report(user, reading, course, report, at), now)
 
 
 def _apply_reading_report(user: User, reading: Reading, course: Course, report: ReadingReport,
@@ -368,27 +482,36 @@ def _apply_reading_report(user: User, reading: Reading, course: Course, report: 
     row = _reading_row(user, reading.id)
     if row is None:
         row = ReadingProgress(user_id=user.id, reading_id=reading.id, course_id=course.id, active_s=0.0,
-                              position=0.0, budget_s=POLICY.report_allowance_s, budget_at=None)
+                              position=0.0)
         db.session.add(row)
         db.session.flush()
     if report.seq <= session.last_seq:
+        _count_refusal(user, "duplicate", now)
         return _reading_summary(reading, row, accepted=False, reason="duplicate")
     required = _required_seconds(reading)
-    budget = grant_budget(row.budget_s, _since(row.budget_at, session), now, 1.0)
     reason = None
     wanted = report.active_seconds if report.visible else 0.0
     if not report.visible:
         reason = "hidden"
     room = max(0.0, required - row.active_s)
-    added = min(wanted, budget, room)
+    # A reading session credits no more than it has been open (plus the allowance); all of the member's
+    # sessions share the clock, a reading second costing what a wall-clock second brings (max rate).
+    session_room = max(0.0, max(0.0, (now - session.started_at).total_seconds()) + POLICY.report_allowance_s
+                       - session.credited_s)
+    rate = max_rate()
+    study_clock = _clock(user, session.started_at)
+    available = available_seconds(study_clock, now, rate) / rate  # in reading seconds
+    added = min(wanted, room, session_room, available)
     if added + 1e-6 < min(wanted, room):
-        reason = "budget"
+        reason = "early" if session_room < available else "budget"
     row.active_s = round(row.active_s + added, 3)
-    row.budget_s = min(budget - added, POLICY.report_allowance_s)
-    row.budget_at = now
+    _spend(study_clock, available * rate, added * rate, now)
+    session.credited_s = round(session.credited_s + added, 3)
     row.position = report.position
     session.last_seq = report.seq
     session.last_report_at = now
+    if reason is not None and report.active_seconds > added + 1e-6:
+        _count_refusal(user, reason, now)
     if row.completed_at is None and reading.estimated_minutes >= POLICY.reading_min_minutes \
             and row.active_s >= required - 1e-6:
         row.completed_at = now

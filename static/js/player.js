@@ -277,7 +277,8 @@
 
   video.addEventListener("timeupdate", function () {
     var now = video.currentTime;
-    if (lastTime !== null && !video.paused && !video.seeking && now > lastTime && now - lastTime < 3 * video.playbackRate) {
+    if (lastTime !== null && !video.paused && !video.seeking && document.visibilityState !== "hidden" &&
+        now > lastTime && now - lastTime < 3 * video.playbackRate) {
       var last = pending[pending.length - 1];
       if (last && Math.abs(last[1] - lastTime) < 0.001) { last[1] = now; } else { pending.push([lastTime, now]); }
     }
@@ -286,29 +287,140 @@
   video.addEventListener("seeking", function () { lastTime = null; });
   video.addEventListener("seeked", function () { lastTime = video.currentTime; });
 
+  /* Intervals sent but not yet acknowledged are kept, in memory and in localStorage (per lesson and playback
+   * session), and sent again with the next report until the server answers: a member on a bad network, or
+   * one who reloads or closes the page mid-report, loses nothing. The server counts each second once. */
+  var coverage = root.querySelector('[data-role="coverage"]');
+  var completed = cfg.completed === "true";
+  var unacked = [];
+  var STORE_PREFIX = "elearn-progress-" + cfg.lessonId + "-";
+
+  function merge(list) {
+    var sorted = list.slice().sort(function (a, b) { return a[0] - b[0]; });
+    var out = [];
+    sorted.forEach(function (p) {
+      var last = out[out.length - 1];
+      if (last && p[0] <= last[1] + 0.001) { last[1] = Math.max(last[1], p[1]); } else { out.push([p[0], p[1]]); }
+    });
+    return out.slice(-150);
+  }
+
+  function subtract(list, done) {
+    var out = [];
+    list.forEach(function (p) {
+      var parts = [[p[0], p[1]]];
+      done.forEach(function (d) {
+        var next = [];
+        parts.forEach(function (q) {
+          if (d[1] <= q[0] || d[0] >= q[1]) { next.push(q); return; }
+          if (d[0] > q[0]) { next.push([q[0], d[0]]); }
+          if (d[1] < q[1]) { next.push([d[1], q[1]]); }
+        });
+        parts = next;
+      });
+      parts.forEach(function (q) { if (q[1] - q[0] > 0.001) { out.push(q); } });
+    });
+    return out;
+  }
+
+  function storage() {
+    try { return window.localStorage; } catch (e) { return null; }
+  }
+
+  function remember() {
+    var ls = storage();
+    if (!ls) { return; }
+    try {
+      if (unacked.length) {
+        ls.setItem(STORE_PREFIX + cfg.playbackSession, JSON.stringify({ seq: seq, intervals: unacked }));
+      } else {
+        ls.removeItem(STORE_PREFIX + cfg.playbackSession);
+      }
+    } catch (e) { /* storage full or disabled: memory only */ }
+  }
+
+  function showProgress(data) {
+    if (!data || !coverage) { return; }
+    if (data.completed && !completed) {
+      completed = true;
+      var text = data.hours_credited > 0 ? cfg.msgCompleted.replace("{h}", String(data.hours_credited)) : cfg.msgCompletedCourse;
+      coverage.textContent = text;
+      say(text);
+    } else if (!completed) {
+      coverage.textContent = cfg.msgCoverage.replace("{p}", String(Math.round((data.coverage || 0) * 100)));
+    }
+  }
+
+  /** POST one report; resolves to the server's answer, or null when it must be sent again later. */
+  function post(ps, reportSeq, intervals, closing) {
+    var body = JSON.stringify({
+      playback_session: ps, seq: reportSeq, intervals: intervals,
+      position: Math.round(video.currentTime * 1000) / 1000, rate: video.playbackRate || 1,
+      // Intervals are gathered only while the page is visible (see timeupdate below).
+      visible: intervals.length > 0 || document.visibilityState !== "hidden", ended: video.ended,
+    });
+    if (closing && navigator.sendBeacon) {
+      // The page is going away: a beacon survives it (the token rides in the query, as a beacon has no
+      // headers). Its answer is never seen, so the intervals stay stored and go again with the next report.
+      var url = cfg.progressUrl + "?csrf_token=" + encodeURIComponent(csrf);
+      if (navigator.sendBeacon(url, new Blob([body], { type: "application/json" }))) { return Promise.resolve(null); }
+    }
+    return fetch(cfg.progressUrl, {
+      method: "POST", credentials: "same-origin", keepalive: !!closing, body: body,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+    }).then(function (r) {
+      if (r.ok) { return r.json(); }
+      // A refusal that sending again cannot change (the report itself is wrong): let it go.
+      if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) { return { accepted: false }; }
+      return null;
+    }).catch(function () { return null; });
+  }
+
   /**
-   * Send what was played since the last call to POST /api/v1/lessons/<id>/progress.
-   * The study-hours service credits only intervals whose segments it served to this playback session.
-   * @param {boolean} closing - the page is going away: use keepalive so the request survives it.
+   * Send what was played since the last report, with whatever earlier reports did not get acknowledged, to
+   * POST /api/v1/lessons/<id>/progress. The server credits only what its evidence allows.
+   * @param {boolean} closing - the page is going away.
    */
   function reportProgress(closing) {
     if (!cfg.progressUrl || !window.fetch) { return; }
-    if (!pending.length && !closing && video.paused) { return; }
-    var intervals = pending.map(function (p) { return [Math.round(p[0] * 1000) / 1000, Math.round(p[1] * 1000) / 1000]; });
+    if (!pending.length && !unacked.length && !closing && video.paused) { return; }
+    var fresh = pending.map(function (p) { return [Math.round(p[0] * 1000) / 1000, Math.round(p[1] * 1000) / 1000]; });
     pending = [];
+    unacked = merge(unacked.concat(fresh));
+    var sent = unacked.slice();
     seq += 1;
-    var body = JSON.stringify({
-      playback_session: cfg.playbackSession, seq: seq, intervals: intervals,
-      position: Math.round(video.currentTime * 1000) / 1000, rate: video.playbackRate || 1,
-      visible: document.visibilityState !== "hidden", ended: video.ended,
+    remember();
+    post(cfg.playbackSession, seq, sent, closing).then(function (data) {
+      if (data === null) { return; }
+      unacked = subtract(unacked, sent);
+      remember();
+      showProgress(data);
     });
-    fetch(cfg.progressUrl, {
-      method: "POST", credentials: "same-origin", keepalive: !!closing, body: body,
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-    }).catch(function () { /* the next report carries on; lost intervals are simply not credited */ });
   }
 
-  setInterval(function () { if (!video.paused) { reportProgress(false); } }, REPORT_EVERY_MS);
+  /* Intervals an earlier page of this lesson left unacknowledged go under their own playback session, which
+   * holds their evidence, with the next report number of that session. */
+  (function sendLeftovers() {
+    var ls = storage();
+    if (!ls) { return; }
+    for (var i = ls.length - 1; i >= 0; i--) {
+      var key = ls.key(i);
+      if (!key || key.indexOf(STORE_PREFIX) !== 0 || key === STORE_PREFIX + cfg.playbackSession) { continue; }
+      var saved = null;
+      try { saved = JSON.parse(ls.getItem(key)); } catch (e) { saved = null; }
+      if (!saved || !saved.intervals || !saved.intervals.length) { ls.removeItem(key); continue; }
+      (function (key, saved) {
+        var ps = key.slice(STORE_PREFIX.length);
+        saved.seq = (saved.seq || 0) + 1;
+        ls.setItem(key, JSON.stringify(saved));
+        post(ps, saved.seq, saved.intervals, false).then(function (data) {
+          if (data !== null) { ls.removeItem(key); showProgress(data); }
+        });
+      }(key, saved));
+    }
+  }());
+
+  setInterval(function () { if (!video.paused || unacked.length) { reportProgress(false); } }, REPORT_EVERY_MS);
   video.addEventListener("pause", function () { reportProgress(false); });
   video.addEventListener("ended", function () { reportProgress(false); });
   window.addEventListener("pagehide", function () { reportProgress(true); });

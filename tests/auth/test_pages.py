@@ -55,6 +55,8 @@ def test_lockout_after_repeated_failures(app, client, auth, make_user):
     assert r.status_code == 401 and "用户名或密码不正确" in r.get_data(as_text=True)
     lockout = db.session.query(AuditEntry).filter_by(action="auth.lockout").one()
     assert lockout.object_id == user.id
+    failures = db.session.query(AuditEntry).filter_by(action="auth.failure", object_id=user.id).count()
+    assert failures == app.config["ELEARN_LOGIN_MAX_FAILURES"]
     db.session.refresh(user)
     user.locked_until = clock.now_utc() - timedelta(seconds=1)
     db.session.commit()

@@ -141,6 +141,9 @@ def test_member_plays_a_lesson_on_a_phone_until_it_counts(live_server, phone, sc
     assert ended_report.value.status == 200
     final = _server_progress(page, lesson_id)
     assert final["completed"] is True and final["coverage"] >= 0.9, final
+    # The player says so, with the hours credited.
+    page.get_by_text("已完成，计入 0.02 学时。").first.wait_for(timeout=5_000)
+    shoot(page, screenshot_dir, "e2e-player-completed", "phone", full_page=False)
     assert all(r.status == 200 for r in reports) and len(reports) >= 2
 
     # Go back a little to re-watch a passage: tap the seek bar at 40 %, play a moment, pause.
@@ -198,3 +201,43 @@ def test_same_member_resumes_on_a_desktop(live_server, desktop, screenshot_dir):
     state = _server_progress(page, reached["lesson_id"])
     assert state["completed"] and state["position"] > reached["position"] + 1, state
     shoot(page, screenshot_dir, "e2e-player-resumed", "desktop")
+
+
+def test_reports_lost_to_a_bad_network_are_sent_again_after_a_reload(live_server, desktop, screenshot_dir):
+    """Every progress POST fails (the network drops them); the played intervals stay in localStorage, and the
+    next page of the lesson sends them under their own playback session, which holds their evidence."""
+    base = live_server["url"]
+    page = desktop.new_page()
+    login(page, base, "rider")
+    _open_lesson_from_home(page, base)
+    lesson_id = int(page.url.rsplit("/", 1)[1])
+    assert "已观看 0%" in page.locator("[data-role=coverage]").inner_text()
+    first_ps = page.locator("#player").get_attribute("data-playback-session")
+
+    def drop_posts(route):
+        if route.request.method == "POST":
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/api/v1/lessons/\d+/progress.*"), drop_posts)
+    page.wait_for_function(f"() => {VIDEO}.readyState >= 2", timeout=30_000)
+    page.get_by_label("倍速").select_option("2.0")
+    _press_native_play_button(page, playing=True)
+    page.wait_for_function(f"() => {VIDEO}.currentTime > 12", timeout=20_000)
+    _press_native_play_button(page, playing=False)  # the pause report is dropped too
+    stored = page.evaluate(f"localStorage.getItem('elearn-progress-{lesson_id}-{first_ps}')")
+    assert stored and '"intervals"' in stored, stored
+    assert _server_progress(page, lesson_id)["watched_seconds"] == 0
+
+    page.unroute(re.compile(r".*/api/v1/lessons/\d+/progress.*"))
+    with page.expect_response(lambda r: _is_progress_post(r)
+                              and (r.request.post_data_json or {}).get("playback_session") == first_ps,
+                              timeout=20_000) as resent:
+        page.reload()
+    # (the closing page's beacon may have carried them first: either way they count once)
+    assert resent.value.status == 200
+    assert _server_progress(page, lesson_id)["watched_seconds"] >= 10
+    page.wait_for_function(f"() => !localStorage.getItem('elearn-progress-{lesson_id}-{first_ps}')", timeout=5_000)
+    assert "已观看" in page.locator("[data-role=coverage]").inner_text()
+    shoot(page, screenshot_dir, "e2e-player-resent", "desktop", full_page=False)

@@ -148,27 +148,38 @@ def test_x_accel_redirect_mode(app, client, auth, setup):
     assert "X-Accel-Redirect" not in r.headers and b"#EXTM3U" in r.data
 
 
-def test_segments_delivered_are_recorded_once_per_playback(client, auth, setup, monkeypatch):
-    from elearn.study import services as study
-    calls = []
-    real = study.record_segment_delivery
+def _deliveries():
+    from elearn.study.models import SegmentDelivery
+    return db.session.execute(select(SegmentDelivery.segment_index, SegmentDelivery.start_s,
+                                     SegmentDelivery.end_s)).all()
 
-    def spy(*args, **kwargs):
-        calls.append(args[2:])
-        return real(*args, **kwargs)
 
-    monkeypatch.setattr(study, "record_segment_delivery", spy)
+def test_only_a_whole_segment_sent_is_evidence(client, auth, setup):
+    """A 1-byte Range request, HEAD, a 304 revalidation and a download dropped midway record nothing; the
+    whole segment, sent to its last byte, records one delivery however often it is fetched."""
     auth.login("member1")
-    fetch(client, _url(setup, "360p/seg_00001.ts"))
-    fetch(client, _url(setup, "360p/seg_00001.ts"), headers={"Range": "bytes=0-9"})
+    url = _url(setup, "360p/seg_00001.ts")
+    assert fetch(client, url, headers={"Range": "bytes=0-0"}).status_code == 206
+    head = client.head(url)
+    head.close()
+    assert head.status_code == 200
+    etag = fetch(client, _url(setup, "360p/seg_00001.ts", ps="aaaaaaaa-warm")).headers["ETag"]
+    db.session.rollback()
+    assert fetch(client, url, headers={"If-None-Match": etag}).status_code == 304
+    dropped = client.get(url, buffered=False)
+    next(iter(dropped.response))  # the first chunk arrives, then the client goes away
+    dropped.close()
     fetch(client, _url(setup, "poster.jpg"))
     fetch(client, _url(setup, "master.m3u8"))
-    assert calls == [("360p", 1, 6.0, 10.0, PS)] * 2
     from elearn.study.models import SegmentDelivery
-    rows = db.session.execute(select(SegmentDelivery.segment_index, SegmentDelivery.start_s,
-                                     SegmentDelivery.end_s)).all()
-    assert rows == [(1, 6.0, 10.0)]
-    assert db.session.execute(select(func.count()).select_from(SegmentDelivery)).scalar_one() == 1
+    assert db.session.scalar(select(func.count()).select_from(SegmentDelivery).where(
+        SegmentDelivery.session_id == PS)) == 0
+    for _ in range(2):
+        assert fetch(client, url).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(SegmentDelivery).where(
+        SegmentDelivery.session_id == PS)) == 1
+    assert (1, 6.0, 10.0) in _deliveries()
 
 
 def test_player_page(app, client, auth, setup):

@@ -83,8 +83,14 @@ def test_wrong_answers_fail_and_are_explained(s):
     wrong = {q: [(p[0] + 1) % len(d["order"])] for (q, p), d in zip(right_answers(a).items(), a.drawn, strict=True)}
     quizzes.submit(s["member"], a, wrong)
     assert a.score_percent == 0 and a.passed is False
+    # By default the answers wait for a pass or the last attempt: the member sees only their own choices.
     review = quizzes.attempt_result(a)
-    assert all(not r.right for r in review)
+    assert all(r.right is None and not r.explanation for r in review)
+    assert all(o.correct is None for r in review for o in r.options)
+    assert all(any(o.chosen for o in r.options) for r in review)
+    s["quiz"].show_answers = "each"
+    review = quizzes.attempt_result(a)
+    assert all(r.right is False for r in review)
     assert all(any(o.correct for o in r.options) and any(o.chosen for o in r.options) for r in review)
     assert ledger.total_hours(s["member"]) == 0
 

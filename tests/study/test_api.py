@@ -53,6 +53,10 @@ def test_session_cookie_write_needs_csrf_header(client, auth, s):
     assert client.post(url, json=body()).status_code == 400
     r = client.post(url, json=body(), headers={"X-CSRFToken": client.csrf_token()})
     assert r.status_code == 200 and r.get_json()["accepted"] is True
+    # A beacon (no headers) carries the token in the query; a wrong one is refused like a missing header.
+    assert client.post(url + "?csrf_token=forged", json=body(seq=1)).status_code == 400
+    r = client.post(url + "?csrf_token=" + client.csrf_token(), json=body(seq=1))
+    assert r.status_code == 200 and r.get_json()["accepted"] is True
 
 
 def test_lesson_out_of_reach_is_404(client, s):
