@@ -18,20 +18,28 @@ $(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed translations
 
-# Message catalogues: msgids are the Chinese interface text; English is a translation, compiled here.
-translations: $(VENV)/.installed
+# Message catalogues: msgids are the Chinese interface text; English is a translation, compiled here (only
+# when the .po changed, so that test runs side by side never rewrite a catalogue the other is reading).
+MO := elearn/translations/en/LC_MESSAGES/messages.mo
+$(MO): elearn/translations/en/LC_MESSAGES/messages.po | $(VENV)/.installed
 	$(BIN)/pybabel compile -d elearn/translations
+
+translations: $(MO)
 
 # After changing interface text: refresh the catalogue, then translate the new entries in the .po file.
 i18n-update: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o elearn/translations/messages.pot .
 	$(BIN)/pybabel update -i elearn/translations/messages.pot -d elearn/translations --no-fuzzy-matching
 
-# ffmpeg comes from Debian's package; installed only when missing.
+# ffmpeg comes from Debian's package; installed only when missing. Redis too (the tests start their own
+# server: shared rate limits across web nodes; ELEARN_REDIS_URL in production).
 sysdeps:
 	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
 	  echo "installing ffmpeg from Debian"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; }
+	@command -v redis-server >/dev/null || { \
+	  echo "installing redis-server from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
 # Chromium (Debian) for the browser tests; Playwright drives it, it never downloads its own.
 browserdeps:

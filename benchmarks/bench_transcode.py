@@ -1,8 +1,9 @@
 """Benchmark: media_pipeline.transcode against bare ffmpeg.
 
 Makes a synthetic 1080p clip (testsrc2 + sine), then times
-  (a) ``media_pipeline.transcode`` (thumbnails off): probe, one ffmpeg, progress
-      parsing, master playlist from ffprobe of the outputs, atomic rename;
+  (a) ``media_pipeline.transcode`` (thumbnails off, every segment encrypted under its own
+      AES-128 key as the app transcodes): probe, one ffmpeg, progress parsing, master
+      playlist from ffprobe of the outputs, encryption, atomic rename;
   (b) the same single ffmpeg command run bare (same split filter, same encoder
       settings, no progress pipe): the floor for (a);
   (c) one ffmpeg process per rendition, one after the other: what decoding the
@@ -31,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from media_pipeline import build_ffmpeg_command, plan_ladder, probe, transcode
+from media_pipeline.encrypt import new_secret
 
 
 def make_source(dest: Path, seconds: int) -> None:
@@ -86,7 +88,8 @@ def main() -> int:
         ours, bare, per_rendition = [], [], []
         for _ in range(args.repeat):
             out = work / "ours"
-            ours.append(timed(lambda out=out: transcode(src, out, ladder, thumbnails=False, info=info)))
+            ours.append(timed(lambda out=out: transcode(src, out, ladder, thumbnails=False, info=info,
+                                                         encryption_secret=new_secret())))
 
             bare_dir = fresh(work / "bare")
             cmd = build_ffmpeg_command(src, bare_dir, ladder, info, progress=False)

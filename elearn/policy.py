@@ -141,6 +141,11 @@ QUIZ_ANSWERS_SHOWN = {
     "never": _l("从不显示"),
 }
 
+# Attention checks (防挂机, a course setting, off by default): the next prompt is due after a random number of
+# credited media seconds between these two, counted per playback session; while it is unanswered, nothing
+# more is credited.
+ATTENTION_CHECK_AFTER_S = (300.0, 900.0)
+
 # Why a progress report credited less than it claimed (elearn.study; counted per member and reason, shown to
 # the member's org admin on the member page).
 REPORT_REFUSALS = {
@@ -152,6 +157,7 @@ REPORT_REFUSALS = {
     "early": _l("早于视频片段可能播放完的时间"),
     "session_mismatch": _l("播放会话不属于该内容"),
     "malformed": _l("格式错误的报告"),
+    "attention": _l("未回应防挂机确认"),
 }
 
 # Requirement status of a member (elearn.ledger.requirements).
@@ -233,6 +239,8 @@ SUBTITLE_LANGUAGES = {
 PLAYBACK_RATES = (0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 # How long browsers may keep a media segment (private cache only: segments are access-checked).
 MEDIA_SEGMENT_MAX_AGE_S = 24 * 3600
+# Encrypted segments are ciphertext that never changes: shared caches and CDNs may keep them for a year.
+PUBLIC_SEGMENT_MAX_AGE_S = 365 * 24 * 3600
 
 # --- Readings and search (issue 5) ---
 # Largest reading file an admin or lecturer may upload (the parser itself accepts more).

@@ -53,8 +53,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
+def app_config():
+    """Config of the test's app beyond the testing defaults; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_config):
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), **app_config})
     app.test_client_class = CSRFClient
     with app.app_context():
         _reset_schema()

@@ -31,6 +31,8 @@ class Course(Base):
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown, sanitised when rendered
     category: Mapped[str] = mapped_column(String(40))  # policy.CONTENT_CATEGORIES
     innovative_theory: Mapped[bool] = mapped_column(default=False)  # counts toward the ≥50 % theory share
+    # 防挂机: the player is asked at random moments to show a prompt; time after an unanswered one earns nothing.
+    attention_checks: Mapped[bool] = mapped_column(default=False, server_default="0")
     # When set, completing the course credits exactly these 学时 instead of time-based hours.
     declared_hours: Mapped[float | None]
     lecturer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)

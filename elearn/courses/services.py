@@ -24,7 +24,8 @@ from elearn.policy import CONTENT_CATEGORIES
 from elearn.search import tasks as search_tasks
 
 STUDIO_ROLES = (Role.LECTURER, Role.SITE_ADMIN)
-COURSE_FIELDS = ["title", "description", "category", "innovative_theory", "declared_hours", "status"]
+COURSE_FIELDS = ["title", "description", "category", "innovative_theory", "declared_hours", "attention_checks",
+                 "status"]
 TITLE_MAX = 200
 # Tags a course or lesson description may keep after Markdown rendering; everything else is stripped.
 ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "blockquote", "h2", "h3", "h4", "a", "code", "pre",
@@ -89,13 +90,14 @@ def _clean_fields(title: str, category: str, declared_hours: float | None) -> st
 
 
 def create_course(user: User, *, title: str, description: str = "", category: str,
-                  innovative_theory: bool = False, declared_hours: float | None = None) -> Course:
+                  innovative_theory: bool = False, declared_hours: float | None = None,
+                  attention_checks: bool = False) -> Course:
     """A draft course owned by ``user``."""
     _check_studio_user(user)
     title = _clean_fields(title, category, declared_hours)
     course = Course(title=title, description=description or "", category=category,
                     innovative_theory=bool(innovative_theory), declared_hours=declared_hours,
-                    lecturer_id=user.id, status="draft")
+                    attention_checks=bool(attention_checks), lecturer_id=user.id, status="draft")
     db.session.add(course)
     db.session.flush()
     audit.record(user, "course.create", course, after=audit.snapshot(course, COURSE_FIELDS))
@@ -105,12 +107,13 @@ def create_course(user: User, *, title: str, description: str = "", category: st
 
 
 def update_course(user: User, course: Course, *, title: str, description: str, category: str,
-                  innovative_theory: bool, declared_hours: float | None) -> Course:
+                  innovative_theory: bool, declared_hours: float | None, attention_checks: bool = False) -> Course:
     check_editable(user, course)
     title = _clean_fields(title, category, declared_hours)
     before = audit.snapshot(course, COURSE_FIELDS)
     course.title, course.description, course.category = title, description or "", category
     course.innovative_theory, course.declared_hours = bool(innovative_theory), declared_hours
+    course.attention_checks = bool(attention_checks)
     audit.record(user, "course.update", course, before=before, after=audit.snapshot(course, COURSE_FIELDS))
     db.session.commit()
     search_tasks.index_course.enqueue(course.id)

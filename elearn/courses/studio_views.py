@@ -46,6 +46,7 @@ class CourseForm(Form):
     description = TextAreaField(_l("课程简介（支持 Markdown）"), render_kw={"rows": 6})
     category = SelectField(_l("课程类别"))
     innovative_theory = BooleanField(_l("属于党的创新理论教育"))
+    attention_checks = BooleanField(_l("防挂机：学习中随机请学员确认仍在观看（未确认期间不计学时）"))
     declared_hours = FloatField(_l("认定学时（可选）"), validators=[
         Optional(), NumberRange(min=0.1, max=100, message=_l("认定学时应在 0.1 到 100 之间。"))])
     submit = SubmitField(_l("保存"))
@@ -98,7 +99,8 @@ def index():
 
 def _save_course(form: CourseForm, course=None):
     values = dict(title=form.title.data, description=form.description.data or "", category=form.category.data,
-                  innovative_theory=form.innovative_theory.data, declared_hours=form.declared_hours.data)
+                  innovative_theory=form.innovative_theory.data, declared_hours=form.declared_hours.data,
+                  attention_checks=form.attention_checks.data)
     if course is None:
         return courses.create_course(current_user, **values)
     return courses.update_course(current_user, course, **values)

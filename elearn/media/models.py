@@ -45,6 +45,9 @@ class MediaAsset(Base):
     # [{"name", "width", "height", "bandwidth", "playlist"}] and the segment list, from the pipeline.
     renditions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     segment_seconds: Mapped[float | None]
+    # Hex of the per-asset secret its segment keys derive from (media_pipeline.encrypt); None for an asset
+    # transcoded before segments were encrypted (its segments themselves are the evidence until converted).
+    key_secret: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(default=0)
     # Written (UTC) by the worker while it transcodes; a stale one means the worker died mid-job.
     heartbeat_at: Mapped[datetime | None]

@@ -65,6 +65,8 @@ from media_pipeline import (
     transcode,
     validate,
 )
+from media_pipeline.encrypt import KEYS_DIR, encrypt_asset_dir, new_secret, segment_key, write_timeline
+from media_pipeline.probe import segment_start_time
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +179,10 @@ def transcode_asset(asset_id: int) -> str:
         return asset.status
 
     out_dir = storage.path(output_key(asset_id))
+    secret = new_secret()
     try:
-        result = transcode(src, out_dir, ladder, on_progress=_ProgressWriter(asset_id), info=info)
+        result = transcode(src, out_dir, ladder, on_progress=_ProgressWriter(asset_id), info=info,
+                           encryption_secret=secret)
     except (TranscodeError, ToolMissing, OSError) as exc:
         db.session.rollback()
         _remove_partial_output(asset_id)
@@ -203,6 +207,7 @@ def transcode_asset(asset_id: int) -> str:
     asset.has_video = info.has_video
     asset.segment_seconds = float(DEFAULT_SEGMENT_SECONDS)
     asset.output_key = output_key(asset_id)
+    asset.key_secret = secret.hex()
     asset.status, asset.progress, asset.error, asset.heartbeat_at = "ready", 1.0, None, None
     # A later upload that finished first wins: never switch a lesson back to an older video.
     if lesson.asset_id is None or lesson.asset_id < asset.id:
@@ -316,6 +321,8 @@ def _remove_asset_files(asset_id: int, stored_output_key: str | None, source_key
     """Delete the asset's own output, work directories and upload directories; returns (keys, bytes freed)."""
     storage = get_storage()
     own_output = output_key(asset_id)
+    if stored_output_key is not None and re.fullmatch(rf"{re.escape(own_output)}-e\d+", stored_output_key):
+        own_output = stored_output_key  # its encrypted conversion (encrypt_existing_asset)
     if stored_output_key not in (None, own_output):
         log.warning("asset %s names output %r, not its own %r: that is left alone", asset_id, stored_output_key,
                     own_output)
@@ -526,20 +533,122 @@ def valid_playback_session(value: str | None) -> str | None:
     return value if value and PLAYBACK_SESSION_RE.match(value) else None
 
 
-def rewrite_playlist(text: str, playback_session: str | None) -> str:
-    """Append ``?ps=<id>`` to every URI in a playlist, so that segment requests carry the playback session."""
-    if not playback_session:
-        return text
-    suffix = f"?ps={playback_session}"
+def rewrite_playlist(text: str, playback_session: str | None, *, encrypted: bool = False) -> str:
+    """Append ``?ps=<id>`` to every URI in a playlist, so that requests carry the playback session.
+
+    For an encrypted asset the segments are shared, cacheable bytes: their URIs stay the same for everyone
+    (``?k=1`` tells them apart from the clear segments of before its conversion, in any cache); the keys and
+    playlists carry the session."""
+    suffix = f"?ps={playback_session}" if playback_session else ""
     lines = []
     for line in text.splitlines():
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
-            line = stripped + suffix
-        elif 'URI="' in line:
+            if encrypted and stripped.endswith(SEGMENT_EXTENSIONS):
+                line = stripped + "?k=1"
+            elif suffix:
+                line = stripped + suffix
+        elif 'URI="' in line and suffix:
             line = re.sub(r'URI="([^"?]+)"', lambda m: f'URI="{m.group(1)}{suffix}"', line)
         lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def public_segment(asset_id: int, filename: str) -> MediaFile | None:
+    """A segment of an encrypted ready asset, which anyone may fetch (it is ciphertext; the keys are what
+    :func:`segment_key_for` guards), else None."""
+    asset = db.session.get(MediaAsset, asset_id)
+    if asset is None or asset.status != "ready" or not asset.output_key or not asset.key_secret:
+        return None
+    pure = PurePosixPath(filename)
+    if not filename.endswith(SEGMENT_EXTENSIONS) or len(pure.parts) != 2 or "\\" in filename \
+            or any(part.startswith(".") for part in pure.parts) or _rendition(asset, pure.parts[0]) is None:
+        return None
+    key = f"{asset.output_key}/{filename}"
+    try:
+        path = get_storage().path(key)
+    except StorageKeyError:
+        return None
+    if not path.is_file():
+        return None
+    return MediaFile(asset=asset, key=key, path=path, mimetype=MIME_TYPES[pure.suffix.lower()], filename=filename)
+
+
+@dataclass(frozen=True)
+class SegmentKey:
+    asset: MediaAsset
+    index: int
+    key: bytes
+    start_s: float
+    end_s: float
+
+
+def segment_key_for(user: User, asset_id: int, index: int) -> SegmentKey:
+    """The AES key of segment ``index`` of an encrypted asset, for a member who may watch its lesson;
+    NotFound for anyone else, any other asset and any index it does not have."""
+    asset = db.session.get(MediaAsset, asset_id)
+    if asset is None or asset.status != "ready" or not asset.key_secret or not user.is_authenticated \
+            or not catalog.can_view_lesson(user, asset.lesson):
+        raise NotFound(_("视频不存在。"))
+    renditions = asset.renditions or []
+    times = segment_times(asset, renditions[0]["name"]) if renditions else []
+    if not 0 <= index < len(times):
+        raise NotFound(_("视频不存在。"))
+    _i, start, end = times[index]
+    return SegmentKey(asset=asset, index=index, key=segment_key(bytes.fromhex(asset.key_secret), index),
+                      start_s=start, end_s=end)
+
+
+def record_key_delivery(user: User, found: SegmentKey, playback_session: str | None) -> bool:
+    """The key of a segment went out whole to ``user``'s playback session: that is the evidence that its
+    stretch of media can play there (see elearn.study)."""
+    return study.record_segment_delivery(user, found.asset, KEYS_DIR, found.index, found.start_s, found.end_s,
+                                         playback_session)
+
+
+# ---------------------------------------------------------------- converting assets of before encryption
+
+def assets_to_encrypt() -> list[int]:
+    """Ready assets whose segments are still in the clear."""
+    return list(db.session.execute(select(MediaAsset.id).where(
+        MediaAsset.status == "ready", MediaAsset.key_secret.is_(None), MediaAsset.output_key.is_not(None))
+        .order_by(MediaAsset.id)).scalars())
+
+
+def encrypt_existing_asset(asset_id: int, on_progress=None) -> bool:
+    """Encrypt the segments of an asset transcoded before encryption. It stays playable throughout: a copy
+    is encrypted beside it, then one commit switches the asset to the copy (secret and folder together) and
+    the clear folder goes. Watched time is kept: evidence then comes from keys, recorded in the same
+    per-session, per-segment rows, so nothing is credited twice. Returns False when there was nothing to do.
+    """
+    asset = db.session.get(MediaAsset, asset_id)
+    if asset is None or asset.status != "ready" or asset.key_secret or not asset.output_key:
+        return False
+    storage = get_storage()
+    old_key = asset.output_key
+    old_dir = storage.path(old_key)
+    new_key = f"{output_key(asset_id)}-e{time.time_ns()}"
+    work = storage.path(new_key)
+    secret = new_secret()
+    names = [r["name"] for r in asset.renditions or []]
+    try:
+        shutil.copytree(old_dir, work)
+        first = parse_media_playlist((work / names[0] / "index.m3u8").read_text(encoding="utf-8"))
+        write_timeline(work, segment_start_time(work / names[0] / first.segments[0].uri))
+        encrypt_asset_dir(work, names, secret, on_progress=on_progress)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    claimed = rowcount(db.session.execute(update(MediaAsset).where(
+        MediaAsset.id == asset_id, MediaAsset.key_secret.is_(None), MediaAsset.output_key == old_key,
+    ).values(key_secret=secret.hex(), output_key=new_key)))
+    if claimed != 1:  # converted by another worker meanwhile, or replaced
+        db.session.rollback()
+        shutil.rmtree(work, ignore_errors=True)
+        return False
+    db.session.commit()
+    shutil.rmtree(old_dir, ignore_errors=True)
+    return True
 
 
 def record_delivery(user: User, file: MediaFile, playback_session: str | None) -> bool:

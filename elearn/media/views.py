@@ -3,24 +3,33 @@ status (JSON, called by ``static/js/upload.js``).
 
 Media serving
 -------------
-``/learn/media/<asset id>/<file>`` serves the HLS output of a ready asset only to users who may view its
-lesson (audience, the owning lecturer, site admins); everyone else gets 404, so asset ids reveal nothing.
-Playlists are rewritten so that every URI carries the player's playback-session id (``?ps=``): segment
-requests then say which playback they belong to, and each segment delivered is reported to the study-hours
-service. Segments honour HTTP Range and may be cached privately; playlists are never cached.
+``/learn/media/<asset id>/<file>`` serves the HLS output of a ready asset. Playlists go only to users who may
+view its lesson (audience, the owning lecturer, site admins; everyone else gets 404, so asset ids reveal
+nothing) and are rewritten per playback so that their requests carry the player's playback-session id
+(``?ps=``).
 
-Production (``ELEARN_X_ACCEL=1``): the app still checks access and records the delivery, then answers with
-an empty body and ``X-Accel-Redirect: /protected-media/<storage key>`` so that nginx sends the file::
+Encrypted assets (every asset transcoded now): each segment is AES-128 under its own key, named in the media
+playlist as ``../keys/<i>``. ``/learn/media/<asset id>/keys/<i>`` hands a key only to a member allowed to see
+the lesson, always whole, ``no-store``; each key sent is the evidence that this playback session can play that
+segment (reported to the study-hours service). The segments themselves are the same bytes for everyone:
+public, immutable, cacheable by any proxy or CDN, served without a session.
+
+Assets transcoded before encryption (until ``elearn media encrypt`` converts them): the segments are the
+evidence, recorded only when sent whole (not HEAD, Range or 304, not a dropped download); they may be cached
+privately.
+
+Production (``ELEARN_X_ACCEL=1``): the app still checks access (and, for clear segments, records the delivery),
+then answers with an empty body and ``X-Accel-Redirect: /protected-media/<storage key>`` so that nginx sends
+the file::
 
     location /protected-media/ {
         internal;                         # reachable only through X-Accel-Redirect
         alias /srv/elearn/instance/data/; # ELEARN_DATA_DIR, with the trailing slash
-        add_header Cache-Control "private, max-age=86400";
         add_header X-Content-Type-Options nosniff;
     }
 
-nginx handles Range and sendfile itself; the Content-Type set by the app is kept. Playlists are small and
-rewritten per playback, so the app always sends them itself.
+nginx handles Range and sendfile itself; the Content-Type and Cache-Control set by the app are kept.
+Playlists and keys are small and per playback, so the app always sends them itself.
 
 Uploads
 -------
@@ -62,7 +71,7 @@ from elearn.http.errors import error_response, json_error, status_for
 from elearn.http.schemas import Payload, json_body
 from elearn.media import services as media
 from elearn.media import uploads
-from elearn.policy import ASSET_STATUS_LABELS, MEDIA_SEGMENT_MAX_AGE_S
+from elearn.policy import ASSET_STATUS_LABELS, MEDIA_SEGMENT_MAX_AGE_S, PUBLIC_SEGMENT_MAX_AGE_S
 
 bp = Blueprint("media", __name__)
 
@@ -75,9 +84,34 @@ class UploadRequest(Payload):
     sha256: Annotated[str, Field(max_length=64)] | None = None
 
 
+@bp.route("/learn/media/<int:asset_id>/keys/<int:index>", methods=["GET", "HEAD"])
+def segment_key(asset_id: int, index: int):
+    """The AES-128 key of one segment of an encrypted asset, for members who may watch its lesson.
+
+    Always the whole 16 bytes with 200 (never a Range, never revalidated: no validators, ``no-store``), and
+    the evidence that the playback session can play that segment — recorded only for GET, and only once the
+    bytes were handed to the server."""
+    if not current_user.is_authenticated:
+        abort(401)
+    try:
+        found = media.segment_key_for(current_user, asset_id, index)
+    except NotFound:
+        abort(404)
+    response = Response(found.key, mimetype="application/octet-stream")
+    response.headers["Cache-Control"] = "no-store"
+    if request.method == "GET":
+        ps = media.valid_playback_session(request.args.get("ps"))
+        response = _recorded_once_sent(response, lambda: media.record_key_delivery(current_user, found, ps))
+    return response
+
+
 @bp.route("/learn/media/<int:asset_id>/<path:filename>", methods=["GET", "HEAD"])
 def media_file(asset_id: int, filename: str):
-    """One HLS file of a ready asset, for users who may view its lesson; 404 for anyone else."""
+    """One HLS file of a ready asset, for users who may view its lesson; 404 for anyone else. The segments
+    of an encrypted asset are ciphertext anyone (a CDN, a shared cache) may fetch and keep."""
+    public = media.public_segment(asset_id, filename)
+    if public is not None:
+        return _send_public_segment(public)
     if not current_user.is_authenticated:
         abort(401)
     try:
@@ -91,7 +125,8 @@ def media_file(asset_id: int, filename: str):
             text = file.path.read_text(encoding="utf-8")
         except (FileNotFoundError, NotADirectoryError):
             abort(404)
-        response = Response(media.rewrite_playlist(text, ps), mimetype=file.mimetype)
+        response = Response(media.rewrite_playlist(text, ps, encrypted=bool(file.asset.key_secret)),
+                            mimetype=file.mimetype)
         response.headers["Cache-Control"] = "private, no-cache"
         return response
     # A segment is evidence only when it goes out whole: never for HEAD, a Range (partial) request or a
@@ -99,20 +134,30 @@ def media_file(asset_id: int, filename: str):
     # to the server, so an aborted download records nothing.
     evidence = (file.is_segment and request.method == "GET" and request.range is None
                 and not request.if_none_match and request.if_modified_since is None)
+    if evidence and current_app.config["ELEARN_X_ACCEL"]:
+        media.record_delivery(current_user, file, ps)  # nginx sends it: the app cannot know more
+    response = _file_response(file, MEDIA_SEGMENT_MAX_AGE_S, f"private, max-age={MEDIA_SEGMENT_MAX_AGE_S}")
+    if evidence and response.status_code == 200 and not current_app.config["ELEARN_X_ACCEL"]:
+        response = _recorded_once_sent(response, lambda: media.record_delivery(current_user, file, ps))
+    return response
+
+
+def _send_public_segment(file) -> Response:
+    return _file_response(file, PUBLIC_SEGMENT_MAX_AGE_S,
+                          f"public, max-age={PUBLIC_SEGMENT_MAX_AGE_S}, immutable")
+
+
+def _file_response(file, max_age: int, cache_control: str) -> Response:
+    """``file`` sent by nginx (``ELEARN_X_ACCEL``) or by the app (Range and validators honoured)."""
     if current_app.config["ELEARN_X_ACCEL"]:
-        if evidence:
-            media.record_delivery(current_user, file, ps)
         response = Response(b"", mimetype=file.mimetype)
         response.headers["X-Accel-Redirect"] = f"/protected-media/{file.key}"
     else:
         try:
-            response = send_file(file.path, mimetype=file.mimetype, conditional=True, etag=True,
-                                 max_age=MEDIA_SEGMENT_MAX_AGE_S)
+            response = send_file(file.path, mimetype=file.mimetype, conditional=True, etag=True, max_age=max_age)
         except (FileNotFoundError, NotADirectoryError):
             abort(404)
-        if evidence and response.status_code == 200:
-            response = _recorded_once_sent(response, lambda: media.record_delivery(current_user, file, ps))
-    response.headers["Cache-Control"] = f"private, max-age={MEDIA_SEGMENT_MAX_AGE_S}"
+    response.headers["Cache-Control"] = cache_control
     return response
 
 

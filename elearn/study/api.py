@@ -8,6 +8,8 @@ from elearn.http.api import api_blueprint, operation, per_user
 from elearn.policy import HEARTBEAT_LIMIT_PER_USER
 from elearn.study import services as study
 from elearn.study.schemas import (
+    AttentionAnswer,
+    AttentionAnswered,
     LessonProgress,
     LessonReport,
     ReadingProgress,
@@ -31,6 +33,17 @@ def report_lesson(lesson_id: int, body: LessonReport) -> LessonProgress:
     lesson = study.get_lesson_for(current_user, lesson_id)
     result = study.report_lesson_progress(current_user, lesson, body)
     return LessonProgress.model_validate(result.as_dict())
+
+
+@operation(bp, "/lessons/<int:lesson_id>/attention", method="POST", operation_id="answerAttentionCheck",
+           summary="Answer an attention check (防挂机)", body=AttentionAnswer, response=AttentionAnswered,
+           errors={**_LESSON_ERRORS, 409: "no such open prompt in that playback session"})
+@limiter.limit(HEARTBEAT_LIMIT_PER_USER, key_func=per_user)
+def answer_attention(lesson_id: int, body: AttentionAnswer) -> AttentionAnswered:
+    """The member is still there: crediting of the playback session resumes."""
+    lesson = study.get_lesson_for(current_user, lesson_id)
+    study.answer_attention(current_user, lesson, body.playback_session, body.token)
+    return AttentionAnswered(answered=True)
 
 
 @operation(bp, "/lessons/<int:lesson_id>/progress", operation_id="getLessonProgress",

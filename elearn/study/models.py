@@ -33,6 +33,11 @@ class PlaybackSession(Base):
     last_report_at: Mapped[datetime | None]
     # Reading seconds credited through this session: never more than it has been open (elearn.study.services).
     credited_s: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    # Attention checks (courses that ask for them): the prompt the player must answer (None: none open), and
+    # the credited seconds at which the next one is due.
+    attention_token: Mapped[str | None] = mapped_column(String(32))
+    attention_at: Mapped[datetime | None]
+    attention_due_s: Mapped[float | None]
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

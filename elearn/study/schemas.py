@@ -56,7 +56,7 @@ class ReadingReport(Payload):
     visible: bool
 
 
-RefusalReason = Literal["duplicate", "hidden", "rate", "budget", "evidence", "early"]
+RefusalReason = Literal["duplicate", "hidden", "rate", "budget", "evidence", "early", "attention"]
 
 
 class LessonProgress(BaseModel):
@@ -70,6 +70,18 @@ class LessonProgress(BaseModel):
     completed: bool
     reason: RefusalReason | None = None
     hours_credited: float = Field(0.0, description="学时 written to the ledger by this report (on completion)")
+    attention: str | None = Field(None, description="an open attention check: show a prompt, answer with this")
+
+
+class AttentionAnswer(Payload):
+    """The member answered an attention check."""
+
+    playback_session: SessionId
+    token: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
+
+
+class AttentionAnswered(BaseModel):
+    answered: bool
 
 
 class ReadingProgress(BaseModel):

@@ -32,19 +32,22 @@ retried from a fresh read, so concurrent workers neither double count nor lose a
 from __future__ import annotations
 
 import math
+import random
 import re
+import secrets
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from elearn import clock
+from elearn import clock, policy
 from elearn.courses import catalog
 from elearn.courses.models import Course, Lesson
 from elearn.errors import Busy, Conflict, NotFound
@@ -69,6 +72,7 @@ from elearn.study.schemas import SESSION_ID_PATTERN, LessonReport, ReadingReport
 SESSION_ID_RE = re.compile(SESSION_ID_PATTERN)
 RETRIES = 6
 R = TypeVar("R")
+_random = random.SystemRandom()
 
 
 def parse_lesson_report(data: object) -> LessonReport:
@@ -244,6 +248,12 @@ def _with_retries(user: User, apply: Callable[[datetime], R], now: datetime | No
             return result
         except (StaleDataError, IntegrityError):
             db.session.rollback()
+        except OperationalError as exc:
+            # SQLite refuses at once (no busy wait) a writer that would deadlock with another: try again.
+            db.session.rollback()
+            if "locked" not in str(exc.orig):
+                raise
+            time.sleep(0.01 * (_attempt + 1))
         except Conflict as exc:
             db.session.rollback()
             if exc.code == "session_mismatch":
@@ -269,6 +279,7 @@ class LessonProgress:
     completed: bool
     reason: str | None = None
     hours_credited: float = 0.0  # 学时 this report wrote to the ledger (the lesson's, or the course's)
+    attention: str | None = None  # an open attention check the player must show and answer
 
     def as_dict(self) -> dict:
         return {"lesson_id": self.lesson_id, "accepted": self.accepted,
@@ -276,7 +287,7 @@ class LessonProgress:
                 "watched_seconds": round(self.watched_seconds, 3),
                 "duration_seconds": self.duration_seconds, "coverage": round(self.coverage, 4),
                 "position": round(self.position, 3), "completed": self.completed, "reason": self.reason,
-                "hours_credited": self.hours_credited}
+                "hours_credited": self.hours_credited, "attention": self.attention}
 
 
 def get_lesson_for(user: User, lesson_id: int) -> Lesson:
@@ -338,7 +349,10 @@ def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: 
     reason = None
     new: intervals.Intervals = []
     claimed = intervals.clip(intervals.normalise(report.intervals), 0.0, duration)
-    if not report.visible:
+    checks = bool(lesson.course.attention_checks)
+    if checks and session.attention_token:
+        reason = "attention"  # a prompt is open: nothing more until it is answered
+    elif not report.visible:
         reason = "hidden"
     elif report.rate > rate + 1e-9:
         reason = "rate"
@@ -369,6 +383,8 @@ def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: 
     row.asset_id = lesson.asset_id
     session.last_seq = report.seq
     session.last_report_at = now
+    if checks:
+        _maybe_ask_for_attention(session, now)
     if reason is not None and intervals.length(claimed) > added + 1e-6:
         _count_refusal(user, reason, now)
     hours = 0.0
@@ -377,7 +393,38 @@ def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: 
         db.session.flush()
         hours = _credit_completion(user, lesson, now)
     db.session.flush()
-    return _summary(lesson, row, accepted=True, credited=added, reason=reason, hours=hours)
+    summary = _summary(lesson, row, accepted=True, credited=added, reason=reason, hours=hours)
+    return replace(summary, attention=session.attention_token if checks else None)
+
+
+def _maybe_ask_for_attention(session: PlaybackSession, now: datetime) -> None:
+    """Open a prompt once the session has been credited its next random stretch (policy)."""
+    lo, hi = policy.ATTENTION_CHECK_AFTER_S
+    if session.attention_due_s is None:  # the first prompt: after that much credited from the start
+        session.attention_due_s = round(_random.uniform(lo, hi), 3)
+    if session.attention_token is None and session.credited_s >= session.attention_due_s:
+        session.attention_token = secrets.token_hex(8)
+        session.attention_at = now
+
+
+def answer_attention(user: User, lesson: Lesson, playback_session: str, token: str,
+                     now: datetime | None = None) -> None:
+    """The member answered the prompt of their playback session: crediting resumes, the next is drawn."""
+    now = now or clock.now_utc()
+    session = db.session.get(PlaybackSession, playback_session)
+    if session is None or session.user_id != user.id or session.lesson_id != lesson.id:
+        raise NotFound(_("播放会话不存在。"))
+    if not session.attention_token or not secrets.compare_digest(session.attention_token, token):
+        raise Conflict(_("该确认已失效，请以最新的提示为准。"), "attention_mismatch")
+    lo, hi = policy.ATTENTION_CHECK_AFTER_S
+    session.attention_token = None
+    session.attention_at = None
+    session.attention_due_s = round(session.credited_s + _random.uniform(lo, hi), 3)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Busy(_("服务器繁忙，请稍后重试。"), "busy") from None
 
 
 def _credit_completion(user: User, lesson: Lesson, now: datetime) -> float:

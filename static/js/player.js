@@ -339,7 +339,38 @@
     } catch (e) { /* storage full or disabled: memory only */ }
   }
 
+  /* Attention checks (防挂机, when the course asks for them): the server's answer to a report may carry a
+   * prompt; the video pauses until the member confirms, and nothing is credited meanwhile. */
+  var attentionBox = root.querySelector('[data-role="attention"]');
+  var attentionToken = null;
+
+  function askAttention(token) {
+    if (!attentionBox || attentionToken === token) { return; }
+    attentionToken = token;
+    video.pause();
+    attentionBox.hidden = false;
+    attentionBox.querySelector("button").focus();
+  }
+
+  if (attentionBox) {
+    attentionBox.querySelector("button").addEventListener("click", function () {
+      var token = attentionToken;
+      fetch(cfg.attentionUrl, {
+        method: "POST", credentials: "same-origin",
+        body: JSON.stringify({ playback_session: cfg.playbackSession, token: token }),
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      }).then(function (r) {
+        if (r.ok || r.status === 409) {  // 409: that prompt is gone already
+          attentionBox.hidden = true;
+          attentionToken = null;
+          video.play();
+        }
+      }).catch(function () { /* stays up: try again */ });
+    });
+  }
+
   function showProgress(data) {
+    if (data && data.attention) { askAttention(data.attention); }
     if (!data || !coverage) { return; }
     if (data.completed && !completed) {
       completed = true;

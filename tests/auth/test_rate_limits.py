@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from elearn import create_app, policy
-from elearn.extensions import db as _db
-from tests.conftest import PASSWORD, CSRFClient, _reset_schema
+from elearn import policy
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "RATELIMIT_ENABLED": True})
-    app.test_client_class = CSRFClient
-    with app.app_context():
-        _reset_schema()
-        _db.create_all()
-        yield app
-        _db.session.remove()
-        _reset_schema()
-        _db.engine.dispose()
+def app_config():
+    return {"RATELIMIT_ENABLED": True}
 
 
 def _per_minute(rule: str) -> int:

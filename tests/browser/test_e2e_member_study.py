@@ -105,7 +105,9 @@ def test_member_plays_a_lesson_on_a_phone_until_it_counts(live_server, phone, sc
 
     segments: list[str] = []
     reports = []
+    keys: list[str] = []
     page.on("request", lambda r: segments.append(r.url) if re.search(r"\.(ts|m4s)(\?|$)", r.url) else None)
+    page.on("request", lambda r: keys.append(r.url) if "/keys/" in r.url else None)
     page.on("response", lambda r: reports.append(r) if _is_progress_post(r) else None)
     lesson_item.get_by_role("link", name=LESSON).tap()
     page.wait_for_url(re.compile(r".*/learn/lessons/\d+$"))
@@ -117,7 +119,10 @@ def test_member_plays_a_lesson_on_a_phone_until_it_counts(live_server, phone, sc
     assert page.evaluate("!!(window.Hls && window.Hls.isSupported())")
     assert _video(page, "v.src").startswith("blob:")
     assert _video(page, "v.paused")
-    assert segments and all("ps=" in u for u in segments)
+    # Encrypted HLS: the segments are the same bytes for everyone; each segment's key carries the playback
+    # session, and is the evidence the server credits.
+    assert segments and all("ps=" not in u and u.endswith("?k=1") for u in segments), segments[:3]
+    assert keys and all("ps=" in u for u in keys), keys[:3]
 
     # 2× through the player's own speed menu.
     page.get_by_label("倍速").select_option("2.0")

@@ -253,14 +253,16 @@ def test_reports_racing_on_two_lessons_never_overdraw_the_clock(app, world):
             for i in range(10):
                 study.record_segment_delivery(member, lesson.asset, "360p", i, i * SEG, (i + 1) * SEG, _sid(30 + k))
     clock.advance(30)
-    barrier = threading.Barrier(2)
+    lesson_ids = [lesson.id for lesson in lessons]  # read here: the threads must not touch this session
+    user_cls, lesson_cls = type(world["member"]), type(lessons[0])
+    barrier = threading.Barrier(2, timeout=30)
     errors = []
 
     def run(k):
         with app.app_context():
             try:
-                user = db.session.get(type(world["member"]), member_id)
-                lesson = db.session.get(type(lessons[k]), lessons[k].id)
+                user = db.session.get(user_cls, member_id)
+                lesson = db.session.get(lesson_cls, lesson_ids[k])
                 barrier.wait()
                 report = study.parse_lesson_report({"playback_session": _sid(30 + k), "seq": 0,
                                                     "intervals": [[0, 60]], "position": 60, "rate": 2.0,
@@ -275,8 +277,8 @@ def test_reports_racing_on_two_lessons_never_overdraw_the_clock(app, world):
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
-    assert not errors
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads) and not errors, errors
     db.session.expire_all()
     with app.test_request_context():
         member = db.session.get(type(world["member"]), member_id)
@@ -298,3 +300,51 @@ def test_the_org_admin_sees_refused_reports_on_the_member_page(client, auth, wor
     page = client.get(f"/admin/members/{world['member'].id}").get_data(as_text=True)
     section = page.split('id="refusals"')[1].split("</section>")[0]
     assert "未下载对应的视频片段" in section and "格式错误的报告" in section
+
+
+def test_attention_checks_stop_credit_until_answered(script, world, monkeypatch):
+    """防挂机: on a course that asks for it, after a stretch of credited time the answer carries a prompt;
+    reports credit nothing until the member answers it; then crediting resumes. Off by default."""
+    from elearn import policy
+
+    monkeypatch.setattr(policy, "ATTENTION_CHECK_AFTER_S", (10.0, 10.0))
+    clock, lesson = world["clock"], world["lessons"][0]
+    sid = _sid(40)
+    script.fetch(lesson, sid)
+    clock.advance(12)
+    _status, r = script.report(lesson, sid, [(0, 12)])
+    assert r["attention"] is None  # the course does not ask for checks
+    world["course"].attention_checks = True
+    db.session.commit()
+    clock.advance(12)
+    _status, r = script.report(lesson, sid, [(12, 24)])
+    assert r["credited_seconds"] == 12 and r["attention"]  # 24 s credited in this session: a prompt is due
+    token = r["attention"]
+    clock.advance(12)
+    _status, r = script.report(lesson, sid, [(24, 36)])
+    assert r["credited_seconds"] == 0 and r["reason"] == "attention" and r["attention"] == token
+    answer = script.client.post(f"/api/v1/lessons/{lesson.id}/attention", headers={"X-CSRFToken": script.token},
+                                json={"playback_session": sid, "token": "0" * 16})
+    assert answer.status_code == 409
+    monkeypatch.setattr(policy, "ATTENTION_CHECK_AFTER_S", (600.0, 600.0))  # the next one, much later
+    answer = script.client.post(f"/api/v1/lessons/{lesson.id}/attention", headers={"X-CSRFToken": script.token},
+                                json={"playback_session": sid, "token": token})
+    assert answer.status_code == 200 and answer.get_json() == {"answered": True}
+    clock.advance(12)
+    _status, r = script.report(lesson, sid, [(24, 36)])
+    assert r["credited_seconds"] == 12 and r["attention"] is None
+    assert script.watched(lesson) == 36
+    count = db.session.scalar(select(ReportRefusal.count).where(ReportRefusal.user_id == world["member"].id,
+                                                                ReportRefusal.reason == "attention"))
+    assert count == 1
+
+
+def test_attention_is_a_course_setting_in_the_studio(client, auth, make_user, make_course):
+    lecturer = make_user("lect2", role="lecturer")
+    course = make_course(lecturer=lecturer, status="draft", category="party_rules")
+    auth.login("lect2")
+    r = client.post(f"/studio/courses/{course.id}", data={
+        "course-title": course.title, "course-category": "party_rules", "course-attention_checks": "y"})
+    assert r.status_code in (302, 303)
+    db.session.expire_all()
+    assert db.session.get(type(course), course.id).attention_checks is True

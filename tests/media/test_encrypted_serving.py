@@ -1,0 +1,178 @@
+"""Encrypted assets through HTTP: public ciphertext segments, keys only for members who may watch, each key
+sent whole being the evidence for credit; and the conversion of an asset transcoded before encryption."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from elearn.extensions import db
+from elearn.media import services as media
+from elearn.media.models import MediaAsset
+from elearn.storage import get_storage
+from elearn.study.models import SegmentDelivery
+from media_pipeline.encrypt import decrypt_bytes, encrypt_asset_dir, segment_iv, segment_key
+
+PS = "0f8fad5b-d9cb-469f-a165-70867728950e"
+SECRET = bytes(range(32))
+CLEAR = [bytes([0x47, i]) * 500 for i in range(4)]
+
+
+def _write_asset(asset, *, encrypted: bool):
+    root = get_storage().path(asset.output_key)
+    (root / "360p").mkdir(parents=True)
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:6", "#EXT-X-PLAYLIST-TYPE:VOD"]
+    for i, data in enumerate(CLEAR):
+        (root / "360p" / f"seg_{i:05d}.ts").write_bytes(data)
+        lines += ["#EXTINF:6.000000,", f"seg_{i:05d}.ts"]
+    (root / "360p" / "index.m3u8").write_text("\n".join([*lines, "#EXT-X-ENDLIST"]) + "\n")
+    (root / "master.m3u8").write_text("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\n"
+                                      "360p/index.m3u8\n")
+    if encrypted:
+        encrypt_asset_dir(root, ["360p"], SECRET)
+        asset.key_secret = SECRET.hex()
+    db.session.commit()
+
+
+@pytest.fixture
+def world(make_org, make_user, make_course, make_lesson, publish):
+    branch = make_org("东村支部", kind="branch", sector="rural", parent=make_org("镇党委", sector="rural"))
+    lecturer = make_user("lect", role="lecturer")
+    course = make_course(lecturer=lecturer)
+    lesson = make_lesson(course=course)
+    publish([course], sectors=["rural"])
+    asset = MediaAsset(lesson_id=lesson.id, uploaded_by_id=lecturer.id, status="ready", progress=1.0,
+                       duration_s=24.0, segment_seconds=6.0)
+    db.session.add(asset)
+    db.session.flush()
+    asset.output_key = f"media/{asset.id}"
+    asset.renditions = [{"name": "360p", "playlist": "360p/index.m3u8", "width": 640, "height": 360,
+                         "bandwidth": 800000, "codecs": "avc1.64001e",
+                         "segments": [[f"seg_{i:05d}.ts", i * 6.0, (i + 1) * 6.0] for i in range(4)]}]
+    lesson.asset_id = asset.id
+    db.session.commit()
+    make_user("member1", org=branch)
+    make_user("outsider", org=make_org("街道", sector="community"))
+    return {"asset": asset, "lesson": lesson}
+
+
+def _get(client, url, **kw):
+    r = client.get(url, **kw)
+    r.get_data()
+    r.close()
+    return r
+
+
+def _deliveries():
+    return db.session.execute(select(SegmentDelivery.segment_index, SegmentDelivery.start_s, SegmentDelivery.end_s)
+                              .where(SegmentDelivery.session_id == PS).order_by(SegmentDelivery.segment_index)).all()
+
+
+def test_playlists_send_keys_with_the_session_and_segments_the_same_for_everyone(client, auth, world):
+    _write_asset(world["asset"], encrypted=True)
+    auth.login("member1")
+    text = _get(client, f"/learn/media/{world['asset'].id}/360p/index.m3u8?ps={PS}").get_data(as_text=True)
+    assert f'URI="../keys/0?ps={PS}"' in text and f'URI="../keys/3?ps={PS}"' in text
+    assert "seg_00000.ts?k=1" in text and "seg_00000.ts?ps=" not in text
+    master = _get(client, f"/learn/media/{world['asset'].id}/master.m3u8?ps={PS}").get_data(as_text=True)
+    assert f"360p/index.m3u8?ps={PS}" in master
+
+
+def test_segments_are_public_immutable_ciphertext(app, world):
+    _write_asset(world["asset"], encrypted=True)
+    anonymous = app.test_client()
+    r = _get(anonymous, f"/learn/media/{world['asset'].id}/360p/seg_00001.ts?k=1")
+    assert r.status_code == 200 and "public" in r.headers["Cache-Control"] and "immutable" in r.headers["Cache-Control"]
+    assert r.data != CLEAR[1]
+    assert decrypt_bytes(r.data, segment_key(SECRET, 1), segment_iv(1)) == CLEAR[1]
+    # Anything else of the asset still needs a member who may watch it.
+    assert _get(anonymous, f"/learn/media/{world['asset'].id}/360p/index.m3u8").status_code == 401
+    assert db.session.scalar(select(func.count()).select_from(SegmentDelivery)) == 0
+
+
+def test_a_key_goes_whole_to_an_allowed_member_and_is_the_evidence(client, auth, world, app):
+    _write_asset(world["asset"], encrypted=True)
+    url = f"/learn/media/{world['asset'].id}/keys/2?ps={PS}"
+    assert _get(app.test_client(), url).status_code == 401
+    auth.login("outsider")
+    assert _get(client, url).status_code == 404
+    auth.logout()
+    auth.login("member1")
+    head = client.head(url)
+    head.close()
+    assert head.status_code == 200 and _deliveries() == []
+    for missing in (4, 10**12):
+        assert _get(client, f"/learn/media/{world['asset'].id}/keys/{missing}?ps={PS}").status_code == 404
+    r = _get(client, url, headers={"Range": "bytes=0-0", "If-None-Match": "*"})
+    assert r.status_code == 200 and r.data == segment_key(SECRET, 2)
+    assert r.headers["Cache-Control"] == "no-store"
+    assert "ETag" not in r.headers and "Last-Modified" not in r.headers
+    db.session.expire_all()
+    assert _deliveries() == [(2, 12.0, 18.0)]
+    # A clear segment fetched the old way is no evidence for an encrypted asset.
+    _get(client, f"/learn/media/{world['asset'].id}/360p/seg_00003.ts?ps={PS}")
+    db.session.expire_all()
+    assert _deliveries() == [(2, 12.0, 18.0)]
+
+
+def test_watching_an_encrypted_lesson_is_credited_by_its_keys(client, auth, world, site_clock):
+    _write_asset(world["asset"], encrypted=True)
+    auth.login("member1")
+    for i in range(4):
+        _get(client, f"/learn/media/{world['asset'].id}/keys/{i}?ps={PS}")
+    site_clock.advance(24)
+    r = client.post(f"/api/v1/lessons/{world['lesson'].id}/progress", headers={"X-CSRFToken": client.csrf_token()},
+                    json={"playback_session": PS, "seq": 0, "intervals": [[0, 24]], "position": 24, "rate": 1,
+                          "visible": True}).get_json()
+    assert r["watched_seconds"] == 24 and r["completed"]
+
+
+def test_an_old_clear_asset_is_converted_and_keeps_what_was_watched(client, auth, world, site_clock, runner):
+    asset = world["asset"]
+    _write_asset(asset, encrypted=False)
+    auth.login("member1")
+    for i in range(2):
+        _get(client, f"/learn/media/{asset.id}/360p/seg_{i:05d}.ts?ps={PS}")
+    site_clock.advance(12)
+    token = client.csrf_token()
+    url = f"/api/v1/lessons/{world['lesson'].id}/progress"
+    body = {"playback_session": PS, "seq": 0, "intervals": [[0, 12]], "position": 12, "rate": 1, "visible": True}
+    assert client.post(url, headers={"X-CSRFToken": token}, json=body).get_json()["watched_seconds"] == 12
+    old_dir = get_storage().path(asset.output_key)
+
+    result = runner.invoke(args=["media", "encrypt"])
+    assert result.exit_code == 0 and "encrypted 1 of 1 assets" in result.output, result.output
+    db.session.expire_all()
+    asset = db.session.get(MediaAsset, asset.id)
+    assert asset.key_secret and asset.output_key != f"media/{asset.id}" and not old_dir.exists()
+    secret = bytes.fromhex(asset.key_secret)
+    r = _get(client, f"/learn/media/{asset.id}/360p/seg_00002.ts?k=1")
+    assert decrypt_bytes(r.data, segment_key(secret, 2), segment_iv(2)) == CLEAR[2]
+    assert media.assets_to_encrypt() == []
+    assert "every ready asset is encrypted" in runner.invoke(args=["media", "encrypt"]).output
+
+    # The same playback carries on: the keys now are the evidence; what was watched is not counted again.
+    for i in range(4):
+        _get(client, f"/learn/media/{asset.id}/keys/{i}?ps={PS}")
+    site_clock.advance(12)
+    r = client.post(url, headers={"X-CSRFToken": token}, json={**body, "seq": 1, "intervals": [[0, 24]],
+                                                                "position": 24}).get_json()
+    assert r["watched_seconds"] == pytest.approx(24) and r["credited_seconds"] == pytest.approx(12)
+
+
+def test_the_cleanup_removes_a_converted_output_once_replaced(world):
+    asset = world["asset"]
+    _write_asset(asset, encrypted=False)
+    assert media.encrypt_existing_asset(asset.id)
+    converted = get_storage().path(db.session.get(MediaAsset, asset.id).output_key)
+    assert converted.is_dir()
+    newer = MediaAsset(lesson_id=asset.lesson_id, uploaded_by_id=asset.uploaded_by_id, status="ready", progress=1.0,
+                       duration_s=24.0)
+    db.session.add(newer)
+    db.session.flush()
+    world["lesson"].asset_id = newer.id
+    db.session.commit()
+    later = newer.updated_at + timedelta(days=30)
+    assert asset.id in media.remove_unused_asset_files(now=later)
+    assert not converted.exists()
