@@ -10,11 +10,12 @@ How a progress report turns into credited media time, in order:
 3. The reported intervals are clipped to the media, dropped entirely when the page was hidden or the
    declared rate is above ``ELEARN_MAX_PLAYBACK_RATE``, reduced by what the member had already watched (union:
    two devices never double count), and intersected with the evidence of that playback session
-   (:func:`record_segment_delivery`): of a segment delivered at ``d`` only its first ``(now − d) × max rate``
-   seconds, what could have been played since it arrived.
-4. What is left is bounded twice. Per playback session: all it credits never exceeds ``(now − its first
-   evidence) × max rate`` plus the allowance (segments fetched all at once are not played all at once). Per
-   member: every lesson, reading, device and tab draws from one :class:`StudyClock`, a token bucket of
+   (:func:`record_segment_delivery`: a segment's key, or for assets of before encryption the segment).
+4. What is left is bounded three ways (:func:`_sequential_grant`). Per segment: no more of it than
+   ``(now − its delivery) × max rate``, what could have been played since it arrived. Per playback session:
+   for every moment ``d`` it received evidence, media credited from segments delivered at ``d`` or later
+   never exceeds ``(now − d) × max rate`` plus the allowance (segments fetched at once are not played at
+   once). Per member: every lesson, reading, device and tab draws from one :class:`StudyClock`, a token bucket of
    media seconds refilled at ``max rate`` per wall-clock second and capped at ``POLICY.report_allowance_s``
    when spent; a reading second costs ``max rate`` of it (reading is never faster than time). So however
    many lessons and readings a member has open, what they credit together never exceeds elapsed time ×
@@ -35,7 +36,6 @@ import math
 import random
 import re
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -44,7 +44,7 @@ from typing import TypeVar
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from elearn import clock, policy
@@ -178,38 +178,34 @@ def record_segment_delivery(user: User, asset: MediaAsset, rendition_name: str, 
     return True
 
 
-def delivered_coverage(session_id: str, asset_id: int, within: tuple[float, float] | None = None,
-                       *, now: datetime | None = None, rate: float | None = None) -> intervals.Intervals:
+def delivered_coverage(session_id: str, asset_id: int, within: tuple[float, float] | None = None
+                       ) -> intervals.Intervals:
     """Media covered by the segments delivered to the session, optionally only those overlapping ``within``
-    (a report needs only the segments around what it claims, not the whole lesson's). With ``now`` and
-    ``rate``: of each segment only what could have been played since it was delivered."""
-    stmt = select(SegmentDelivery.start_s, SegmentDelivery.end_s, SegmentDelivery.delivered_at).where(
+    (a report needs only the segments around what it claims, not the whole lesson's)."""
+    stmt = select(SegmentDelivery.start_s, SegmentDelivery.end_s).where(
         SegmentDelivery.session_id == session_id, SegmentDelivery.asset_id == asset_id)
     if within is not None:
         stmt = stmt.where(SegmentDelivery.end_s > within[0], SegmentDelivery.start_s < within[1])
-    spans = []
-    for start, end, delivered_at in db.session.execute(stmt).all():
-        if now is not None and rate is not None:
-            end = min(end, start + max(0.0, (now - delivered_at).total_seconds()) * rate)
-        if end > start:
-            spans.append((start, end))
-    return intervals.normalise(spans)
+    return intervals.normalise(db.session.execute(stmt).all())
 
 
 def _sequential_grant(session_id: str, asset_id: int, new: intervals.Intervals, now: datetime, rate: float,
                       budget: float) -> tuple[intervals.Intervals, bool]:
-    """What of ``new`` (media intervals, in order) the session may be credited: at most ``budget`` seconds,
-    and — since one player plays one place at a time — for every moment ``d`` at which the session received
-    evidence, all media ever credited from segments delivered at ``d`` or later stays within
-    ``(now − d) × rate`` plus the allowance. Segments fetched all at once are thus not played all at once,
-    however long the page sat idle before. Updates each delivery's ``credited_s``; returns the granted
-    intervals and whether the sequential bound (rather than ``budget``) cut the grant short."""
+    """What of ``new`` (media intervals, in order) the session may be credited: at most ``budget`` seconds;
+    from each segment no more than ``(now − its delivery) × rate`` in all (wherever in it the player started:
+    a resume mid-segment loses nothing); and — since one player plays one place at a time — for every moment
+    ``d`` at which the session received evidence, all media ever credited from segments delivered at ``d`` or
+    later stays within ``(now − d) × rate`` plus the allowance. Segments fetched all at once are thus not
+    played all at once, however long the page sat idle before. Updates each delivery's ``credited_s``;
+    returns the granted intervals and whether these bounds (rather than ``budget``) cut the grant short."""
     if not new or budget <= 0:
         return [], False
     rows = list(db.session.execute(select(SegmentDelivery).where(
         SegmentDelivery.session_id == session_id, SegmentDelivery.asset_id == asset_id).order_by(
         SegmentDelivery.delivered_at, SegmentDelivery.id)).scalars())
+    # own[j]: what the j-th delivery's segment itself may still give (the time since it arrived × rate);
     # slack[j]: room left under the constraint of the j-th delivery (those delivered at or after it).
+    own = [max(0.0, (now - row.delivered_at).total_seconds()) * rate - row.credited_s for row in rows]
     slack = [0.0] * len(rows)
     later = 0.0
     for j in range(len(rows) - 1, -1, -1):
@@ -224,13 +220,14 @@ def _sequential_grant(session_id: str, asset_id: int, new: intervals.Intervals, 
             lo, hi = max(a, row.start_s), min(b, row.end_s)
             if hi <= lo or budget <= 1e-9:
                 continue
-            room = min(slack[: j + 1])
+            room = min(own[j], *slack[: j + 1])
             amount = min(hi - lo, room, budget)
             if amount < hi - lo - 1e-9 and room < budget:
                 bounded = True
             if amount <= 1e-9:
                 continue
             granted.append((lo, lo + amount))
+            own[j] -= amount
             for k in range(j + 1):
                 slack[k] -= amount
             row.credited_s = round(row.credited_s + amount, 3)
@@ -248,12 +245,6 @@ def _with_retries(user: User, apply: Callable[[datetime], R], now: datetime | No
             return result
         except (StaleDataError, IntegrityError):
             db.session.rollback()
-        except OperationalError as exc:
-            # SQLite refuses at once (no busy wait) a writer that would deadlock with another: try again.
-            db.session.rollback()
-            if "locked" not in str(exc.orig):
-                raise
-            time.sleep(0.01 * (_attempt + 1))
         except Conflict as exc:
             db.session.rollback()
             if exc.code == "session_mismatch":
@@ -359,14 +350,10 @@ def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: 
     else:
         new = intervals.subtract(claimed, watched)
         if new:
-            within = (new[0][0], new[-1][1])
-            delivered = intervals.intersect(new, delivered_coverage(session.id, asset_id, within))
-            new = intervals.intersect(delivered, delivered_coverage(session.id, asset_id, within, now=now,
-                                                                   rate=rate))
-            if intervals.length(delivered) + 1e-6 < intervals.length(intervals.subtract(claimed, watched)):
+            wanted = intervals.length(new)
+            new = intervals.intersect(new, delivered_coverage(session.id, asset_id, (new[0][0], new[-1][1])))
+            if intervals.length(new) + 1e-6 < wanted:
                 reason = "evidence"
-            elif intervals.length(new) + 1e-6 < intervals.length(delivered):
-                reason = "early"
     study_clock = _clock(user, session.started_at)
     available = available_seconds(study_clock, now, rate)
     granted, bounded = _sequential_grant(session.id, asset_id, new, now, rate, available)

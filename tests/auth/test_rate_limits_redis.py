@@ -11,6 +11,7 @@ import pytest
 
 from elearn import create_app, policy
 from elearn.config import Config
+from elearn.extensions import db as _db
 from tests.conftest import PASSWORD, CSRFClient
 
 
@@ -76,3 +77,6 @@ def test_two_web_nodes_count_refused_sign_ins_together(app, client, auth, make_u
     r = elsewhere.post("/auth/login", data={"username": user.username, "password": PASSWORD})
     assert r.status_code == 429
     assert auth.login(user.username, PASSWORD).status_code == 429
+    with other_node.app_context():
+        _db.session.remove()
+        _db.engine.dispose()  # its own pool: no connection left for the garbage collector

@@ -33,14 +33,17 @@ def test_lecturer_uploads_and_the_lesson_plays(live_server, desktop, screenshot_
     page.screenshot(path=str(screenshot_dir / "studio-ready-desktop.png"), full_page=True)
 
     lesson_id = lesson_url.rsplit("/", 1)[1]
-    segments = []
+    segments, keys = [], []
     page.on("request", lambda r: segments.append(r.url) if r.url.endswith(".ts") or ".ts?" in r.url else None)
+    page.on("request", lambda r: keys.append(r.url) if "/keys/" in r.url else None)
     page.goto(f"{base}/learn/lessons/{lesson_id}")
     page.wait_for_function("() => document.querySelector('#player video').readyState >= 2", timeout=30_000)
     page.evaluate("document.querySelector('#player video').muted = true")
     page.evaluate("document.querySelector('#player video').play()")
     page.wait_for_function("() => document.querySelector('#player video').currentTime > 0.5", timeout=30_000)
-    assert segments and all("?ps=" in u for u in segments)
+    # The upload was transcoded encrypted: shared segments, a key per segment for this playback session.
+    assert segments and all(u.endswith("?k=1") for u in segments)
+    assert keys and all("?ps=" in u for u in keys)
     rates = page.eval_on_selector_all("[data-role=rate] option", "os => os.map(o => o.value)")
     assert rates[0] == "0.75" and rates[-1] == "2.0"
     page.select_option("[data-role=rate]", "1.5")
