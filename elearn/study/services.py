@@ -39,11 +39,11 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -93,6 +93,9 @@ def max_rate() -> float:
 
 def _clock(user: User, start: datetime) -> StudyClock:
     """The member's clock; a first one holds the allowance and runs from ``start`` (the session's start)."""
+    found = db.session.get(StudyClock, user.id)
+    if found is not None:
+        return found
     db.session.execute(dialect_insert(db.session)(StudyClock).values(
         user_id=user.id, budget_s=POLICY.report_allowance_s, budget_at=start, version=1,
     ).on_conflict_do_nothing(index_elements=["user_id"]))
@@ -138,10 +141,12 @@ def refusals_of(user: User) -> list[ReportRefusal]:
 def _register_session(sid: str, user: User, *, now: datetime, lesson_id: int | None = None,
                       reading_id: int | None = None) -> PlaybackSession | None:
     """The session ``sid`` registered to ``user`` for this lesson/reading, or None if it belongs elsewhere."""
-    db.session.execute(dialect_insert(db.session)(PlaybackSession).values(
-        id=sid, user_id=user.id, lesson_id=lesson_id, reading_id=reading_id, started_at=now, last_seq=-1,
-        version=1).on_conflict_do_nothing(index_elements=["id"]))
     session = db.session.get(PlaybackSession, sid)
+    if session is None:
+        db.session.execute(dialect_insert(db.session)(PlaybackSession).values(
+            id=sid, user_id=user.id, lesson_id=lesson_id, reading_id=reading_id, started_at=now, last_seq=-1,
+            version=1).on_conflict_do_nothing(index_elements=["id"]))
+        session = db.session.get(PlaybackSession, sid)
     if session is None or session.user_id != user.id or session.lesson_id != lesson_id \
             or session.reading_id != reading_id:
         return None
@@ -178,18 +183,16 @@ def record_segment_delivery(user: User, asset: MediaAsset, rendition_name: str, 
     return True
 
 
-def delivered_coverage(session_id: str, asset_id: int, within: tuple[float, float] | None = None
-                       ) -> intervals.Intervals:
-    """Media covered by the segments delivered to the session, optionally only those overlapping ``within``
-    (a report needs only the segments around what it claims, not the whole lesson's)."""
-    stmt = select(SegmentDelivery.start_s, SegmentDelivery.end_s).where(
-        SegmentDelivery.session_id == session_id, SegmentDelivery.asset_id == asset_id)
-    if within is not None:
-        stmt = stmt.where(SegmentDelivery.end_s > within[0], SegmentDelivery.start_s < within[1])
-    return intervals.normalise(db.session.execute(stmt).all())
+def _deliveries(session_id: str, asset_id: int) -> list:
+    """The session's evidence for the asset, earliest first: (id, start_s, end_s, delivered_at, credited_s)."""
+    return list(db.session.execute(select(
+        SegmentDelivery.id, SegmentDelivery.start_s, SegmentDelivery.end_s, SegmentDelivery.delivered_at,
+        SegmentDelivery.credited_s).where(
+        SegmentDelivery.session_id == session_id, SegmentDelivery.asset_id == asset_id).order_by(
+        SegmentDelivery.delivered_at, SegmentDelivery.id)).all())
 
 
-def _sequential_grant(session_id: str, asset_id: int, new: intervals.Intervals, now: datetime, rate: float,
+def _sequential_grant(rows: list, new: intervals.Intervals, now: datetime, rate: float,
                       budget: float) -> tuple[intervals.Intervals, bool]:
     """What of ``new`` (media intervals, in order) the session may be credited: at most ``budget`` seconds;
     from each segment no more than ``(now − its delivery) × rate`` in all (wherever in it the player started:
@@ -200,9 +203,6 @@ def _sequential_grant(session_id: str, asset_id: int, new: intervals.Intervals, 
     returns the granted intervals and whether these bounds (rather than ``budget``) cut the grant short."""
     if not new or budget <= 0:
         return [], False
-    rows = list(db.session.execute(select(SegmentDelivery).where(
-        SegmentDelivery.session_id == session_id, SegmentDelivery.asset_id == asset_id).order_by(
-        SegmentDelivery.delivered_at, SegmentDelivery.id)).scalars())
     # own[j]: what the j-th delivery's segment itself may still give (the time since it arrived × rate);
     # slack[j]: room left under the constraint of the j-th delivery (those delivered at or after it).
     own = [max(0.0, (now - row.delivered_at).total_seconds()) * rate - row.credited_s for row in rows]
@@ -211,11 +211,14 @@ def _sequential_grant(session_id: str, asset_id: int, new: intervals.Intervals, 
     for j in range(len(rows) - 1, -1, -1):
         later += rows[j].credited_s
         slack[j] = max(0.0, (now - rows[j].delivered_at).total_seconds()) * rate + POLICY.report_allowance_s - later
-    by_start = sorted(range(len(rows)), key=lambda j: rows[j].start_s)
+    lo_all, hi_all = new[0][0], new[-1][1]
+    touched = sorted((j for j, row in enumerate(rows) if row.end_s > lo_all and row.start_s < hi_all),
+                     key=lambda j: rows[j].start_s)
     granted: list[tuple[float, float]] = []
+    added: dict[int, float] = {}
     bounded = False
     for a, b in new:
-        for j in by_start:
+        for j in touched:
             row = rows[j]
             lo, hi = max(a, row.start_s), min(b, row.end_s)
             if hi <= lo or budget <= 1e-9:
@@ -230,8 +233,14 @@ def _sequential_grant(session_id: str, asset_id: int, new: intervals.Intervals, 
             own[j] -= amount
             for k in range(j + 1):
                 slack[k] -= amount
-            row.credited_s = round(row.credited_s + amount, 3)
+            added[row.id] = added.get(row.id, 0.0) + amount
             budget -= amount
+    if added:
+        table = cast(Table, SegmentDelivery.__table__)
+        db.session.execute(
+            table.update().where(table.c.id == bindparam("row_id")).values(
+                credited_s=table.c.credited_s + bindparam("amount")),
+            [{"row_id": row_id, "amount": round(amount, 3)} for row_id, amount in added.items()])
     return intervals.normalise(granted), bounded
 
 
@@ -339,6 +348,7 @@ def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: 
     watched = intervals.normalise(row.intervals or [])
     reason = None
     new: intervals.Intervals = []
+    rows: list = []
     claimed = intervals.clip(intervals.normalise(report.intervals), 0.0, duration)
     checks = bool(lesson.course.attention_checks)
     if checks and session.attention_token:
@@ -351,12 +361,13 @@ def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: 
         new = intervals.subtract(claimed, watched)
         if new:
             wanted = intervals.length(new)
-            new = intervals.intersect(new, delivered_coverage(session.id, asset_id, (new[0][0], new[-1][1])))
+            rows = _deliveries(session.id, asset_id)
+            new = intervals.intersect(new, intervals.normalise([(r.start_s, r.end_s) for r in rows]))
             if intervals.length(new) + 1e-6 < wanted:
                 reason = "evidence"
     study_clock = _clock(user, session.started_at)
     available = available_seconds(study_clock, now, rate)
-    granted, bounded = _sequential_grant(session.id, asset_id, new, now, rate, available)
+    granted, bounded = _sequential_grant(rows, new, now, rate, available)
     added = intervals.length(granted)
     if added + 1e-6 < intervals.length(new):
         reason = "early" if bounded else "budget"
