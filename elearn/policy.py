@@ -78,8 +78,8 @@ class StudyPolicy:
     theory_share: float = 0.5
     cadre_cycle_hours: int = 160  # the cadre plan's target is configurable; default mirrors members
     completion_coverage: float = 0.90
-    # Watch-time budget (elearn.study.services): media seconds credited never exceed the wall-clock seconds
-    # since the member's last accepted report on that lesson × ELEARN_MAX_PLAYBACK_RATE (config) plus this
+    # The member's clock (elearn.study.services): media seconds credited across all lessons, readings and
+    # sessions never exceed the wall-clock seconds that passed × ELEARN_MAX_PLAYBACK_RATE (config) plus this
     # slack, which absorbs network jitter and clock granularity and is never replenished beyond itself.
     report_allowance_s: float = 5.0
     # Pace: hours expected by a date are pro rata over the cycle, counted from this many days after its start.

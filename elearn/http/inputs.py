@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
 from elearn import policy
+from elearn.http.schemas import MAX_JSON_BYTES
 
 # C0 controls except tab, line feed and carriage return (which a textarea sends), plus DEL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -62,6 +63,10 @@ def check_request_text() -> None:
             _check(key, _("表单内容"))
             _check(upload.filename or "", _("文件名"))
     elif request.is_json:
+        # Only bodies the JSON views would read at all (they refuse larger ones themselves): parsing and
+        # walking a large body here, before sign-in or rate limits, would be work for anyone to order.
+        if request.content_length is None or request.content_length > MAX_JSON_BYTES:
+            return
         try:
             body = json.loads(request.get_data(cache=True) or b"null")
         except (ValueError, RecursionError):

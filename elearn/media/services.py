@@ -523,7 +523,7 @@ def media_file(user: User, asset_id: int, filename: str) -> MediaFile:
         path = get_storage().path(key)
     except StorageKeyError:
         raise NotFound(_("视频不存在。")) from None
-    if not path.is_file():
+    if not _is_file(path):
         raise NotFound(_("视频不存在。"))
     return MediaFile(asset=asset, key=key, path=path, mimetype=mimetype, filename=filename)
 
@@ -569,9 +569,17 @@ def public_segment(asset_id: int, filename: str) -> MediaFile | None:
         path = get_storage().path(key)
     except StorageKeyError:
         return None
-    if not path.is_file():
+    if not _is_file(path):
         return None
     return MediaFile(asset=asset, key=key, path=path, mimetype=MIME_TYPES[pure.suffix.lower()], filename=filename)
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False too for names the file system refuses (too long, …) rather than an error."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)

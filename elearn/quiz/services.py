@@ -334,18 +334,28 @@ class ReviewedQuestion:
     explanation: str
 
 
-def answers_shown(attempt: QuizAttempt) -> bool:
-    """Whether the member may now see the correct answers of ``attempt`` (the quiz's setting): after each
-    attempt; after a pass or the last attempt allowed ("final", the default); or never."""
-    quiz: Quiz = attempt.quiz
-    if attempt.submitted_at is None or quiz.show_answers == "never":
+def _quiz_allows(quiz: Quiz, user_id: int) -> bool:
+    """``quiz``'s own setting for the member: after each attempt; after a pass or the last attempt allowed
+    ("final", the default); or never."""
+    if quiz.show_answers == "never":
         return False
     if quiz.show_answers == "each":
         return True
     past = db.session.execute(select(QuizAttempt.passed, QuizAttempt.submitted_at).where(
-        QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == attempt.user_id)).all()
+        QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == user_id)).all()
     return any(passed for passed, _at in past) or (
         len(past) >= quiz.max_attempts and all(at is not None for _p, at in past))
+
+
+def answers_shown(attempt: QuizAttempt) -> bool:
+    """Whether the member may now see the correct answers of ``attempt``. Every quiz of a course draws from
+    the course's one bank, so answers shown by one quiz would answer the others: they show only when every
+    published quiz of the course allows it for this member (its own setting)."""
+    if attempt.submitted_at is None:
+        return False
+    quiz: Quiz = attempt.quiz
+    siblings = quizzes_of(existing(Course, quiz.course_id))
+    return all(_quiz_allows(q, attempt.user_id) for q in {quiz, *siblings})
 
 
 def attempt_result(attempt: QuizAttempt) -> list[ReviewedQuestion]:

@@ -37,12 +37,12 @@ def report_lesson(lesson_id: int, body: LessonReport) -> LessonProgress:
 
 @operation(bp, "/lessons/<int:lesson_id>/attention", method="POST", operation_id="answerAttentionCheck",
            summary="Answer an attention check (防挂机)", body=AttentionAnswer, response=AttentionAnswered,
-           errors={**_LESSON_ERRORS, 409: "no such open prompt in that playback session"})
+           errors={**_LESSON_ERRORS, 409: "no such open prompt"})
 @limiter.limit(HEARTBEAT_LIMIT_PER_USER, key_func=per_user)
 def answer_attention(lesson_id: int, body: AttentionAnswer) -> AttentionAnswered:
     """The member is still there: crediting of the playback session resumes."""
     lesson = study.get_lesson_for(current_user, lesson_id)
-    study.answer_attention(current_user, lesson, body.playback_session, body.token)
+    study.answer_attention(current_user, lesson, body.token)
     return AttentionAnswered(answered=True)
 
 

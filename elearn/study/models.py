@@ -31,13 +31,9 @@ class PlaybackSession(Base):
     started_at: Mapped[datetime]
     last_seq: Mapped[int] = mapped_column(default=-1)
     last_report_at: Mapped[datetime | None]
-    # Reading seconds credited through this session: never more than it has been open (elearn.study.services).
+    # Media or reading seconds credited through this session (a reading session: never more than it has been
+    # open, elearn.study.services).
     credited_s: Mapped[float] = mapped_column(default=0.0, server_default="0")
-    # Attention checks (courses that ask for them): the prompt the player must answer (None: none open), and
-    # the credited seconds at which the next one is due.
-    attention_token: Mapped[str | None] = mapped_column(String(32))
-    attention_at: Mapped[datetime | None]
-    attention_due_s: Mapped[float | None]
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -106,6 +102,13 @@ class WatchProgress(Base):
     intervals: Mapped[list[list[float]]] = mapped_column(JSON, default=list)
     watched_s: Mapped[float] = mapped_column(default=0.0)
     position_s: Mapped[float] = mapped_column(default=0.0)
+    # Attention checks (courses that ask for them), per member and lesson whatever the device or session: the
+    # open prompt (None: none), when it was asked and last answered, the watched seconds the next is due at.
+    attention_token: Mapped[str | None] = mapped_column(String(32))
+    attention_at: Mapped[datetime | None]
+    attention_answered_at: Mapped[datetime | None]
+    attention_due_s: Mapped[float | None]
+    attention_credited_s: Mapped[float] = mapped_column(default=0.0, server_default="0")  # since the answer
     completed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
     version: Mapped[int] = mapped_column(default=1)

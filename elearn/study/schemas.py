@@ -76,7 +76,6 @@ class LessonProgress(BaseModel):
 class AttentionAnswer(Payload):
     """The member answered an attention check."""
 
-    playback_session: SessionId
     token: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
 
 

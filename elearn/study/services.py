@@ -32,6 +32,7 @@ retried from a fresh read, so concurrent workers neither double count nor lose a
 """
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import re
@@ -39,7 +40,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -110,6 +111,10 @@ def available_seconds(clock_row: StudyClock, now: datetime, rate: float) -> floa
 
 
 def _spend(clock_row: StudyClock, available: float, spent: float, now: datetime) -> None:
+    """Take ``spent`` from the clock. A report that credits nothing (a hidden tab, a replay, an idle reader)
+    leaves it alone: the time keeps accruing for the report that does play, on any device."""
+    if spent <= 0:
+        return
     clock_row.budget_s = min(available - spent, POLICY.report_allowance_s)
     clock_row.budget_at = max(clock_row.budget_at, now)
 
@@ -183,16 +188,24 @@ def record_segment_delivery(user: User, asset: MediaAsset, rendition_name: str, 
     return True
 
 
-def _deliveries(session_id: str, asset_id: int) -> list:
-    """The session's evidence for the asset, earliest first: (id, start_s, end_s, delivered_at, credited_s)."""
-    return list(db.session.execute(select(
+class Evidence(NamedTuple):
+    id: int
+    start_s: float
+    end_s: float
+    delivered_at: datetime
+    credited_s: float
+
+
+def _deliveries(session_id: str, asset_id: int) -> list[Evidence]:
+    """The session's evidence for the asset, earliest first."""
+    return [Evidence(*row) for row in db.session.execute(select(
         SegmentDelivery.id, SegmentDelivery.start_s, SegmentDelivery.end_s, SegmentDelivery.delivered_at,
         SegmentDelivery.credited_s).where(
         SegmentDelivery.session_id == session_id, SegmentDelivery.asset_id == asset_id).order_by(
-        SegmentDelivery.delivered_at, SegmentDelivery.id)).all())
+        SegmentDelivery.delivered_at, SegmentDelivery.id)).all()]
 
 
-def _sequential_grant(rows: list, new: intervals.Intervals, now: datetime, rate: float,
+def _sequential_grant(rows: list[Evidence], new: intervals.Intervals, now: datetime, rate: float,
                       budget: float) -> tuple[intervals.Intervals, bool]:
     """What of ``new`` (media intervals, in order) the session may be credited: at most ``budget`` seconds;
     from each segment no more than ``(now − its delivery) × rate`` in all (wherever in it the player started:
@@ -214,14 +227,19 @@ def _sequential_grant(rows: list, new: intervals.Intervals, now: datetime, rate:
     lo_all, hi_all = new[0][0], new[-1][1]
     touched = sorted((j for j, row in enumerate(rows) if row.end_s > lo_all and row.start_s < hi_all),
                      key=lambda j: rows[j].start_s)
+    ends = [rows[j].end_s for j in touched]  # segments do not overlap: sorted by start is sorted by end
     granted: list[tuple[float, float]] = []
     added: dict[int, float] = {}
     bounded = False
     for a, b in new:
-        for j in touched:
+        if budget <= 1e-9:
+            break
+        for j in touched[bisect.bisect_right(ends, a):]:
             row = rows[j]
+            if row.start_s >= b or budget <= 1e-9:
+                break
             lo, hi = max(a, row.start_s), min(b, row.end_s)
-            if hi <= lo or budget <= 1e-9:
+            if hi <= lo:
                 continue
             room = min(own[j], *slack[: j + 1])
             amount = min(hi - lo, room, budget)
@@ -348,10 +366,10 @@ def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: 
     watched = intervals.normalise(row.intervals or [])
     reason = None
     new: intervals.Intervals = []
-    rows: list = []
+    rows: list[Evidence] = []
     claimed = intervals.clip(intervals.normalise(report.intervals), 0.0, duration)
     checks = bool(lesson.course.attention_checks)
-    if checks and session.attention_token:
+    if checks and row.attention_token:
         reason = "attention"  # a prompt is open: nothing more until it is answered
     elif not report.visible:
         reason = "hidden"
@@ -367,10 +385,16 @@ def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: 
                 reason = "evidence"
     study_clock = _clock(user, session.started_at)
     available = available_seconds(study_clock, now, rate)
+    if checks and row.attention_answered_at is not None:
+        # Since the last answer, no more than the time since it allows (the time away is not claimable).
+        since = max(0.0, (now - row.attention_answered_at).total_seconds()) * rate + POLICY.report_allowance_s
+        available = min(available, max(0.0, since - row.attention_credited_s))
     granted, bounded = _sequential_grant(rows, new, now, rate, available)
     added = intervals.length(granted)
     if added + 1e-6 < intervals.length(new):
         reason = "early" if bounded else "budget"
+    if checks and row.attention_answered_at is not None:
+        row.attention_credited_s = round(row.attention_credited_s + intervals.length(granted), 3)
     if granted:
         watched = intervals.union(watched, granted)
         row.intervals = intervals.to_json(watched)
@@ -382,7 +406,7 @@ def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: 
     session.last_seq = report.seq
     session.last_report_at = now
     if checks:
-        _maybe_ask_for_attention(session, now)
+        _maybe_ask_for_attention(row, now)
     if reason is not None and intervals.length(claimed) > added + 1e-6:
         _count_refusal(user, reason, now)
     hours = 0.0
@@ -392,32 +416,32 @@ def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: 
         hours = _credit_completion(user, lesson, now)
     db.session.flush()
     summary = _summary(lesson, row, accepted=True, credited=added, reason=reason, hours=hours)
-    return replace(summary, attention=session.attention_token if checks else None)
+    return replace(summary, attention=row.attention_token if checks else None)
 
 
-def _maybe_ask_for_attention(session: PlaybackSession, now: datetime) -> None:
-    """Open a prompt once the session has been credited its next random stretch (policy)."""
+def _maybe_ask_for_attention(row: WatchProgress, now: datetime) -> None:
+    """Open a prompt once the member has watched the lesson's next random stretch (policy), counted on the
+    lesson's watched time: a new device or playback session does not start the count again."""
     lo, hi = policy.ATTENTION_CHECK_AFTER_S
-    if session.attention_due_s is None:  # the first prompt: after that much credited from the start
-        session.attention_due_s = round(_random.uniform(lo, hi), 3)
-    if session.attention_token is None and session.credited_s >= session.attention_due_s:
-        session.attention_token = secrets.token_hex(8)
-        session.attention_at = now
+    if row.attention_due_s is None:
+        row.attention_due_s = round(row.watched_s + _random.uniform(lo, hi), 3)
+    if row.attention_token is None and row.watched_s >= row.attention_due_s:
+        row.attention_token = secrets.token_hex(8)
+        row.attention_at = now
 
 
-def answer_attention(user: User, lesson: Lesson, playback_session: str, token: str,
-                     now: datetime | None = None) -> None:
-    """The member answered the prompt of their playback session: crediting resumes, the next is drawn."""
+def answer_attention(user: User, lesson: Lesson, token: str, now: datetime | None = None) -> None:
+    """The member answered the lesson's open prompt: crediting resumes — for playing from now on only — and
+    the next prompt is drawn."""
     now = now or clock.now_utc()
-    session = db.session.get(PlaybackSession, playback_session)
-    if session is None or session.user_id != user.id or session.lesson_id != lesson.id:
-        raise NotFound(_("播放会话不存在。"))
-    if not session.attention_token or not secrets.compare_digest(session.attention_token, token):
+    row = _progress_row(user, lesson.id)
+    if row is None or not row.attention_token or not secrets.compare_digest(row.attention_token, token):
         raise Conflict(_("该确认已失效，请以最新的提示为准。"), "attention_mismatch")
     lo, hi = policy.ATTENTION_CHECK_AFTER_S
-    session.attention_token = None
-    session.attention_at = None
-    session.attention_due_s = round(session.credited_s + _random.uniform(lo, hi), 3)
+    row.attention_token = None
+    row.attention_answered_at = now
+    row.attention_credited_s = 0.0
+    row.attention_due_s = round(row.watched_s + _random.uniform(lo, hi), 3)
     try:
         db.session.commit()
     except StaleDataError:

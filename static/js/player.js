@@ -357,7 +357,7 @@
       var token = attentionToken;
       fetch(cfg.attentionUrl, {
         method: "POST", credentials: "same-origin",
-        body: JSON.stringify({ playback_session: cfg.playbackSession, token: token }),
+        body: JSON.stringify({ token: token }),
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
       }).then(function (r) {
         if (r.ok || r.status === 409) {  // 409: that prompt is gone already

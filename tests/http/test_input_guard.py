@@ -46,3 +46,18 @@ def test_line_breaks_and_tabs_from_a_textarea_are_fine_and_size_is_bounded(clien
     response = client.post(f"/studio/courses/{course.id}",
                            data={"course-title": "党章学习", "course-description": huge})
     assert response.status_code == 400 and "过长" in response.get_data(as_text=True)
+
+
+def test_a_large_json_body_is_left_to_the_view_that_refuses_it(client, auth, make_user):
+    """The guard does not parse bodies the JSON views would refuse anyway (that would be work for anyone to
+    order before sign-in): the view's own size check answers."""
+    from elearn.auth import tokens
+    from elearn.http.schemas import MAX_JSON_BYTES
+
+    member = make_user("member1")
+    body = '{"playback_session": "a\\u0000b", "pad": "' + "x" * MAX_JSON_BYTES + '"}'
+    response = client.post("/api/v1/lessons/1/progress", data=body, content_type="application/json", csrf=False,
+                           headers={"Authorization": f"Bearer {tokens.issue(member)}"})
+    assert response.status_code == 400
+    message = response.get_json()["error"]["message"]
+    assert "过大" in message and "控制字符" not in message

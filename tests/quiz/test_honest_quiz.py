@@ -129,3 +129,22 @@ def test_the_setting_is_chosen_on_the_bank_page(client, auth, s):
     assert r.status_code in (302, 303)
     made = [q for q in quizzes.quizzes_of(s["course"], published_only=False) if q.title == "新测验"]
     assert made and made[0].show_answers == "never"
+
+
+def test_answers_shown_by_one_quiz_do_not_answer_another_of_the_same_bank(client, auth, s):
+    """Two quizzes draw from the course's one bank: quiz A shows answers after each attempt, quiz B never.
+    A's answers stay hidden while B keeps them; once B is gone too, A shows them."""
+    quizzes.save_quiz(s["lecturer"], s["course"], s["quiz"], title="一次机会", question_count=3, pass_percent=100,
+                      max_attempts=2, time_limit_minutes=None, hours=1.0, published=True, show_answers="each")
+    never = quizzes.save_quiz(s["lecturer"], s["course"], title="期末", question_count=3, pass_percent=100,
+                              max_attempts=1, time_limit_minutes=None, hours=1.0, published=True,
+                              show_answers="never")
+    auth.login("member1")
+    attempt_id = _start(client, s["quiz"])
+    client.post(f"/quiz/attempt/{attempt_id}", data=_sheet(attempt_id, _wrong))
+    page = client.get(f"/quiz/attempt/{attempt_id}/result").get_data(as_text=True)
+    assert "· 正确答案" not in page and "您的选择" in page
+    quizzes.save_quiz(s["lecturer"], s["course"], never, title="期末", question_count=3, pass_percent=100,
+                      max_attempts=1, time_limit_minutes=None, hours=1.0, published=False, show_answers="never")
+    page = client.get(f"/quiz/attempt/{attempt_id}/result").get_data(as_text=True)
+    assert "· 正确答案" in page

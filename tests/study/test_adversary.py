@@ -303,13 +303,14 @@ def test_the_org_admin_sees_refused_reports_on_the_member_page(client, auth, wor
 
 
 def test_attention_checks_stop_credit_until_answered(script, world, monkeypatch):
-    """防挂机: on a course that asks for it, after a stretch of credited time the answer carries a prompt;
-    reports credit nothing until the member answers it; then crediting resumes. Off by default."""
+    """防挂机: on a course that asks for it, after a stretch of watched time the answer carries a prompt;
+    reports credit nothing until the member answers it, from any device or new playback session; then only
+    what is played after the answer counts. Off by default."""
     from elearn import policy
 
     monkeypatch.setattr(policy, "ATTENTION_CHECK_AFTER_S", (10.0, 10.0))
     clock, lesson = world["clock"], world["lessons"][0]
-    sid = _sid(40)
+    sid, other = _sid(40), _sid(41)
     script.fetch(lesson, sid)
     clock.advance(12)
     _status, r = script.report(lesson, sid, [(0, 12)])
@@ -318,25 +319,34 @@ def test_attention_checks_stop_credit_until_answered(script, world, monkeypatch)
     db.session.commit()
     clock.advance(12)
     _status, r = script.report(lesson, sid, [(12, 24)])
-    assert r["credited_seconds"] == 12 and r["attention"]  # 24 s credited in this session: a prompt is due
+    assert r["credited_seconds"] == 12 and r["attention"] is None  # the next prompt is due at 24 + 10 s
+    clock.advance(12)
+    _status, r = script.report(lesson, sid, [(24, 36)])
+    assert r["credited_seconds"] == 12 and r["attention"]
     token = r["attention"]
     clock.advance(12)
-    _status, r = script.report(lesson, sid, [(24, 36)])
+    _status, r = script.report(lesson, sid, [(36, 48)])
     assert r["credited_seconds"] == 0 and r["reason"] == "attention" and r["attention"] == token
-    answer = script.client.post(f"/api/v1/lessons/{lesson.id}/attention", headers={"X-CSRFToken": script.token},
-                                json={"playback_session": sid, "token": "0" * 16})
-    assert answer.status_code == 409
-    monkeypatch.setattr(policy, "ATTENTION_CHECK_AFTER_S", (600.0, 600.0))  # the next one, much later
-    answer = script.client.post(f"/api/v1/lessons/{lesson.id}/attention", headers={"X-CSRFToken": script.token},
-                                json={"playback_session": sid, "token": token})
-    assert answer.status_code == 200 and answer.get_json() == {"answered": True}
+    # A fresh playback session (another tab, a script starting over) is asked the same.
+    script.fetch(lesson, other)
     clock.advance(12)
-    _status, r = script.report(lesson, sid, [(24, 36)])
-    assert r["credited_seconds"] == 12 and r["attention"] is None
-    assert script.watched(lesson) == 36
+    _status, r = script.report(lesson, other, [(36, 48)])
+    assert r["credited_seconds"] == 0 and r["attention"] == token
+    url = f"/api/v1/lessons/{lesson.id}/attention"
+    assert script.client.post(url, headers={"X-CSRFToken": script.token},
+                              json={"token": "0" * 16}).status_code == 409
+    monkeypatch.setattr(policy, "ATTENTION_CHECK_AFTER_S", (600.0, 600.0))  # the next one, much later
+    answer = script.client.post(url, headers={"X-CSRFToken": script.token}, json={"token": token})
+    assert answer.status_code == 200 and answer.get_json() == {"answered": True}
+    # The time away is not claimable: right after the answer, the old evidence gives only the allowance.
+    _status, r = script.report(lesson, sid, [(36, 60)])
+    assert _status == 200 and r["credited_seconds"] <= ALLOW + 1e-6, r
+    clock.advance(12)
+    _status, r = script.report(lesson, sid, [(36, 60)])
+    assert r["attention"] is None and script.watched(lesson) == 60
     count = db.session.scalar(select(ReportRefusal.count).where(ReportRefusal.user_id == world["member"].id,
                                                                 ReportRefusal.reason == "attention"))
-    assert count == 1
+    assert count == 2
 
 
 def test_attention_is_a_course_setting_in_the_studio(client, auth, make_user, make_course):

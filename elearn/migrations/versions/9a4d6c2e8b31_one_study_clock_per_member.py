@@ -7,7 +7,7 @@ Create Date: 2026-12-01 13:30:00
 The wall-clock budget moves from each lesson's and reading's progress row to one row per member
 (study_clock), so lessons and readings open in parallel share it; each segment delivery keeps the media
 credited from it (segments fetched at once are not played at once) and a reading session what it credited. Refused reports are counted per member and reason.
-A course may ask for attention checks (防挂机), a playback session keeps its open prompt.
+A course may ask for attention checks (防挂机); a member's progress on a lesson keeps its open prompt.
 A quiz says when its correct answers are shown. An asset keeps the secret its segment keys derive from.
 """
 import sqlalchemy as sa
@@ -42,9 +42,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_report_refusal_user_id'), ['user_id'], unique=False)
     with op.batch_alter_table('playback_session', schema=None) as batch_op:
         batch_op.add_column(sa.Column('credited_s', sa.Float(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('attention_token', sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column('attention_at', sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column('attention_due_s', sa.Float(), nullable=True))
     with op.batch_alter_table('course', schema=None) as batch_op:
         batch_op.add_column(sa.Column('attention_checks', sa.Boolean(), server_default='0', nullable=False))
     with op.batch_alter_table('segment_delivery', schema=None) as batch_op:
@@ -56,6 +53,11 @@ def upgrade():
     with op.batch_alter_table('watch_progress', schema=None) as batch_op:
         batch_op.drop_column('budget_s')
         batch_op.drop_column('budget_at')
+        batch_op.add_column(sa.Column('attention_token', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('attention_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('attention_answered_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('attention_due_s', sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column('attention_credited_s', sa.Float(), server_default='0', nullable=False))
     with op.batch_alter_table('reading_progress', schema=None) as batch_op:
         batch_op.drop_column('budget_s')
         batch_op.drop_column('budget_at')
@@ -66,6 +68,11 @@ def downgrade():
         batch_op.add_column(sa.Column('budget_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('budget_s', sa.Float(), server_default='0', nullable=False))
     with op.batch_alter_table('watch_progress', schema=None) as batch_op:
+        batch_op.drop_column('attention_credited_s')
+        batch_op.drop_column('attention_due_s')
+        batch_op.drop_column('attention_answered_at')
+        batch_op.drop_column('attention_at')
+        batch_op.drop_column('attention_token')
         batch_op.add_column(sa.Column('budget_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('budget_s', sa.Float(), server_default='0', nullable=False))
     with op.batch_alter_table('quiz', schema=None) as batch_op:
@@ -77,9 +84,6 @@ def downgrade():
     with op.batch_alter_table('course', schema=None) as batch_op:
         batch_op.drop_column('attention_checks')
     with op.batch_alter_table('playback_session', schema=None) as batch_op:
-        batch_op.drop_column('attention_due_s')
-        batch_op.drop_column('attention_at')
-        batch_op.drop_column('attention_token')
         batch_op.drop_column('credited_s')
     with op.batch_alter_table('report_refusal', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_refusal_user_id'))
