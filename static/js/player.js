@@ -332,7 +332,8 @@
     if (!ls) { return; }
     try {
       if (unacked.length) {
-        ls.setItem(STORE_PREFIX + cfg.playbackSession, JSON.stringify({ seq: seq, intervals: unacked }));
+        ls.setItem(STORE_PREFIX + cfg.playbackSession, JSON.stringify({
+          seq: seq, intervals: unacked, position: Math.round(video.currentTime * 1000) / 1000 }));
       } else {
         ls.removeItem(STORE_PREFIX + cfg.playbackSession);
       }
@@ -376,17 +377,18 @@
       completed = true;
       var text = data.hours_credited > 0 ? cfg.msgCompleted.replace("{h}", String(data.hours_credited)) : cfg.msgCompletedCourse;
       coverage.textContent = text;
-      say(text);
+      coverage.classList.add("done");
     } else if (!completed) {
       coverage.textContent = cfg.msgCoverage.replace("{p}", String(Math.round((data.coverage || 0) * 100)));
     }
   }
 
   /** POST one report; resolves to the server's answer, or null when it must be sent again later. */
-  function post(ps, reportSeq, intervals, closing) {
+  function post(ps, reportSeq, intervals, closing, position) {
     var body = JSON.stringify({
       playback_session: ps, seq: reportSeq, intervals: intervals,
-      position: Math.round(video.currentTime * 1000) / 1000, rate: video.playbackRate || 1,
+      position: position !== undefined ? position : Math.round(video.currentTime * 1000) / 1000,
+      rate: video.playbackRate || 1,
       // Intervals are gathered only while the page is visible (see timeupdate below).
       visible: intervals.length > 0 || document.visibilityState !== "hidden", ended: video.ended,
     });
@@ -444,7 +446,7 @@
         var ps = key.slice(STORE_PREFIX.length);
         saved.seq = (saved.seq || 0) + 1;
         ls.setItem(key, JSON.stringify(saved));
-        post(ps, saved.seq, saved.intervals, false).then(function (data) {
+        post(ps, saved.seq, saved.intervals, false, saved.position || 0).then(function (data) {
           if (data !== null) { ls.removeItem(key); showProgress(data); }
         });
       }(key, saved));
