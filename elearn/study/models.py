@@ -74,7 +74,8 @@ class SegmentDelivery(Base):
     """Evidence that the app served one HLS segment of an asset to one playback session."""
 
     __tablename__ = "segment_delivery"
-    __table_args__ = (UniqueConstraint("session_id", "segment_index"),)
+    # Per asset too: a lesson whose video is replaced mid-session gets evidence for the new one.
+    __table_args__ = (UniqueConstraint("session_id", "asset_id", "segment_index"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("playback_session.id"))

@@ -180,7 +180,7 @@ def record_segment_delivery(user: User, asset: MediaAsset, rendition_name: str, 
         db.session.execute(dialect_insert(db.session)(SegmentDelivery).values(
             session_id=session.id, user_id=user.id, asset_id=asset.id, rendition=str(rendition_name)[:40],
             segment_index=int(segment_index), start_s=float(start_s), end_s=float(end_s), delivered_at=now,
-        ).on_conflict_do_nothing(index_elements=["session_id", "segment_index"]))
+        ).on_conflict_do_nothing(index_elements=["session_id", "asset_id", "segment_index"]))
         db.session.commit()
     except IntegrityError:  # pragma: no cover - ON CONFLICT covers the races we know of
         db.session.rollback()

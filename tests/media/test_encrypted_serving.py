@@ -178,3 +178,22 @@ def test_the_cleanup_removes_a_converted_output_once_replaced(world):
     later = newer.updated_at + timedelta(days=30)
     assert asset.id in media.remove_unused_asset_files(now=later)
     assert not converted.exists()
+
+
+def test_a_video_replaced_mid_session_gets_evidence_for_the_new_one(client, auth, world):
+    _write_asset(world["asset"], encrypted=True)
+    auth.login("member1")
+    _get(client, f"/learn/media/{world['asset'].id}/keys/0?ps={PS}")
+    old = world["asset"]
+    new = MediaAsset(lesson_id=old.lesson_id, uploaded_by_id=old.uploaded_by_id, status="ready", progress=1.0,
+                     duration_s=24.0, segment_seconds=6.0, renditions=old.renditions)
+    db.session.add(new)
+    db.session.flush()
+    new.output_key = f"media/{new.id}"
+    world["lesson"].asset_id = new.id
+    db.session.commit()
+    _write_asset(new, encrypted=True)
+    assert _get(client, f"/learn/media/{new.id}/keys/0?ps={PS}").status_code == 200
+    db.session.expire_all()
+    assert sorted(db.session.execute(select(SegmentDelivery.asset_id).where(
+        SegmentDelivery.session_id == PS)).scalars()) == sorted([old.id, new.id])

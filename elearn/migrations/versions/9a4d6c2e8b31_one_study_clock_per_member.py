@@ -46,6 +46,9 @@ def upgrade():
         batch_op.add_column(sa.Column('attention_checks', sa.Boolean(), server_default='0', nullable=False))
     with op.batch_alter_table('segment_delivery', schema=None) as batch_op:
         batch_op.add_column(sa.Column('credited_s', sa.Float(), server_default='0', nullable=False))
+        batch_op.drop_constraint('uq_segment_delivery_session_id', type_='unique')
+        batch_op.create_unique_constraint('uq_segment_delivery_session_id', ['session_id', 'asset_id',
+                                                                               'segment_index'])
     with op.batch_alter_table('media_asset', schema=None) as batch_op:
         batch_op.add_column(sa.Column('key_secret', sa.String(length=64), nullable=True))
     with op.batch_alter_table('quiz', schema=None) as batch_op:
@@ -80,6 +83,8 @@ def downgrade():
     with op.batch_alter_table('media_asset', schema=None) as batch_op:
         batch_op.drop_column('key_secret')
     with op.batch_alter_table('segment_delivery', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_segment_delivery_session_id', type_='unique')
+        batch_op.create_unique_constraint('uq_segment_delivery_session_id', ['session_id', 'segment_index'])
         batch_op.drop_column('credited_s')
     with op.batch_alter_table('course', schema=None) as batch_op:
         batch_op.drop_column('attention_checks')
