@@ -514,17 +514,25 @@ def media_file(user: User, asset_id: int, filename: str) -> MediaFile:
         raise NotFound(_("视频不存在。"))
     if not catalog.can_view_lesson(user, asset.lesson):
         raise NotFound(_("视频不存在。"))
+    found = _asset_file(asset, filename)
+    if found is None:
+        raise NotFound(_("视频不存在。"))
+    return found
+
+
+def _asset_file(asset: MediaAsset, filename: str) -> MediaFile | None:
+    """``filename`` of the asset's output if it is a file of a known type, not hidden and inside the asset."""
     pure = PurePosixPath(filename)
     mimetype = MIME_TYPES.get(pure.suffix.lower())
     if mimetype is None or any(part.startswith(".") for part in pure.parts) or "\\" in filename:
-        raise NotFound(_("视频不存在。"))
+        return None
     key = f"{asset.output_key}/{filename}"
     try:
         path = get_storage().path(key)
     except StorageKeyError:
-        raise NotFound(_("视频不存在。")) from None
+        return None
     if not _is_file(path):
-        raise NotFound(_("视频不存在。"))
+        return None
     return MediaFile(asset=asset, key=key, path=path, mimetype=mimetype, filename=filename)
 
 
@@ -561,17 +569,9 @@ def public_segment(asset_id: int, filename: str) -> MediaFile | None:
     if asset is None or asset.status != "ready" or not asset.output_key or not asset.key_secret:
         return None
     pure = PurePosixPath(filename)
-    if not filename.endswith(SEGMENT_EXTENSIONS) or len(pure.parts) != 2 or "\\" in filename \
-            or any(part.startswith(".") for part in pure.parts) or _rendition(asset, pure.parts[0]) is None:
+    if not filename.endswith(SEGMENT_EXTENSIONS) or len(pure.parts) != 2 or _rendition(asset, pure.parts[0]) is None:
         return None
-    key = f"{asset.output_key}/{filename}"
-    try:
-        path = get_storage().path(key)
-    except StorageKeyError:
-        return None
-    if not _is_file(path):
-        return None
-    return MediaFile(asset=asset, key=key, path=path, mimetype=MIME_TYPES[pure.suffix.lower()], filename=filename)
+    return _asset_file(asset, filename)
 
 
 def _is_file(path: Path) -> bool:
