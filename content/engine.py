@@ -16,12 +16,43 @@ document through several Python matcher objects and decodes positions per docume
 * the folded text of every document is read once per segment and process from the ``text``
   column (uncompressed bytes; old indexes without it fall back to the stored title and body)
   and kept in memory (about 2 bytes per character for Chinese);
-* only the documents that match are scored (BM25 over the ``body`` and ``title`` words of the
-  query, from the same cached postings), and only the requested page is highlighted.
+* only the documents that match are scored (BM25 over the ``grams`` postings of the query's
+  bigrams, from the same cached postings), and only the requested page is highlighted.
+
+Only the ``grams`` postings and the ``text`` column are read: the jieba word fields ``title`` and
+``body`` may be stored-only (newer generations) or indexed (older ones); neither is needed.
 
 Segments are immutable in whoosh, so everything cached per segment id stays valid until the
 segment is merged away; deletions are applied per reader. Caches are per process, bounded, and
 shared by threads under a lock (a racing thread may load the same thing twice, harmlessly).
+
+Ranking (``top_docs``; a PostgreSQL backend is to compute the same formula in SQL): a matching
+document d of a query q scores (higher first; equal scores: lower docnum first)
+
+    score(d) = PHRASE_BONUS * #{e in E(q) : e occurs in text(d)}
+             + TITLE_BONUS  * #{e in E(q) : e occurs in title(d)}
+             + bm25(d) / (bm25(d) + BM25_SATURATION)
+
+    bm25(d)  = max(0, sum over g in G(q) of idf(g) * tf(g, d) * (BM25_K1 + 1)
+                      / (tf(g, d) + BM25_K1 * (1 - BM25_B + BM25_B * len(d) / avglen)))
+    idf(g)   = ln(N / (df(g) + 1)) + 1
+
+* text(d) is the folded "title\\nbody" (the ``text`` column); title(d) is text(d) before its first
+  "\\n" (all of it if there is none); "occurs" is plain substring containment.
+* E(q), the exact texts (``RankSpec.texts``, distinct): for every positive word or phrase of the
+  query (not under a NOT) its ``content.query.exact_text`` (folded, inner whitespace collapsed),
+  and for every AND of two or more words/phrases with no nested AND/OR, those exact texts joined
+  in typed order (with a space only between two ASCII letters/digits: "党员 教育" -> "党员教育",
+  "party school" -> "party school"), so the query text as typed counts once more.
+* G(q), the bigrams (``RankSpec.grams``, distinct): the overlapping bigrams of every run
+  (``content.analysis.text_runs``) of every positive word or phrase.
+* tf(g, d): occurrences of g in the ``grams`` postings of d; len(d): the ``grams`` field length of
+  d (bigrams in it); avglen: total ``grams`` length / number of documents (deleted included, as
+  whoosh counts); N: live documents; df(g): documents with g (deleted included, as whoosh counts).
+
+Because |E(q)| <= 2 * MAX_QUERY_TERMS < PHRASE_BONUS / TITLE_BONUS and the saturated BM25 part is
+in [0, 1) < TITLE_BONUS, the order is lexicographic: more exact texts found first, then more of
+them in the title, then BM25.
 """
 from __future__ import annotations
 
@@ -33,11 +64,12 @@ import weakref
 from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Sized
+from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
 from . import whoosh_compat
 from .analysis import bigrams, fold, query_words, text_runs
-from .query import BoolNode, NotNode, QueryNode, TextNode
+from .query import BoolNode, NotNode, QueryNode, TextNode, exact_text
 
 #: Segments whose data (texts, postings) a process keeps.
 MAX_SEGMENTS = 64
@@ -52,8 +84,14 @@ CANDIDATE_GRAMS = 3
 #: Above this share of all documents a bigram's postings are not worth decoding for candidates:
 #: every document is checked against the text instead.
 DENSE_SHARE = 0.6
-#: Weight of a word found in the title relative to the body.
-TITLE_BOOST = 2.0
+
+# --- ranking ------------------------------------------------------------------------------------
+#: Score for each exact text of the query found in the document (see the module docstring).
+PHRASE_BONUS = 100.0
+#: Score for each exact text of the query found in the document's title (see the module docstring).
+TITLE_BONUS = 1.0
+#: k of bm25 / (bm25 + k): maps BM25 into [0, 1), below any bonus, keeping its order.
+BM25_SATURATION = 1.0
 BM25_B = 0.75
 BM25_K1 = 1.2
 
@@ -415,68 +453,118 @@ def text_docs(view: ReaderView, text: str, phrase: bool) -> frozenset[int]:
     words = query_words(text)
     if len(words) < 2:
         return docs
-    # An unquoted compound also matches where its words occur apart.
+    # An unquoted compound also matches where its words occur apart: each word is looked for as
+    # text (its bigrams, then the folded text), never in the jieba word postings, which newer
+    # indexes do not have.
     apart: frozenset[int] | None = None
-    for word in words:
-        found = view.term_docs("body", word)
+    for word in sorted(words, key=len, reverse=True):
+        found = view.run_docs(word)
         apart = found if apart is None else apart & found
         if not apart:
             break
     return docs | (apart or frozenset())
 
 
-def rank_terms(view: ReaderView, node: QueryNode,
-               out: list[tuple[str, str, float]] | None = None) -> list[tuple[str, str, float]]:
-    """(field, term, boost) of the positive words of the query, for BM25 ranking.
+@dataclass(frozen=True)
+class RankSpec:
+    """What ranking needs from a query (see the module docstring): ``grams`` G(q) and exact ``texts`` E(q)."""
+
+    grams: tuple[str, ...]
+    texts: tuple[str, ...]
+
+
+def _join_exact(texts: list[str]) -> str:
+    joined = texts[0]
+    for text in texts[1:]:
+        # Chinese is written without spaces between words; Latin words keep one.
+        ascii_pair = joined[-1:].isascii() and joined[-1:].isalnum() and text[:1].isascii() and text[:1].isalnum()
+        joined += (" " if ascii_pair else "") + text
+    return joined
+
+
+def _collect(node: QueryNode, grams: list[str], texts: list[str]) -> None:
+    if isinstance(node, NotNode):
+        return
+    if isinstance(node, TextNode):
+        runs = text_runs(node.text)
+        if runs:
+            texts.append(exact_text(node.text))
+            for _, run in runs:
+                grams.extend(bigrams(run))
+        return
+    for child in node.children:
+        _collect(child, grams, texts)
+    if node.op == "AND" and not any(isinstance(c, BoolNode) for c in node.children):
+        words = [exact_text(c.text) for c in node.children if isinstance(c, TextNode) and text_runs(c.text)]
+        if len(words) >= 2:
+            texts.append(_join_exact(words))
+
+
+def rank_spec(node: QueryNode) -> RankSpec:
+    """The bigrams and exact texts a query is ranked by (see the module docstring).
 
     Args:
-        view: the reader view (words found in no document are left out).
-        node: ``ParsedQuery.tree`` or a node of it.
-        out: the list to add to (used by the recursion).
+        node: ``ParsedQuery.tree``.
     """
-    out = [] if out is None else out
-    if isinstance(node, NotNode):
-        return out
-    if isinstance(node, BoolNode):
-        for child in node.children:
-            rank_terms(view, child, out)
-        return out
-    for _, run in text_runs(node.text):
-        words = [w for w in query_words(run) if view.doc_frequency("body", w)]
-        if words:
-            for word in words:
-                out.append(("body", word, 1.0))
-                out.append(("title", word, TITLE_BOOST))
-        elif len(run) > 1:
-            out.extend(("grams", gram, 1.0) for gram in dict.fromkeys(bigrams(run)))
-    return list(dict.fromkeys(out))
+    grams: list[str] = []
+    texts: list[str] = []
+    _collect(node, grams, texts)
+    return RankSpec(grams=tuple(dict.fromkeys(grams)), texts=tuple(dict.fromkeys(texts)))
 
 
-def top_docs(view: ReaderView, docs: frozenset[int] | set[int], terms: list[tuple[str, str, float]],
-             limit: int) -> list[tuple[int, float]]:
-    """The ``limit`` best (docnum, score) of ``docs``, best first (ties: lower docnum first).
+def bm25_scores(view: ReaderView, docs: frozenset[int] | set[int], grams: Iterable[str]) -> dict[int, float]:
+    """bm25(d) of the module docstring for each of ``docs`` (0.0 where no bigram occurs).
 
     Args:
         view: the reader view the docnums belong to.
-        docs: the matching documents.
-        terms: (field, term, boost) from ``rank_terms``.
-        limit: how many to return.
+        docs: the documents to score.
+        grams: the query's bigrams G(q).
     """
-    tables = [(view.term_weights(f, t), boost) for f, t, boost in terms]
-    tables = [(w, b) for w, b in tables if w]
-    if not tables:
-        return [(d, 0.0) for d in heapq.nsmallest(limit, docs)]
     scores = dict.fromkeys(docs, 0.0)
-    for weights, boost in tables:
+    for gram in grams:
+        weights = view.term_weights("grams", gram)
+        if not weights:
+            continue
         if len(weights) < len(scores):
             for d, w in weights.items():
                 if d in scores:
-                    scores[d] += w * boost
+                    scores[d] += w
         else:
             get = weights.get
             for d in scores:
                 weight = get(d)
                 if weight:
-                    scores[d] += weight * boost
-    best = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], item[0]))
-    return best
+                    scores[d] += weight
+    return scores
+
+
+def top_docs(view: ReaderView, docs: frozenset[int] | set[int], spec: RankSpec,
+             limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` best (docnum, score) of ``docs``, best first (ties: lower docnum first).
+
+    Scores are those of the module docstring's formula.
+
+    Args:
+        view: the reader view the docnums belong to.
+        docs: the matching documents.
+        spec: ``rank_spec`` of the query.
+        limit: how many to return.
+    """
+    scores = bm25_scores(view, docs, spec.grams)
+    texts = view.texts()
+    exact = spec.texts
+    for d, bm25 in scores.items():
+        bm25 = max(0.0, bm25)
+        score = bm25 / (bm25 + BM25_SATURATION)
+        if exact:
+            text = texts[d]
+            title_end = text.find("\n")
+            if title_end == -1:
+                title_end = len(text)
+            for item in exact:
+                at = text.find(item)
+                if at != -1:
+                    # The first occurrence is in the title if any is: the title is the text's prefix.
+                    score += PHRASE_BONUS + (TITLE_BONUS if at + len(item) <= title_end else 0.0)
+        scores[d] = score
+    return heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], item[0]))

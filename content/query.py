@@ -20,7 +20,7 @@ from typing import TypeAlias
 
 from whoosh import query as wq
 
-from .analysis import bigrams, query_words, text_runs
+from .analysis import bigrams, fold, query_words, text_runs
 
 #: Longest query accepted, in characters.
 MAX_QUERY_CHARS = 500
@@ -83,6 +83,15 @@ class ParsedQuery:
     query: wq.Query
     literals: list[str] = field(default_factory=list)
     tree: QueryNode = field(kw_only=True)
+
+
+def exact_text(text: str) -> str:
+    """The folded text a quoted phrase must occur as: ``fold``ed, whitespace runs made one space, trimmed.
+
+    Args:
+        text: a phrase (or word) as typed, without its quotes.
+    """
+    return " ".join(fold(text).split())
 
 
 def _lex(source: str) -> list[_Tok]:

@@ -3,8 +3,9 @@
 Matching and ranking run in ``content.engine``: the query's syntax tree is evaluated on
 document-id sets read straight from the postings (cached per segment and per open reader); a
 text of 3+ characters keeps the candidates from its rarest bigrams whose folded text contains
-it, so totals are exact substring counts; only the matching documents are scored (BM25 on
-``body``/``title`` words) and only the requested page reads stored fields and is highlighted.
+it, so totals are exact substring counts; only the matching documents are scored
+(``content.engine.RANKING``: exact texts, title, BM25 over bigrams) and only the requested page
+reads stored fields and is highlighted.
 """
 from __future__ import annotations
 
@@ -162,7 +163,7 @@ def search_whoosh(searcher: Any, query_string: str, *, kinds: Filter = None, ser
     total = len(matched)
     if not matched or (page - 1) * pagelen >= total:
         return SearchPage(total=total, page=page, pagelen=pagelen, hits=[])
-    ranked = engine.top_docs(view, matched, engine.rank_terms(view, parsed.tree), page * pagelen)
+    ranked = engine.top_docs(view, matched, engine.rank_spec(parsed.tree), page * pagelen)
     hits = []
     for docnum, score in ranked[(page - 1) * pagelen:page * pagelen]:
         stored = searcher.stored_fields(docnum)

@@ -4,6 +4,7 @@ from whoosh.fields import ID, STORED, TEXT, Schema
 
 from content import IndexDoc, SearchIndex, engine
 from content.analysis import BigramAnalyzer, CharAnalyzer, ChineseAnalyzer
+from content.documents import make_schema
 from content.searcher import match_docnums
 
 
@@ -137,3 +138,40 @@ def test_empty_index_finds_nothing(tmp_path):
     for query in ("党员", '"新质生产力"', "廉", "a OR b"):
         page = ix.search(query)
         assert page.total == 0 and page.hits == []
+
+
+def _stored_only_index(tmp_path, docs):
+    """An index whose ``title``/``body`` are stored only (no word postings), as newer generations write."""
+    schema = make_schema()
+    names = schema.names()
+    slim = Schema(**{name: (STORED() if name in ("title", "body") else schema[name]) for name in names})
+    gen = tmp_path / "ix" / "gen-00000000000000000001-slim"
+    gen.mkdir(parents=True)
+    wix = whoosh.index.create_in(str(gen), slim)
+    with wix.writer() as writer:
+        for d in docs:
+            writer.add_document(**d.fields())
+    (tmp_path / "ix" / "CURRENT").write_text(gen.name + "\n")
+    engine.clear_caches()
+    return SearchIndex(tmp_path / "ix")
+
+
+def test_index_without_word_postings_matches_compounds_apart(tmp_path):
+    ix = _stored_only_index(tmp_path, [
+        doc(1, "组织党员参加脱产的培训。"), doc(2, "党员培训班开班。"), doc(3, "只有培训。"),
+    ])
+    assert {h.doc_id for h in ix.search("党员培训").hits} == {"d1", "d2"}  # d1: the words apart
+    assert [h.doc_id for h in ix.search('"党员培训"').hits] == ["d2"]
+
+
+def test_matching_and_ranking_read_only_the_bigram_postings(tmp_path, monkeypatch):
+    ix = SearchIndex(tmp_path / "ix").create_or_open()  # an index that still has word postings
+    ix.update_documents([doc(1, "组织党员参加脱产的培训。"), doc(2, "党员培训班开班。", title="党员培训")])
+    fields = []
+    real = engine._SegmentData.raw_postings
+    monkeypatch.setattr(engine._SegmentData, "raw_postings",
+                        lambda self, segreader, field, text: fields.append(field) or real(self, segreader, field, text))
+    engine.clear_caches()
+    page = ix.search("党员培训 OR 脱产")
+    assert {h.doc_id for h in page.hits} == {"d1", "d2"} and all(h.score > 0 for h in page.hits)
+    assert fields and set(fields) == {"grams"}
