@@ -432,13 +432,26 @@ def evaluate(view: ReaderView, node: QueryNode) -> tuple[bool, frozenset[int]]:
     return True, frozenset(found)
 
 
+def _exact_docs(view: ReaderView, candidates: frozenset[int], literal: str, runs: list[str]) -> frozenset[int]:
+    """The candidates whose folded text contains ``literal`` (a phrase with punctuation or spaces)."""
+    if len(runs) == 1 and runs[0] == literal:
+        return candidates  # run_docs already checked exactly this text
+    key = ("exact", literal)
+    found = view._sets.get_item(key)
+    if found is None:
+        texts = view.texts()
+        found = view._sets.put(key, frozenset(d for d in candidates if literal in texts[d]))
+    return found
+
+
 def text_docs(view: ReaderView, text: str, phrase: bool) -> frozenset[int]:
     """Documents matching one query word or phrase (see the module docstring of ``content.query``).
 
     Args:
         view: the reader view to search.
         text: the word or phrase as typed.
-        phrase: quoted (exact text only), or not (also its jieba words apart).
+        phrase: quoted (exactly its ``content.query.exact_text``, punctuation included), or not
+            (each run of it as text, or its jieba words apart).
     """
     runs = sorted((run for _, run in text_runs(text)), key=len, reverse=True)
     docs: frozenset[int] | None = None
@@ -449,7 +462,7 @@ def text_docs(view: ReaderView, text: str, phrase: bool) -> frozenset[int]:
             break
     docs = docs or frozenset()
     if phrase:
-        return docs
+        return _exact_docs(view, docs, exact_text(text), runs)
     words = query_words(text)
     if len(words) < 2:
         return docs

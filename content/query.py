@@ -8,10 +8,13 @@ Language (whitespace means AND, which suits Chinese users who type words separat
     党员 NOT 干部, 党员 -干部   exclude
     (农村 OR 社区) 培训    grouping
 
-Matching is on text, not on jieba's segmentation: a quoted phrase matches exactly that
-character sequence (checked against the folded text, see ``content.engine``), an unquoted word
-matches where the word occurs as text, or, when jieba splits it into several words, where all
-those words occur.
+Matching is on text, not on jieba's segmentation, and on folded text (``content.analysis.fold``:
+width, case, Traditional to Simplified): a quoted phrase matches exactly its text, punctuation
+included, inner whitespace collapsed (``exact_text``; ``"（一）"`` matches "（一）" or "(一)",
+not every "一"); an unquoted word matches where each of its runs (punctuation separates runs)
+occurs as text, or, when jieba splits it into several words, where all those words occur.
+Highlight literals follow the same meaning: a quoted phrase marks only the whole phrase; an
+unquoted word marks its runs and its jieba words.
 """
 from __future__ import annotations
 
@@ -218,10 +221,13 @@ def _text_query(node: TextNode, literals: list[str] | None) -> wq.Query | None:
     if not runs:
         return None
     exact = runs and (_run_query(runs[0]) if len(runs) == 1 else wq.And([_run_query(r) for r in runs]))
+    if node.phrase:
+        if literals is not None:
+            # The phrase matched as a whole, punctuation included: only the whole is marked.
+            literals.append(exact_text(node.text))
+        return exact
     if literals is not None:
         literals.extend(runs)
-    if node.phrase:
-        return exact
     words = query_words(node.text)
     if len(words) < 2:
         return exact
