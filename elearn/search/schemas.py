@@ -53,3 +53,38 @@ class SearchResults(BaseModel):
     page: int
     pagecount: int
     hits: list[SearchHit]
+
+
+class SuggestQuery(QueryArgs):
+    q: Annotated[str, Field(max_length=policy.SEARCH_QUERY_MAX_CHARS,
+                            description="what has been typed (matched inside titles, case and width folded)")] = ""
+
+
+class Suggestion(BaseModel):
+    kind: Literal["course", "reading"]
+    kind_label: str
+    title: str
+    title_html: str = Field(description="escaped HTML, the matched part in <mark>")
+    url: str
+
+
+class Suggestions(BaseModel):
+    query: str
+    suggestions: list[Suggestion] = Field(description="at most 8, titles starting with the query first")
+
+
+class FindQuery(QueryArgs):
+    q: Annotated[str, Field(max_length=policy.SEARCH_QUERY_MAX_CHARS,
+                            description='as for search: words, "phrases" (blank finds nothing)')] = ""
+
+
+class FoundParagraph(BaseModel):
+    id: str = Field(description="id of the paragraph (p-N) or section heading (s-N) in the reader page")
+    html: str = Field(description="its text as escaped HTML, matches in <mark>")
+
+
+class FoundInReading(BaseModel):
+    query: str
+    reading_id: int
+    count: int = Field(description="places marked (a paragraph may hold several)")
+    paragraphs: list[FoundParagraph] = Field(description="in reading order")
