@@ -31,7 +31,8 @@ class Snippet:
 def find_matches(text: str, literals: list[str]) -> list[tuple[int, int]]:
     """Return the non-overlapping (start, end) spans of ``literals`` in ``text``, in order.
 
-    Matching is on folded text (width and case folded), longer literals winning where they overlap.
+    Matching is on folded text (``content.analysis.fold``: width, case, Traditional to Simplified, one
+    character for one, so the spans mark the original characters), longer literals winning where they overlap.
 
     Args:
         text: the text to search.

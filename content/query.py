@@ -233,8 +233,9 @@ def _text_query(node: TextNode, literals: list[str] | None) -> wq.Query | None:
         return exact
     if literals is not None:
         literals.extend(words)
-    # An unquoted compound also matches where its words occur apart, as users of search engines expect.
-    return wq.Or([exact, wq.And([wq.Term("body", w) for w in words])])
+    # An unquoted compound also matches where its words occur apart, as users of search engines expect
+    # (each word as text: the jieba word fields may have no postings).
+    return wq.Or([exact, wq.And([_run_query(w) for w in words])])
 
 
 def _count_terms(node: QueryNode) -> int:
@@ -276,7 +277,7 @@ def parse_query(source: str) -> ParsedQuery:
         source: the query as typed (see the module docstring for the language).
 
     Returns:
-        ``ParsedQuery`` with ``query`` (over the fields ``grams`` and ``body``; see ``ParsedQuery``) and
+        ``ParsedQuery`` with ``query`` (over the field ``grams``; see ``ParsedQuery``) and
         ``literals`` (folded text to mark in snippets; excluded words are not marked).
 
     Raises:
