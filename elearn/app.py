@@ -47,6 +47,8 @@ from elearn.quiz import views as quiz_views
 from elearn.readings import models as readings_models
 from elearn.readings import views as readings_views
 from elearn.search import api as search_api
+from elearn.search import models as search_models
+from elearn.search import tracking as search_tracking
 from elearn.search import tasks as search_tasks
 from elearn.search import views as search_views
 from elearn.site import views as site_views
@@ -61,7 +63,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every domain's models (their tables are registered before the first query) and tasks (init_app registers
 # their handles on the queue).
 MODELS = (orgs_models, auth_models, audit_models, courses_models, media_models, study_models, ledger_models,
-          quiz_models, readings_models, training_models, analytics_models)
+          quiz_models, readings_models, training_models, analytics_models, search_models)
 TASKS = (media_tasks, search_tasks, analytics_tasks)
 
 # Page blueprints, in the order of the top navigation.
@@ -143,6 +145,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     storage.init_app(app)
     queue.init_app(app)
     tracking.init_tracking()  # analytics snapshots learn of changes to accounts, series and lessons
+    search_tracking.init_tracking()  # PostgreSQL search documents are written in the content's transaction
 
     for module in PAGES:
         app.register_blueprint(module.bp)

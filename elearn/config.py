@@ -58,6 +58,8 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.ELEARN_DATA_DIR = os.environ.get("ELEARN_DATA_DIR") or str(inst / "data")
         self.ELEARN_INDEX_DIR = os.environ.get("ELEARN_INDEX_DIR") or str(inst / "index")
+        # "auto": documents in PostgreSQL when the database is PostgreSQL, else the whoosh index (the default).
+        self.ELEARN_SEARCH_BACKEND = os.environ.get("ELEARN_SEARCH_BACKEND") or "auto"
         self.ELEARN_QUEUE_URL = os.environ.get("ELEARN_QUEUE_URL") or ""
         self.ELEARN_QUEUE_FILE = os.environ.get("ELEARN_QUEUE_FILE") or str(inst / "jobs.db")
         self.ELEARN_QUEUE_IMMEDIATE = _env_bool("ELEARN_QUEUE_IMMEDIATE", False)

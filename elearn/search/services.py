@@ -5,6 +5,11 @@ enqueue the handles of :mod:`elearn.search.tasks` (``index_course``, ``index_les
 ``index_course_audience``, ``remove``), which call the ``write_*`` functions here. Web workers only read,
 through one cached searcher per process and thread that refreshes itself when the index changed.
 
+With PostgreSQL (``ELEARN_SEARCH_BACKEND`` "auto" on a PostgreSQL database, or "postgresql") the documents
+live in a table of the database instead (``content.pgsearch``): :mod:`elearn.search.tracking` writes them in
+the same transaction as the content they describe, and the jobs rewrite them after commit as well (harmless,
+and the repair path).
+
 Who sees what is decided when searching, not when indexing: every document carries the audience token
 ``course:<id>`` of its course (a reading one per course it is attached to, plus ``user:<uploader id>``), and a
 search passes the tokens of the courses the user may view now (:func:`catalog.visible_course_ids`). Publishing
@@ -22,6 +27,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 import content
+from content import pgsearch
 from content.highlight import find_matches
 from elearn import policy
 from elearn.access import Role
@@ -33,6 +39,7 @@ from elearn.media import services as media
 from elearn.orgs.models import User
 from elearn.readings import services as readings
 from elearn.readings.models import CourseReading, Reading
+from elearn.search.models import search_documents
 
 KINDS = tuple(policy.SEARCH_KINDS)
 #: Link targets of results (plain paths so the CLI can build them without a request). The reader scrolls
@@ -49,7 +56,41 @@ class SearchQueryError(ServiceError):
         super().__init__(message, "bad_query")
 
 
-# --- the index and the per-process searcher ------------------------------------------------------
+# --- the backend, the index and the per-process searcher ------------------------------------------
+
+BACKENDS = ("auto", "whoosh", "postgresql")
+
+
+def uses_database(session=None) -> bool:
+    """Whether documents live in the database (PostgreSQL backend) rather than in the whoosh index."""
+    choice = current_app.config.get("ELEARN_SEARCH_BACKEND", "auto")
+    if choice not in BACKENDS:
+        raise RuntimeError(f"ELEARN_SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {choice!r}")
+    dialect = (session or db.session).get_bind().dialect.name
+    if choice == "postgresql" and dialect != "postgresql":
+        raise RuntimeError("ELEARN_SEARCH_BACKEND=postgresql needs a PostgreSQL DATABASE_URL")
+    return choice != "whoosh" and dialect == "postgresql"
+
+
+def backend_label() -> str:
+    """The search backend in use, for the site's status (whoosh is the embedded default)."""
+    return "PostgreSQL (tsvector + GIN)" if uses_database() else "whoosh"
+
+
+def _pg() -> pgsearch.PgSearch:
+    return pgsearch.PgSearch(db.session, search_documents)
+
+
+def _writer():
+    """Where documents are written: the database table (in the session's transaction) or the whoosh index."""
+    return _pg() if uses_database() else get_index()
+
+
+def _done(written: int, commit: bool) -> int:
+    if commit and uses_database():
+        db.session.commit()
+    return written
+
 
 def get_index() -> content.SearchIndex:
     """The search index of this app (``ELEARN_INDEX_DIR``), created empty if missing."""
@@ -153,49 +194,57 @@ def reading_documents(reading: Reading) -> list[content.IndexDoc]:
 
 # --- writing (called by the jobs) ------------------------------------------------------------------
 
-def write_course(course_id: int) -> int:
-    """Replace every document of a course (course, lessons, subtitles); remove them if the course is gone."""
+def write_course(course_id: int, *, commit: bool = True) -> int:
+    """Replace every document of a course (course, lessons, subtitles); remove them if the course is gone.
+
+    ``commit=False`` leaves a database write in the caller's transaction (the PostgreSQL backend's hook).
+    """
     course = db.session.get(Course, course_id)
     docs = course_documents(course) if course is not None else []
-    return get_index().replace_by("course_id", course_id, docs)
+    return _done(_writer().replace_by("course_id", course_id, docs), commit)
 
 
-def write_lesson(lesson_id: int) -> int:
+def write_lesson(lesson_id: int, *, commit: bool = True) -> int:
     """Replace the documents of one lesson (title/description and subtitles); remove them if it is gone."""
     lesson = db.session.get(Lesson, lesson_id)
     docs = lesson_documents(lesson) if lesson is not None else []
-    return get_index().replace_by("lesson_id", lesson_id, docs)
+    return _done(_writer().replace_by("lesson_id", lesson_id, docs), commit)
 
 
-def write_reading(reading_id: int) -> int:
+def write_reading(reading_id: int, *, commit: bool = True) -> int:
     """Replace the chunks of a reading; remove them if the reading is gone."""
     reading = db.session.get(Reading, reading_id)
     docs = reading_documents(reading) if reading is not None and reading.parsed_key else []
-    return get_index().replace_by("reading_id", reading_id, docs)
+    return _done(_writer().replace_by("reading_id", reading_id, docs), commit)
+
+
+def attached_reading_ids(course_id: int) -> list[int]:
+    """The readings attached to a course (their audience follows the course's)."""
+    return list(db.session.execute(select(CourseReading.reading_id)
+                                   .where(CourseReading.course_id == course_id)).scalars())
 
 
 def write_course_audience(course_id: int) -> int:
     """Re-index a course and every reading attached to it (their series/sector tokens changed)."""
     written = write_course(course_id)
-    for reading_id in db.session.execute(select(CourseReading.reading_id)
-                                         .where(CourseReading.course_id == course_id)).scalars().all():
+    for reading_id in attached_reading_ids(course_id):
         written += write_reading(reading_id)
     return written
 
 
 def write_remove(kind: str, object_id: int) -> int:
     """Delete documents of a course, lesson, a lesson's subtitles, or a reading."""
-    index = get_index()
+    index = _writer()
     if kind == "course":
-        return index.delete_by("course_id", object_id)
+        return _done(index.delete_by("course_id", object_id), True)
     if kind == "lesson":
-        return index.delete_by("lesson_id", object_id)
+        return _done(index.delete_by("lesson_id", object_id), True)
     if kind == "reading":
-        return index.delete_by("reading_id", object_id)
+        return _done(index.delete_by("reading_id", object_id), True)
     if kind == "subtitle":
         lesson = db.session.get(Lesson, object_id)
         docs = [d for d in lesson_documents(lesson) if d.kind != "subtitle"] if lesson is not None else []
-        return index.replace_by("lesson_id", object_id, docs)
+        return _done(index.replace_by("lesson_id", object_id, docs), True)
     raise ValueError(f"unknown search kind {kind!r}")
 
 
@@ -215,8 +264,8 @@ def all_documents() -> Iterator[content.IndexDoc]:
 
 def rebuild() -> int:
     """Build a new index generation from the database and swap it in; returns the number of documents."""
-    count = get_index().rebuild(all_documents())
-    return count
+    count = _writer().rebuild(all_documents())
+    return _done(count, True)
 
 
 # --- searching -------------------------------------------------------------------------------------
@@ -327,6 +376,11 @@ def search(user: User, query: str, *, kind: str | None = None, series: str | Non
     allowed = allowed_tokens(user)
 
     def run() -> content.SearchPage:
+        if uses_database():
+            return _pg().search(query, kinds=[kind] if kind else None,
+                                series=[str(int(series))] if series else None,
+                                sectors=[sector] if sector else None, allowed=allowed, page=page,
+                                pagelen=pagelen or policy.SEARCH_PAGE_SIZE)
         return _searcher().search(query, kinds=[kind] if kind else None,
                                   series=[str(int(series))] if series else None,
                                   sectors=[sector] if sector else None, allowed=allowed, page=page,
