@@ -72,11 +72,6 @@ def uses_database(session=None) -> bool:
     return choice != "whoosh" and dialect == "postgresql"
 
 
-def backend_label() -> str:
-    """The search backend in use, for the site's status (whoosh is the embedded default)."""
-    return "PostgreSQL (tsvector + GIN)" if uses_database() else "whoosh"
-
-
 def _pg() -> pgsearch.PgSearch:
     return pgsearch.PgSearch(db.session, search_documents)
 

@@ -10,6 +10,7 @@ from elearn.extensions import db
 from elearn.ledger import requirements
 from elearn.orgs import members as users
 from elearn.policy import POLICY, REQUIREMENT_STATES
+from elearn.search import services as search
 
 bp = Blueprint("main", __name__)
 
@@ -42,6 +43,7 @@ def home():
 
 @bp.route("/healthz")
 def healthz():
-    """Liveness probe for load balancers: the database answers."""
+    """Liveness probe for load balancers: the database answers. Names the search backend in use (whoosh, the
+    embedded default, or PostgreSQL), so an operator can tell which one a node runs."""
     db.session.execute(text("select 1"))
-    return {"status": "ok"}
+    return {"status": "ok", "search": "postgresql" if search.uses_database() else "whoosh"}

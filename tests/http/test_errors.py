@@ -34,7 +34,9 @@ def test_security_headers(client):
 
 
 def test_healthz(client):
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+    on_postgres = client.application.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    expected = "postgresql" if on_postgres else "whoosh"
+    assert client.get("/healthz").get_json() == {"status": "ok", "search": expected}
 
 
 def test_ids_beyond_the_key_range_are_not_found(client, auth, make_user):
