@@ -92,7 +92,18 @@ def whoosh_backend(data: dict[str, Any]) -> Iterator[SearchFn]:
             yield lambda query: [hit.doc_id for hit in searcher.search(query, pagelen=CUTOFF).hits]
 
 
-#: Backends measured: name -> context manager yielding its search function.
+@contextmanager
+def postgresql_backend(data: dict[str, Any], url: str) -> Iterator[SearchFn]:
+    """``content.pgsearch`` on a throwaway database of the PostgreSQL server at ``url``."""
+    from pg_scratch import scratch_search
+
+    with scratch_search(url) as pg:
+        pg.rebuild(benchmark_documents(data))
+        pg.bind.commit()
+        yield lambda query: [hit.doc_id for hit in pg.search(query, pagelen=CUTOFF).hits]
+
+
+#: Backends measured: name -> context manager yielding its search function (PostgreSQL with --database-url).
 BACKENDS: dict[str, Callable[[dict[str, Any]], Any]] = {"whoosh": whoosh_backend}
 
 
@@ -101,13 +112,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--content-from", type=Path, default=ROOT,
                         help="directory whose 'content' package to measure (default: this checkout)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--database-url", help="also measure the PostgreSQL backend on this server "
+                                               "(postgresql://user@host:port/db; a scratch database is used)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(args.content_from.resolve()))
+    sys.path.insert(1, str(Path(__file__).resolve().parent))
     import content
 
     data = load_queries()
     results = {}
-    for name, backend in BACKENDS.items():
+    backends = dict(BACKENDS)
+    if args.database_url:
+        backends["postgresql"] = lambda d: postgresql_backend(d, args.database_url)
+    for name, backend in backends.items():
         with backend(data) as search_fn:
             results[name] = run(search_fn, data)
     if args.json:

@@ -51,7 +51,7 @@ from . import engine
 from .analysis import bigrams, fold, query_words, text_runs
 from .documents import IndexDoc
 from .highlight import SNIPPET_CHARS, highlight
-from .query import NotNode, QueryError, QueryNode, TextNode, exact_text, parse_query
+from .query import NotNode, ParsedQuery, QueryError, QueryNode, TextNode, exact_text, parse_query
 from .searcher import MAX_PAGELEN, SearchHit, SearchPage, _anchor_for
 
 #: The table's name in the caller's database.
@@ -356,6 +356,36 @@ class PgSearch:
 
     # searching
 
+    @staticmethod
+    def _where_sql(parsed: ParsedQuery, sql: _Sql, *, kinds: Sequence[str] | None, series: Sequence[str] | None,
+                   sectors: Sequence[str] | None, allowed: Iterable[str] | None) -> str | None:
+        """The WHERE clause of a query and its filters (None: a filter excludes everything)."""
+        conditions, nothing = _filters_sql(
+            {"kinds": kinds, "series": series, "sectors": sectors,
+             "allowed": None if allowed is None else sorted({str(a) for a in allowed})}, sql)
+        if nothing:
+            return None
+        where = _where(parsed.tree, sql)
+        if where is None:  # pragma: no cover - parse_query refuses a query without words
+            raise QueryError("The query has no words to search for (only punctuation or symbols).")
+        return " AND ".join([*conditions, where])
+
+    def match_ids(self, query_string: str, *, kinds: Sequence[str] | None = None,
+                  series: Sequence[str] | None = None, sectors: Sequence[str] | None = None,
+                  allowed: Iterable[str] | None = None) -> set[str]:
+        """The ids of every matching document (no ranking), as ``content.searcher.match_docnums`` for whoosh.
+
+        Raises:
+            QueryError: the query is invalid.
+        """
+        sql = _Sql()
+        where_sql = self._where_sql(parse_query(query_string), sql, kinds=kinds, series=series, sectors=sectors,
+                                    allowed=allowed)
+        if where_sql is None:
+            return set()
+        return set(self.bind.execute(text(f"SELECT d.doc_id FROM {TABLE_NAME} d WHERE {where_sql}"),
+                                     sql.params).scalars())
+
     def search(self, query_string: str, *, kinds: Sequence[str] | None = None, series: Sequence[str] | None = None,
                sectors: Sequence[str] | None = None, allowed: Iterable[str] | None = None, page: int = 1,
                pagelen: int = 10, snippet_chars: int = SNIPPET_CHARS) -> SearchPage:
@@ -370,16 +400,9 @@ class PgSearch:
             raise QueryError(f"Results per page must be between 1 and {MAX_PAGELEN}.")
         parsed = parse_query(query_string)
         sql = _Sql()
-        conditions, nothing = _filters_sql(
-            {"kinds": kinds, "series": series, "sectors": sectors,
-             "allowed": None if allowed is None else sorted({str(a) for a in allowed})}, sql)
-        if nothing:
+        where_sql = self._where_sql(parsed, sql, kinds=kinds, series=series, sectors=sectors, allowed=allowed)
+        if where_sql is None:
             return SearchPage(total=0, page=page, pagelen=pagelen, hits=[])
-        where = _where(parsed.tree, sql)
-        if where is None:  # pragma: no cover - parse_query refuses a query without words
-            raise QueryError("The query has no words to search for (only punctuation or symbols).")
-        conditions.append(where)
-        where_sql = " AND ".join(conditions)
         total = int(self.bind.execute(text(f"SELECT count(*) FROM {TABLE_NAME} d WHERE {where_sql}"),
                                       sql.params).scalar_one())
         if not total or (page - 1) * pagelen >= total:
