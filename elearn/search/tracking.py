@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import has_app_context
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,8 @@ _PENDING = "search_pending"
 
 
 def _on_postgres(session: Session) -> bool:
-    return search.uses_database(session)
+    # Outside an application there is no configuration to say which backend holds the documents.
+    return has_app_context() and search.uses_database(session)
 
 
 def _note(pending: dict[str, set[int]], obj: Any, gone: bool) -> None:
