@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import io
 import itertools
+import math
 import posixpath
 import re
 import unicodedata
@@ -681,7 +682,8 @@ def _open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        # NotImplementedError: a (damaged) header asking for a zip version Python cannot read.
         raise ReadingError(f"The file is not a valid {kind}: it is damaged or not a zip package.") from exc
     if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
         raise ReadingError(
@@ -756,12 +758,14 @@ _DOCX_BODY_STYLES = {"", "normal", "body text", "正文", "no spacing", "default
 
 def _docx_all_bold(paragraph) -> bool:
     """Whether every visible character of the paragraph is bold (directly or by its style)."""
-    style_bold = bool(paragraph.style is not None and paragraph.style.font is not None and paragraph.style.font.bold)
-    runs = [run for run in paragraph.runs if run.text.strip()]
-    if not runs:
+    try:
+        style_bold = bool(paragraph.style is not None and paragraph.style.font.bold)
+        runs = [run for run in paragraph.runs if run.text.strip()]
+        return bool(runs) and all(
+            run.bold or (run.bold is None and (style_bold or (run.style is not None and run.style.font.bold)))
+            for run in runs)
+    except Exception:  # a damaged on/off value (python-docx's InvalidXmlError): bold is then no signal
         return False
-    return all(run.bold or (run.bold is None and (style_bold or (run.style is not None and run.style.font.bold)))
-               for run in runs)
 
 
 def _read_docx(data: bytes) -> tuple[str, list[_Block]]:
@@ -798,16 +802,19 @@ def _read_docx(data: bytes) -> tuple[str, list[_Block]]:
         plain = not in_table and style.strip().lower() in _DOCX_BODY_STYLES
         blocks.extend(_soft_blocks(raw, level, plain, _docx_all_bold(paragraph)))
 
-    for item in items:
-        if isinstance(item, Table):
-            for row in item.rows:
-                for cell in row.cells:
-                    for paragraph in cell.paragraphs:
-                        add_paragraph(paragraph, in_table=True)
-        else:
-            add_paragraph(item)
-    if not title:
-        title = _tidy(document.core_properties.title or "")
+    try:
+        for item in items:
+            if isinstance(item, Table):
+                for row in item.rows:
+                    for cell in row.cells:
+                        for paragraph in cell.paragraphs:
+                            add_paragraph(paragraph, in_table=True)
+            else:
+                add_paragraph(item)
+        if not title:
+            title = _tidy(document.core_properties.title or "")
+    except Exception as exc:  # python-docx parses attribute values lazily: a damaged one raises here
+        raise ReadingError(f"The {kind} is damaged: {type(exc).__name__}.") from exc
     return _title_from_first_heading(title, blocks)
 
 
@@ -901,6 +908,10 @@ def _printed_lines(page) -> list[_PrintedLine]:
         x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         size = abs(float(font_size)) * (c * c + d * d) ** 0.5
+        if not all(math.isfinite(value) for value in (x, y, size)):
+            # A damaged matrix: the text is still read, its place is unknown.
+            x = y = None
+            size = 0.0 if not math.isfinite(size) else size
         for n, piece in enumerate(text.split("\n")):
             if n:
                 finish()

@@ -3,6 +3,7 @@ bylines, and soft line breaks next to Chinese punctuation. Text fixtures are rea
 fixtures/ingest/; the binary formats (docx, epub) are built here from the same kind of content."""
 import contextlib
 import io
+import random
 import zipfile
 from pathlib import Path
 
@@ -212,3 +213,63 @@ def test_truncated_fixtures_still_parse_or_fail_cleanly(name):
     for cut in range(1, len(data), 37):
         with contextlib.suppress(ReadingError):
             parse_reading(data[:cut], name)
+
+
+@pytest.mark.parametrize("filename", ["a.docx", "a.epub"])
+def test_zip_asking_for_an_unknown_zip_version_is_rejected(filename):
+    data = bytearray(_epub_bytes(["<p>正文。</p>"]))
+    central = data.index(b"PK\x01\x02")
+    data[central + 6] = 100  # "version needed to extract" 10.0: zipfile raises NotImplementedError
+    with pytest.raises(ReadingError, match="damaged or not a zip"):
+        parse_reading(bytes(data), filename)
+
+
+def test_docx_with_a_damaged_bold_flag_still_reads():
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph().add_run("坚持政治引领").bold = True
+    document.add_paragraph("把学习贯彻党的创新理论作为主题主线，持续推动理论武装走深走实。")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "word/document.xml":
+                content = content.replace(b"<w:b/>", b'<w:b w:val="maybe"/>')
+            target.writestr(info, content)
+    reading = parse_reading(damaged.getvalue(), "a.docx")
+    assert _outline(reading) == [
+        ("坚持政治引领", 1, ["把学习贯彻党的创新理论作为主题主线，持续推动理论武装走深走实。"])]
+
+
+def _mutations(data: bytes, seed: int, count: int):
+    """``count`` damaged copies of ``data``: bytes overwritten, cut out and inserted at random places."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        damaged = bytearray(data)
+        for _ in range(rng.randint(1, 12)):
+            at, roll = rng.randrange(len(damaged)), rng.random()
+            if roll < 0.5:
+                damaged[at] = rng.randrange(256)
+            elif roll < 0.75:
+                del damaged[at:at + rng.randint(1, 40)]
+            else:
+                damaged[at:at] = rng.randbytes(rng.randint(1, 16))
+        yield bytes(damaged)
+
+
+@pytest.mark.parametrize("name", ["study-guide.txt", "study-guide.md", "study-guide.html", "a.docx", "a.epub"])
+def test_damaged_files_give_a_reading_or_a_reading_error(name):
+    if name == "a.docx":
+        data = _docx_bytes()
+    elif name == "a.epub":
+        data = _epub_bytes(["<h1>第一章 为什么要学？</h1><p>作者：李四\n本章讲学习的意义。</p>"
+                            "<p><b>奋进新时代！</b></p>"])
+    else:
+        data = (FIXTURES / name).read_bytes()
+    for damaged in _mutations(data, seed=15, count=150):
+        with contextlib.suppress(ReadingError):
+            parse_reading(damaged, name)
