@@ -483,7 +483,10 @@ def _take_title_line(lines: list[_Line]) -> tuple[str, list[_Line]]:
     if not lines:
         return "", lines
     first = lines[0]
-    if (len(first.text) <= MAX_TITLE_CHARS and _heading_kind(first.text) is None
+    # An indented first line followed by one at the margin is the start of a paragraph (PDF).
+    starts_paragraph = bool(first.indent and len(lines) > 1 and lines[1].indent is False
+                            and not lines[1].blank_before)
+    if (not starts_paragraph and len(first.text) <= MAX_TITLE_CHARS and _heading_kind(first.text) is None
             and not _ends_sentence(first.text) and first.text[-1] not in _OPEN_ENDINGS
             and not _is_byline(first.text)):
         taken = 1
@@ -930,11 +933,12 @@ def _printed_lines(page) -> list[_PrintedLine]:
     return lines
 
 
-def _mode(values: list[float], default: float) -> float:
+def _mode(values: list[float], default: float, weights: list[int] | None = None) -> float:
+    """The most frequent value to half a point (the smaller one on a tie), or ``default`` for none."""
     counts: dict[float, int] = {}
-    for value in values:
+    for n, value in enumerate(values):
         key = round(value * 2) / 2
-        counts[key] = counts.get(key, 0) + 1
+        counts[key] = counts.get(key, 0) + (weights[n] if weights is not None else 1)
     return max(counts, key=lambda k: (counts[k], -k)) if counts else default
 
 
@@ -951,7 +955,8 @@ def _pdf_lines(pages: list[list[_PrintedLine]], bounds: list[tuple[float, float]
     type, repeated on another page or a page number), which also works for one- and two-page files.
     """
     sized = [line for page in pages for line in page if line.size > 0]
-    body_size = _mode([line.size for line in sized for _ in range(len(line.text.strip()))], 12.0)
+    # The body's type is the size most characters are set in.
+    body_size = _mode([line.size for line in sized], 12.0, [len(line.text.strip()) for line in sized])
     spacings = [
         upper.y - lower.y
         for page in pages
@@ -1032,7 +1037,8 @@ def _drop_page_furniture(pages: list[list[_PrintedLine]], bounds: list[tuple[flo
             edge_keys[text] = edge_keys.get(text, 0) + 1
 
     def is_furniture(line: _PrintedLine, neighbour: _PrintedLine | None, in_band: bool) -> bool:
-        if not in_band:
+        # Larger type than the body's is a title (which a running header may repeat), never furniture.
+        if not in_band or line.size >= PDF_LARGER_FONT * body_size:
             return False
         if (neighbour is not None and neighbour.y is not None and line.y is not None
                 and abs(line.y - neighbour.y) < PDF_FURNITURE_GAP * pitch):

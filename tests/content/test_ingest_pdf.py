@@ -111,21 +111,12 @@ def test_pdf_paragraphs_start_at_indents_not_at_lines_ending_in_full_stop():
     assert not any(HEADER in p.text or "- 2 -" in p.text for p in reading.paragraphs)
 
 
-def test_pdf_typeset_paragraphs_come_back_whole():
-    # Real typesetting: reportlab wraps the text itself (first-line indent, CJK wrapping) and draws
-    # a running header and a page number on every page. The first paragraph is sized so that its
-    # first printed line ends exactly with 。 (35 characters after the two-character indent).
+def _typeset(paragraphs) -> bytes:
+    """Real typesetting: reportlab wraps the text itself (first-line indent, CJK wrapping) and draws
+    a running header and a page number on every page."""
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, SimpleDocTemplate
 
-    first = "党员教育培训要坚持以习近平新时代中国特色社会主义思想为指导，全面加强。" \
-            "深入贯彻党的二十大和二十届二中、三中全会精神，教育引导全体党员深刻领悟“两个确立”的决定性意义。"
-    assert first.index("。") + 1 == 35
-    paragraphs = [first] + [
-        f"第{n}条要求：各级党组织要结合实际认真贯彻落实，持续推动党的创新理论武装走深走实，"
-        "把学习贯彻习近平新时代中国特色社会主义思想作为主题主线。党员要读原著、学原文、悟原理。" * 2
-        for n in range(1, 15)
-    ]
     style = ParagraphStyle("body", fontName=FONT, fontSize=12, leading=18, firstLineIndent=24, wordWrap="CJK")
 
     def furniture(canvas, document):
@@ -136,8 +127,29 @@ def test_pdf_typeset_paragraphs_come_back_whole():
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer).build([Paragraph(p, style) for p in paragraphs],
                                     onFirstPage=furniture, onLaterPages=furniture)
-    reading = parse_reading(buffer.getvalue(), "typeset.pdf")
+    return buffer.getvalue()
+
+
+def test_pdf_typeset_paragraphs_come_back_whole():
+    # The first paragraph is sized so that its first printed line ends exactly with 。
+    # (35 characters after the two-character indent).
+    first = "党员教育培训要坚持以习近平新时代中国特色社会主义思想为指导，全面加强。" \
+            "深入贯彻党的二十大和二十届二中、三中全会精神，教育引导全体党员深刻领悟“两个确立”的决定性意义。"
+    assert first.index("。") + 1 == 35
+    paragraphs = [first] + [
+        f"第{n}条要求：各级党组织要结合实际认真贯彻落实，持续推动党的创新理论武装走深走实，"
+        "把学习贯彻习近平新时代中国特色社会主义思想作为主题主线。党员要读原著、学原文、悟原理。" * 2
+        for n in range(1, 15)
+    ]
+    reading = parse_reading(_typeset(paragraphs), "typeset.pdf")
     assert len(reading.sections) == 1
+    assert [p.text for p in reading.paragraphs] == paragraphs
+
+
+def test_pdf_first_printed_line_of_a_paragraph_is_not_taken_for_the_title():
+    paragraphs = ["各级党组织要结合实际认真贯彻落实，持续推动党的创新理论武装走深走实。" * 3] * 2
+    reading = parse_reading(_typeset(paragraphs), "untitled-plan.pdf")
+    assert reading.title == "untitled-plan"
     assert [p.text for p in reading.paragraphs] == paragraphs
 
 
@@ -209,3 +221,15 @@ def test_damaged_pdfs_give_a_reading_or_a_reading_error():
                     damaged[at:at] = rng.randbytes(rng.randint(1, 16))
             with contextlib.suppress(ReadingError):
                 parse_reading(bytes(damaged), "damaged.pdf")
+
+
+def test_title_repeated_as_the_running_header_of_page_two_stays_the_title():
+    title = "党员教育培训工作规划"
+    data = _pdf([
+        _page(("centre", 790, title, 18), _body([(MARGIN, "党员要认真学习党章，党员干部学时要求按照")], top=740)),
+        _page(("centre", 806, title, 9), _body([(MARGIN, "全国干部教育培训规划执行。")])),
+    ])
+    reading = parse_reading(data, "two.pdf")
+    assert reading.title == title
+    assert [p.text for p in reading.paragraphs] == [
+        "党员要认真学习党章，党员干部学时要求按照全国干部教育培训规划执行。"]
