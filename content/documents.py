@@ -2,33 +2,65 @@
 
 Fields (one whoosh document per reading chunk, course, lesson or subtitle chunk):
 
-* ``title``/``body``: jieba words (stored) — the word index and BM25 ranking;
-* ``grams``: character bigrams of "title\\nbody" — postings only (no positions), used to find
-  candidate documents and to answer two-character texts exactly (a single character is looked
-  for in every text: a C-speed scan, cheaper than the postings of a common character);
+* ``title``/``body``: stored only, for results and snippets (generations written before format 2
+  also indexed their jieba words; matching and ranking never needed them);
+* ``grams``: character bigrams of "title\\nbody" — postings only (no positions) and field lengths:
+  the candidates of exact matching, the exact answer for two-character texts (a single character
+  is looked for in every text: a C-speed scan, cheaper than the postings of a common character),
+  and BM25 ranking;
 * ``text``: ``fold("title\\nbody")`` in an uncompressed column — what exact matching checks;
 * ids, ``anchor(s)``, and the filter keywords ``kind``/``series``/``sectors``/``audience``.
+
+``prepare_grams`` computes the ``grams`` postings and ``text`` values of many documents at once
+without whoosh (a rebuild runs it in worker processes); whoosh's own analyzer path
+(``IndexDoc.fields``, used by incremental updates) indexes exactly the same terms.
+
+Every generation records ``format_stamp()`` (``FORMAT_VERSION`` and a fingerprint of the text
+analysis), so a generation written by older code or with other analysis is known to need a rebuild.
 
 Long texts are cut into chunks of about ``CHUNK_CHARS`` characters, each remembering where its
 lines (paragraphs, headings, subtitle cues) start, so a hit can link to the place of the match.
 """
 from __future__ import annotations
 
+import hashlib
+import pickle
 import re
+import sys
+import threading
+import traceback
+import unicodedata
+from array import array
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import add
 from typing import Any
 
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import BigramAnalyzer, ChineseAnalyzer, fold
+from .analysis import BigramAnalyzer, fold, text_runs
 from .reading import Reading
 
 #: Kinds of indexed documents.
 KINDS = ("reading", "course", "lesson", "subtitle")
 #: Target size of one indexed chunk of a long text, in characters.
 CHUNK_CHARS = 1500
+#: Version of what a generation holds (fields, their analysis, how terms are made). Bump it
+#: whenever a change means existing generations must be rebuilt. 1: jieba word fields (and the
+#: generations before any version was written); 2: ``title``/``body`` stored only.
+FORMAT_VERSION = 2
+#: Field of the bigram postings and of the folded text (see the module docstring).
+GRAMS_FIELD = "grams"
+TEXT_FIELD = "text"
+
+# Joins the runs of a text: a bigram containing it crosses a run boundary and is not indexed.
+# It is never inside a run (runs are letters, digits and CJK characters only).
+_RUN_JOIN = "\0"
+_fingerprint_lock = threading.Lock()
+_fingerprint: str | None = None
 
 #: Where a document starts or a line of it points: a paragraph or section id, or start seconds.
 Anchor = str | int | float
@@ -45,11 +77,14 @@ def make_schema() -> Schema:
     return Schema(
         doc_id=ID(stored=True, unique=True),
         kind=ID(stored=True),
-        title=TEXT(analyzer=ChineseAnalyzer(), stored=True),
-        body=TEXT(analyzer=ChineseAnalyzer(), stored=True),
+        # Stored only: nothing matches or ranks by jieba words (indexing them took a third of
+        # the build time). Generations of format 1 have them indexed; they still open.
+        title=STORED,
+        body=STORED,
         # Title and body text as bigrams (no positions): candidate documents for exact-text
-        # matching, and the exact answer for two-character texts. (Indexes written before
-        # also have ``chars``, single characters; it is no longer written or read.)
+        # matching, the exact answer for two-character texts, and BM25 (term frequencies and
+        # field lengths). (Indexes written before also have ``chars``, single characters; it is
+        # no longer written or read.) ``prepare_grams`` computes the same postings in bulk.
         grams=TEXT(analyzer=BigramAnalyzer(), phrase=False),
         # fold("title\nbody") as uncompressed UTF-8: the text exact matching checks.
         text=COLUMN(VarBytesColumn()),
@@ -135,16 +170,30 @@ class IndexDoc:
                 if not str(token) or "," in str(token):
                     raise ValueError(f"IndexDoc.{name} token {token!r} is empty or contains a comma")
 
+    @property
+    def text(self) -> str:
+        """"title\\nbody": the text that is matched (folded in the ``text`` column, bigrams in ``grams``)."""
+        return f"{self.title}\n{self.body}"
+
     def fields(self) -> dict[str, Any]:
-        """The whoosh field values of this document (for ``writer.update_document(**fields)``)."""
-        text = f"{self.title}\n{self.body}"
+        """The whoosh field values of this document (for ``writer.update_document(**fields)``).
+
+        ``grams`` is the text itself, for the field's analyzer; ``stored_fields`` leaves out the
+        ``grams`` and ``text`` values for writers that take them from ``prepare_grams``.
+        """
+        text = self.text
+        values = self.stored_fields()
+        values[GRAMS_FIELD] = text
+        values[TEXT_FIELD] = fold(text).encode("utf-8")
+        return values
+
+    def stored_fields(self) -> dict[str, Any]:
+        """The whoosh field values of this document except ``grams`` and ``text``."""
         values: dict[str, Any] = {
             "doc_id": str(self.doc_id),
             "kind": self.kind,
             "title": self.title,
             "body": self.body,
-            "grams": text,
-            "text": fold(text).encode("utf-8"),
             "anchor": self.anchor,
             "anchors": [tuple(a) for a in self.anchors],
         }
@@ -156,6 +205,140 @@ class IndexDoc:
             if tokens:
                 values[name] = ",".join(tokens)
         return values
+
+
+# --- bulk analysis -------------------------------------------------------------------------
+
+@dataclass
+class PreparedGrams:
+    """The ``grams`` postings and ``text`` values of consecutive documents (see ``prepare_grams``).
+
+    Attributes:
+        first_docnum: docnum of the first document.
+        postings: bigram -> (docnums ascending, frequencies), one entry per document having it.
+        lengths: number of bigrams of each document (the ``grams`` field length), in order.
+        texts: ``fold(text)`` of each document as UTF-8 (the ``text`` column), in order.
+    """
+
+    first_docnum: int
+    postings: dict[str, tuple[array[int], array[int]]]
+    lengths: array[int]
+    texts: list[bytes]
+
+
+def gram_counts(text: str) -> Counter[str]:
+    """The bigrams of a text and how often each occurs, exactly as the ``grams`` field indexes them.
+
+    The overlapping bigrams of each run of ``content.analysis.text_runs(text)``; the runs are
+    joined with a character no run contains and every pair of neighbouring characters is
+    counted at C speed, then the pairs that cross a join are dropped.
+
+    Args:
+        text: the document's "title\\nbody" (or any text; it is folded by ``text_runs``).
+
+    Returns:
+        bigram -> number of occurrences (the field length is the sum of the counts).
+    """
+    joined = _RUN_JOIN.join([run for _, run in text_runs(text)])
+    counts = Counter(map(add, joined, joined[1:]))
+    for gram in [gram for gram in counts if _RUN_JOIN in gram]:
+        del counts[gram]
+    return counts
+
+
+def prepare_grams(texts: Sequence[str], first_docnum: int = 0) -> PreparedGrams:
+    """Postings of the ``grams`` field and ``text`` values of documents numbered from ``first_docnum``.
+
+    A pure function of its arguments (no whoosh, no shared state): a rebuild calls it in worker
+    processes, one batch of documents at a time, so that the writing process does no work per
+    bigram. Grouping the postings by bigram also runs at C speed (``map`` of ``list.append``).
+
+    Args:
+        texts: "title\\nbody" of each document (``IndexDoc.text``), in docnum order.
+        first_docnum: docnum of ``texts[0]`` in the segment being written.
+
+    Returns:
+        ``PreparedGrams`` of the documents.
+    """
+    ids: defaultdict[str, list[int]] = defaultdict(list)
+    freqs: defaultdict[str, list[int]] = defaultdict(list)
+    lengths = array("I")
+    folded: list[bytes] = []
+    for docnum, text in enumerate(texts, start=first_docnum):
+        counts = gram_counts(text)
+        grams = counts.keys()
+        # ``list.append`` mapped over the lists of the document's bigrams: no Python loop per posting.
+        deque(map(list.append, map(ids.__getitem__, grams), repeat(docnum)), maxlen=0)
+        deque(map(list.append, map(freqs.__getitem__, grams), counts.values()), maxlen=0)
+        lengths.append(sum(counts.values()))
+        folded.append(fold(text).encode("utf-8"))
+    postings = {gram: (array("I", docnums), array("I", freqs[gram])) for gram, docnums in ids.items()}
+    return PreparedGrams(first_docnum, postings, lengths, folded)
+
+
+def serve_prepare_grams() -> None:
+    """Run ``prepare_grams`` for a parent process until its input ends (a rebuild's worker process).
+
+    Reads requests from standard input and writes replies to standard output, each a pickle
+    preceded by its length (8 bytes, big-endian): a request is ``(texts, first_docnum)``, a reply
+    ``("ok", PreparedGrams)`` or ``("error", traceback text)``. Anything printed goes to standard
+    error instead, so that it cannot corrupt the replies. ``content.store`` starts these workers
+    as ``python -c`` commands: unlike ``multiprocessing``, that never runs the parent's main
+    module again in the worker (a script without a ``__name__ == "__main__"`` guard would
+    otherwise rebuild once more in every worker, and the pool would start new ones forever).
+    """
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr
+    while True:
+        header = requests.read(8)
+        if len(header) < 8:
+            return
+        request = pickle.loads(_read_exactly(requests, int.from_bytes(header, "big")))
+        try:
+            reply: tuple[str, Any] = ("ok", prepare_grams(*request))
+        except Exception:  # the parent raises it; the worker serves the next request
+            reply = ("error", traceback.format_exc())
+        data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+        replies.write(len(data).to_bytes(8, "big"))
+        replies.write(data)
+        replies.flush()
+
+
+def _read_exactly(stream: Any, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError(f"expected {size} bytes, got {len(data)}")
+    return bytes(data)
+
+
+# --- format -------------------------------------------------------------------------------
+
+def analysis_fingerprint() -> str:
+    """A digest of how text is folded and split into runs (computed once per process).
+
+    Folding (``content.analysis.fold``) and runs (``text_runs``) of every character of the
+    Basic Multilingual Plane, and the Unicode version: if any of them changes, the folded texts
+    and bigrams of existing generations no longer match what queries look for.
+    """
+    global _fingerprint
+    if _fingerprint is None:
+        with _fingerprint_lock:
+            if _fingerprint is None:
+                probe = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF)
+                digest = hashlib.sha256(unicodedata.unidata_version.encode("ascii"))
+                digest.update(fold(probe).encode("utf-8", "surrogatepass"))
+                digest.update(repr(text_runs(probe)).encode("utf-8", "surrogatepass"))
+                _fingerprint = digest.hexdigest()[:32]
+    return _fingerprint
+
+
+def format_stamp() -> dict[str, Any]:
+    """What a generation written now records about its format (compare with ``==``).
+
+    Returns:
+        ``{"format": FORMAT_VERSION, "analysis": analysis_fingerprint()}``.
+    """
+    return {"format": FORMAT_VERSION, "analysis": analysis_fingerprint()}
 
 
 # --- chunking ------------------------------------------------------------------------------

@@ -6,14 +6,26 @@ generation under whoosh's single write lock; ``rebuild`` builds a fresh generati
 and swaps ``CURRENT`` atomically, so readers never see a half-built index. Everything a search
 reads (postings, the folded-text column) is inside the generation directory and written by the
 same single writer, so rebuild/swap stays atomic.
+
+A rebuild analyses the documents in worker processes (``content.documents.prepare_grams``,
+batches of about ``BUILD_BATCH_CHARS`` characters) while the writing process adds their stored
+fields; the bigram postings are then written in whole blocks (``whoosh_compat.BulkSegmentWriter``)
+into one segment. Each generation holds ``FORMAT.json``, the ``format_stamp()`` of the code that
+wrote it: ``format_is_current`` tells when an upgrade needs a rebuild.
 """
 from __future__ import annotations
 
+import json
 import os
+import pickle
 import shutil
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +33,8 @@ import whoosh.index
 from whoosh.index import EmptyIndexError, LockError
 from whoosh.index import IndexError as WhooshIndexError
 
-from .documents import IndexDoc, make_schema
+from . import whoosh_compat
+from .documents import GRAMS_FIELD, TEXT_FIELD, IndexDoc, PreparedGrams, format_stamp, make_schema, prepare_grams
 
 if TYPE_CHECKING:
     from .searcher import Searcher, SearchPage
@@ -36,8 +49,12 @@ WRITER_LIMIT_MB = 256
 #: removed the generation, or a merge removed a segment): try again on the current one.
 VANISHED_ERRORS = (FileNotFoundError, EmptyIndexError, WhooshIndexError, OSError, EOFError)
 
+#: Characters of the documents a rebuild hands to a worker process at a time.
+BUILD_BATCH_CHARS = 250_000
+
 _CURRENT = "CURRENT"
 _GEN_PREFIX = "gen-"
+_FORMAT_FILE = "FORMAT.json"
 _DELETE_FIELDS = ("doc_id", "kind", "reading_id", "course_id", "lesson_id")
 
 
@@ -103,6 +120,26 @@ class SearchIndex:
             tmp.unlink(missing_ok=True)
         return True
 
+    def _create_generation(self) -> tuple[Path, Any]:
+        """A new, empty generation directory with its format stamp: (directory, whoosh index)."""
+        gen = self._new_generation()
+        ix = whoosh.index.create_in(str(gen), make_schema())
+        (gen / _FORMAT_FILE).write_text(json.dumps(format_stamp()) + "\n", encoding="ascii")
+        return gen, ix
+
+    def format_is_current(self) -> bool:
+        """Whether the current generation was written with this code's index format and analysis.
+
+        False for a generation written by older code (no format stamp), by code with another
+        ``FORMAT_VERSION`` or another text analysis (say a changed ``fold``), or when the index
+        does not exist: then ``rebuild`` is needed for searches to find what they should.
+        """
+        try:
+            stamp = json.loads((self.current_generation() / _FORMAT_FILE).read_text(encoding="ascii"))
+        except (EmptyIndexError, OSError, ValueError):
+            return False
+        return bool(stamp == format_stamp())
+
     def create_or_open(self) -> SearchIndex:
         """Create the index (empty) if it does not exist yet; return ``self``.
 
@@ -114,8 +151,7 @@ class SearchIndex:
         if self.exists():
             return self
         self.path.mkdir(parents=True, exist_ok=True)
-        gen = self._new_generation()
-        whoosh.index.create_in(str(gen), make_schema())
+        gen, _ = self._create_generation()
         if not self._point_current_to(gen, only_if_missing=True):
             shutil.rmtree(gen, ignore_errors=True)
         return self
@@ -245,16 +281,22 @@ class SearchIndex:
         writer.commit()
         return deleted
 
-    def rebuild(self, docs: Iterable[IndexDoc | Mapping[str, Any]], *, optimize: bool = True) -> int:
+    def rebuild(self, docs: Iterable[IndexDoc | Mapping[str, Any]], *, optimize: bool = True,
+                procs: int | None = None) -> int:
         """Build a new generation from ``docs`` and swap it in atomically.
 
         Writers wait (up to their timeout) while the rebuild runs, so no update is lost into the
         old generation. Searchers that are open keep reading the old generation until they refresh.
         On any error the old generation stays current.
 
+        The documents are analysed in ``procs`` worker processes (new interpreters, never forked:
+        the caller may be a threaded job worker) unless they fit in one batch; ``docs`` is read
+        ahead by one batch per worker only.
+
         Args:
             docs: every document the index should contain (an iterable; consumed once).
-            optimize: merge into one segment (faster searches).
+            optimize: kept for callers: a rebuilt generation is always one segment.
+            procs: worker processes (default ``os.cpu_count()``; 1: analyse in this process).
 
         Returns:
             The number of documents indexed.
@@ -268,16 +310,13 @@ class SearchIndex:
         new_gen = None
         try:
             self._remove_stale_generations(keep=old_gen)
-            new_gen = self._new_generation()
-            ix = whoosh.index.create_in(str(new_gen), make_schema())
-            writer = ix.writer(limitmb=WRITER_LIMIT_MB)
-            count = 0
+            new_gen, ix = self._create_generation()
+            if whoosh_compat.bulk_supported(ix.schema, GRAMS_FIELD):
+                writer = whoosh_compat.BulkSegmentWriter(ix, GRAMS_FIELD, limitmb=WRITER_LIMIT_MB)
+            else:
+                writer = ix.writer(limitmb=WRITER_LIMIT_MB)
             try:
-                for value in docs:
-                    doc = IndexDoc.coerce(value)
-                    doc.validate()
-                    writer.add_document(**doc.fields())
-                    count += 1
+                count = _write_all(writer, docs, procs)
             except BaseException:
                 writer.cancel()
                 raise
@@ -353,3 +392,133 @@ class SearchIndex:
         """
         gen = self.current_generation()
         return sum(f.stat().st_size for f in gen.iterdir() if f.is_file())
+
+
+# --- rebuild ----------------------------------------------------------------------------------
+
+def _batches(docs: Iterable[IndexDoc | Mapping[str, Any]]) -> Iterator[list[IndexDoc]]:
+    """Valid documents in batches of about ``BUILD_BATCH_CHARS`` characters.
+
+    Raises:
+        ValueError: a document is invalid.
+    """
+    batch: list[IndexDoc] = []
+    size = 0
+    for value in docs:
+        doc = IndexDoc.coerce(value)
+        doc.validate()
+        batch.append(doc)
+        size += len(doc.title) + len(doc.body) + 1
+        if size >= BUILD_BATCH_CHARS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _add_prepared(writer: Any, batch: list[IndexDoc], prepared: PreparedGrams) -> None:
+    fields = []
+    for doc, text in zip(batch, prepared.texts, strict=True):
+        values = doc.stored_fields()
+        values[TEXT_FIELD] = text
+        fields.append(values)
+    writer.add_batch(fields, prepared.lengths, prepared.postings, prepared.first_docnum)
+
+
+class _GramWorkers:
+    """Worker processes running ``prepare_grams`` (``documents.serve_prepare_grams``), one request each at a time.
+
+    A batch goes to the worker whose previous reply has been read, so neither side can block
+    writing to a full pipe while the other does the same.
+    """
+
+    def __init__(self, procs: int):
+        root = str(Path(__file__).resolve().parent.parent)  # the directory ``content`` is imported from
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+        command = [sys.executable, "-c", "from content.documents import serve_prepare_grams; serve_prepare_grams()"]
+        self.procs: list[subprocess.Popen[bytes]] = []
+        try:
+            for _ in range(procs):
+                self.procs.append(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env))
+        except BaseException:
+            self.close()
+            raise
+
+    def send(self, worker: int, texts: list[str], first_docnum: int) -> None:
+        stdin = self.procs[worker].stdin
+        assert stdin is not None
+        data = pickle.dumps((texts, first_docnum), protocol=pickle.HIGHEST_PROTOCOL)
+        stdin.write(len(data).to_bytes(8, "big"))
+        stdin.write(data)
+        stdin.flush()
+
+    def receive(self, worker: int) -> PreparedGrams:
+        stdout = self.procs[worker].stdout
+        assert stdout is not None
+        header = stdout.read(8)
+        if len(header) < 8:
+            raise RuntimeError(f"index build worker exited (status {self.procs[worker].poll()})")
+        data = stdout.read(int.from_bytes(header, "big"))
+        status, value = pickle.loads(data)
+        if status != "ok":
+            raise RuntimeError(f"index build worker failed:\n{value}")
+        if not isinstance(value, PreparedGrams):
+            raise RuntimeError(f"index build worker replied {type(value).__name__}")
+        return value
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.stdin is not None:
+                proc.stdin.close()  # the worker's input ends: it exits
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+def _write_all(writer: Any, docs: Iterable[IndexDoc | Mapping[str, Any]], procs: int | None) -> int:
+    """Add every document to a new segment's writer; the number of documents added.
+
+    With a ``BulkSegmentWriter`` the bigrams are prepared by ``prepare_grams``: in this process
+    for one batch or ``procs=1``, otherwise in ``procs`` worker processes while this one adds
+    the documents of earlier batches. Other writers index every field through whoosh.
+    """
+    batches = _batches(docs)
+    if not isinstance(writer, whoosh_compat.BulkSegmentWriter):
+        count = 0
+        for batch in batches:
+            for doc in batch:
+                writer.add_document(**doc.fields())
+            count += len(batch)
+        return count
+    procs = (os.cpu_count() or 1) if procs is None else max(1, procs)
+    head = list(islice(batches, 2))
+    docnum = 0
+    if procs == 1 or len(head) < 2:  # starting processes would cost more than it saves
+        for batch in chain(head, batches):
+            _add_prepared(writer, batch, prepare_grams([doc.text for doc in batch], docnum))
+            docnum += len(batch)
+        return docnum
+    workers = _GramWorkers(procs)
+    try:
+        # Batch k goes to worker k % procs, which is free once its previous reply has been read.
+        pending: deque[tuple[int, list[IndexDoc]]] = deque()
+        for k, batch in enumerate(chain(head, batches)):
+            worker = k % procs
+            if len(pending) == procs:
+                oldest_worker, oldest = pending.popleft()  # the one ``worker`` is working on
+                _add_prepared(writer, oldest, workers.receive(oldest_worker))
+            workers.send(worker, [doc.text for doc in batch], docnum)
+            pending.append((worker, batch))
+            docnum += len(batch)
+        while pending:
+            oldest_worker, oldest = pending.popleft()
+            _add_prepared(writer, oldest, workers.receive(oldest_worker))
+    finally:
+        workers.close()
+    return docnum
