@@ -16,7 +16,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from urllib.parse import unquote
 from xml.etree import ElementTree
@@ -94,6 +94,8 @@ _BYLINE_RES = [
                r"发布时间|发布日期|时间|日期)\s*[：:|｜/／]\s*\S.{0,40}$"),
     re.compile(r"^文\s*[|｜/／]\s*\S.{0,20}$"),
     re.compile(r"^[—―]{1,2}\s*[^—―\s].{0,58}$"),
+    # A line wholly in brackets is a note or a dateline: （2024年3月1日中央政治局会议审议批准）.
+    re.compile(rf"^[（(](?![{_CN_NUM}\d]+[）)])[^（()）]{{2,58}}[）)]$"),
     re.compile(r"^(?:\d{4}|[〇零一二三四五六七八九]{4})年(?:\d{1,2}|[一二三四五六七八九十]{1,3})月"
                r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})日$"),
 ]
@@ -131,7 +133,7 @@ class _Line:
     ``blank_before``: a blank line (text) or a wider gap than the line spacing (PDF) precedes it;
     ``page_break_before``: a page break or a page number precedes it; ``indent``: the line starts
     right of the left margin (PDF; None when the source has no usable indents); ``prominent``: set
-    in a larger font than the body, or centred (PDF).
+    in a larger font than the body, or centred (PDF); ``larger``: set in a larger font.
     """
 
     text: str
@@ -139,6 +141,7 @@ class _Line:
     page_break_before: bool = False
     indent: bool | None = None
     prominent: bool = False
+    larger: bool = False
 
 
 def parse_reading(data: bytes, filename: str) -> Reading:
@@ -460,7 +463,7 @@ def _join_lines(lines: list[_Line]) -> list[_Block]:
         ):
             role = "byline"
         elif (is_subheading(current, previous(), after) or is_exclaiming_heading(current, previous(), after)
-              or (current[0].prominent and len(text) <= MAX_HEADING_CHARS and "。" not in text)):
+              or (current[0].larger and len(text) <= MAX_HEADING_CHARS and "。" not in text)):
             role = "heading"
         blocks.append(_Block(text, role=role))
 
@@ -500,8 +503,7 @@ def _take_title_line(lines: list[_Line]) -> tuple[str, list[_Line]]:
         rest = lines[taken:]
         if rest:
             # The line after the title stands apart from it, whatever the gap.
-            rest = [_Line(rest[0].text, True, rest[0].page_break_before, rest[0].indent, rest[0].prominent),
-                    *rest[1:]]
+            rest = [replace(rest[0], blank_before=True), *rest[1:]]
         return title, rest
     return "", lines
 
@@ -869,7 +871,8 @@ def _read_pdf(data: bytes) -> tuple[str, list[_Block]]:
             if len(pages) > MAX_PDF_PAGES:
                 raise ReadingError(f"The PDF has {len(pages)} pages; the limit is {MAX_PDF_PAGES}.")
             printed = [_printed_lines(page) for page in pages]
-            heights = [(float(page.mediabox.bottom), float(page.mediabox.top)) for page in pages]
+            boxes = [(float(page.mediabox.left), float(page.mediabox.bottom),
+                      float(page.mediabox.right), float(page.mediabox.top)) for page in pages]
             metadata_title = (reader.metadata.title if reader.metadata else None) or ""
         except ReadingError:
             raise
@@ -878,7 +881,7 @@ def _read_pdf(data: bytes) -> tuple[str, list[_Block]]:
             raise ReadingError(f"The file is not a valid {kind}: it is damaged ({type(exc).__name__}).") from exc
     if not any(line.text.strip() for page in printed for line in page):
         raise ReadingError("The PDF has no text layer (is it a scanned image?); upload a text PDF.")
-    title, blocks = _blocks_from_lines(_pdf_lines(printed, heights))
+    title, blocks = _blocks_from_lines(_pdf_lines(printed, boxes))
     metadata_title = _tidy(str(metadata_title))
     if metadata_title.lower() in _PLACEHOLDER_TITLES:
         metadata_title = ""
@@ -947,7 +950,7 @@ def _printed_width(text: str, size: float) -> float:
     return sum(size if unicodedata.east_asian_width(ch) in "WF" else size / 2 for ch in text)
 
 
-def _pdf_lines(pages: list[list[_PrintedLine]], bounds: list[tuple[float, float]]) -> list[_Line]:
+def _pdf_lines(pages: list[list[_PrintedLine]], boxes: list[tuple[float, float, float, float]]) -> list[_Line]:
     """Turn printed lines into lines with layout signals: indents, gaps, prominence, page breaks.
 
     Running headers, footers and page numbers are dropped first: by repetition on most pages of a
@@ -964,7 +967,7 @@ def _pdf_lines(pages: list[list[_PrintedLine]], bounds: list[tuple[float, float]
         if upper.y is not None and lower.y is not None and 0 < upper.y - lower.y < 3 * body_size
     ]
     pitch = _mode(spacings, 1.2 * body_size)
-    pages = _drop_page_furniture(pages, bounds, body_size, pitch)
+    pages = _drop_page_furniture(pages, [(bottom, top) for _, bottom, _, top in boxes], body_size, pitch)
 
     def is_body(line: _PrintedLine) -> bool:
         return line.x is not None and abs(line.size - body_size) <= 0.1 * body_size
@@ -975,26 +978,30 @@ def _pdf_lines(pages: list[list[_PrintedLine]], bounds: list[tuple[float, float]
         margins[parity] = min(xs) if xs else 0.0
     right_edges = [line.x + _printed_width(line.text.strip(), line.size)
                    for page in pages for line in page if is_body(line) and line.x is not None]
-    # The right margin: where most full lines end (a high percentile, not the longest: one overlong line
-    # would make every line look left-aligned).
-    right = sorted(right_edges)[int(0.9 * (len(right_edges) - 1))] if right_edges else 0.0
+    # Where full lines end: a high percentile, not the longest (one overlong line would make every
+    # line look left-aligned). Few lines may hold no full one, so the page's margins are taken as
+    # symmetric when that reaches further.
+    full_line_end = sorted(right_edges)[int(0.9 * (len(right_edges) - 1))] if right_edges else 0.0
 
     def indented(line: _PrintedLine, margin: float) -> bool:
         if line.text[:1] == "\u3000" or line.text.startswith("  "):
             return True
         return line.x is not None and line.x - margin >= PDF_INDENT_EMS * (line.size or body_size)
 
-    def centred(line: _PrintedLine, margin: float) -> bool:
+    def centred(line: _PrintedLine, margin: float, right: float) -> bool:
+        # Gaps of three ems at least on both sides: an indented full line has two on the left.
         if line.x is None:
             return False
         left_gap = line.x - margin
         right_gap = right - (line.x + _printed_width(line.text.strip(), line.size))
-        return min(left_gap, right_gap) >= 2 * body_size and abs(left_gap - right_gap) <= 2 * body_size
+        return min(left_gap, right_gap) >= 3 * body_size and abs(left_gap - right_gap) <= 2 * body_size
 
     lines: list[_Line] = []
     uses_indents = False
     for number, page in enumerate(pages):
         margin = margins[number % 2]
+        page_left, _, page_right, _ = boxes[number]
+        right = max(full_line_end, page_right - (margin - page_left))
         previous: _PrintedLine | None = None
         for line in page:
             text = _tidy(line.text)
@@ -1002,14 +1009,15 @@ def _pdf_lines(pages: list[list[_PrintedLine]], bounds: list[tuple[float, float]
                 continue
             gap = (previous is not None and previous.y is not None and line.y is not None
                    and previous.y - line.y > PDF_PARAGRAPH_GAP * pitch)
-            prominent = line.size >= PDF_LARGER_FONT * body_size or centred(line, margin)
+            larger = line.size >= PDF_LARGER_FONT * body_size
+            prominent = larger or centred(line, margin, right)
             indent = indented(line, margin) and not prominent
             if (lines and previous is not None and not prominent and not indent
                     and lines[-1].indent and not lines[-1].prominent):
                 # An indented line followed by one at the margin: paragraphs here are marked by indents.
                 uses_indents = True
             lines.append(_Line(text, blank_before=gap, page_break_before=previous is None and number > 0,
-                               indent=indent, prominent=prominent))
+                               indent=indent, prominent=prominent, larger=larger))
             previous = line
     if not uses_indents:
         for typed in lines:

@@ -233,3 +233,21 @@ def test_title_repeated_as_the_running_header_of_page_two_stays_the_title():
     assert reading.title == title
     assert [p.text for p in reading.paragraphs] == [
         "党员要认真学习党章，党员干部学时要求按照全国干部教育培训规划执行。"]
+
+
+def test_centred_lines_in_body_type_a_note_stays_text_a_question_is_a_heading():
+    data = _pdf([_page(("centre", 780, "党员教育培训工作规划", 18), _body([
+        ("centre", "（2024年3月1日中共中央政治局会议审议批准）"),
+        (INDENT, "各级党组织要认真组织党员学习党章党规党纪，引导党员学纪知纪明纪守"),
+        (MARGIN, "纪。"),
+        ("centre", "为什么要加强党员教育？"),
+        (INDENT, "加强党员教育是党的建设的基础工程，关系党的创造力、凝聚力和战斗"),
+        (MARGIN, "力。"),
+    ]))])
+    reading = parse_reading(data, "plan.pdf")
+    assert reading.title == "党员教育培训工作规划"
+    assert _outline(reading) == [
+        ("", 0, ["（2024年3月1日中共中央政治局会议审议批准）",
+                 "各级党组织要认真组织党员学习党章党规党纪，引导党员学纪知纪明纪守纪。"]),
+        ("为什么要加强党员教育？", 1, ["加强党员教育是党的建设的基础工程，关系党的创造力、凝聚力和战斗力。"]),
+    ]
