@@ -1,9 +1,14 @@
 """Turn uploaded reading files into a normalised ``Reading``.
 
 Every format is first reduced to a list of blocks (explicit headings with a level, and
-paragraphs); plain text and PDF arrive as lines and go through page-break repair first.
-Structure is then detected the same way for all formats: Chinese headings (第X章, 一、,
-（一）, 1. …) are recognised in paragraphs that carry no explicit heading markup.
+paragraphs); plain text and PDF arrive as lines with what their layout says (blank lines,
+page breaks; for PDF also first-line indents, gaps, type size and centring, with running
+headers and footers removed) and are grouped into paragraphs first. Structure is then
+detected the same way for all formats: Chinese headings (第X章, 一、, （一）, 1. …) are
+recognised in paragraphs that carry no explicit heading markup; a short line standing
+alone between paragraphs is an unnumbered subheading, and bylines (作者：…, ——在…上的讲话,
+datelines) are paragraphs of their own. Soft line breaks join as a reader reads them: with
+nothing between Chinese characters and punctuation, with a space between Latin words.
 """
 from __future__ import annotations
 
@@ -99,8 +104,8 @@ _BYLINE_RES = [
     re.compile(r"^(?:\d{4}|[〇零一二三四五六七八九]{4})年(?:\d{1,2}|[一二三四五六七八九十]{1,3})月"
                r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})日$"),
 ]
-# A name or an organisation right under a byline belongs to it (——在…上的讲话 / 张三).
-_BYLINE_FOLLOWER_RE = re.compile(r"^[\u4e00-\u9fff·\s]{2,12}$")
+# A speaker's name right under a "——" subtitle belongs to it (——在…上的讲话 / 张三, 张 三, 买买提·艾力).
+_SPEAKER_RE = re.compile(r"^[\u4e00-\u9fff](?:[\s·]?[\u4e00-\u9fff]){1,4}$")
 _SPACES_RE = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
 _LINE_BREAK_RE = re.compile(r"[ \t\r\f\v\u00a0\u3000]*\n\s*")
 # Chinese, Japanese and Korean characters and their punctuation: no space is written between them.
@@ -458,8 +463,8 @@ def _join_lines(lines: list[_Line]) -> list[_Block]:
     def finish(after: _Line | None) -> None:
         role = ""
         if _is_byline(text) or (
-            blocks and blocks[-1].role == "byline" and _BYLINE_FOLLOWER_RE.match(text)
-            and not current[0].page_break_before
+            blocks and blocks[-1].role == "byline" and blocks[-1].text[0] in "—―"
+            and _SPEAKER_RE.match(text) and not current[0].page_break_before
         ):
             role = "byline"
         elif (is_subheading(current, previous(), after) or is_exclaiming_heading(current, previous(), after)

@@ -273,3 +273,16 @@ def test_damaged_files_give_a_reading_or_a_reading_error(name):
     for damaged in _mutations(data, seed=15, count=150):
         with contextlib.suppress(ReadingError):
             parse_reading(damaged, name)
+
+
+def test_speaker_under_a_subtitle_is_part_of_the_byline_a_subheading_under_a_credit_is_not():
+    text = ("党课讲稿\n\n——在全省党员教育工作会议上的讲话\n\n张 三\n\n"
+            "同志们：今天我们召开会议，研究部署党员教育工作。\n\n作者：李四\n\n坚持政治引领\n\n"
+            "党员教育培训要坚持政治引领，把学习贯彻党的创新理论作为主题主线。\n")
+    reading = parse_reading(text.encode(), "a.txt")
+    assert reading.title == "党课讲稿"
+    assert _outline(reading) == [
+        ("", 0, ["——在全省党员教育工作会议上的讲话", "张 三",
+                 "同志们：今天我们召开会议，研究部署党员教育工作。", "作者：李四"]),
+        ("坚持政治引领", 1, ["党员教育培训要坚持政治引领，把学习贯彻党的创新理论作为主题主线。"]),
+    ]
