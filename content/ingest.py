@@ -307,7 +307,8 @@ def _heading_kind(text: str) -> str | None:
 
 def _is_standalone_heading(text: str) -> bool:
     """A numbered heading on a line of its own: short, no sentence inside ("一、为什么要学？" is one)."""
-    if _heading_kind(text) is None or len(text) > MAX_HEADING_CHARS:
+    if _heading_kind(text) is None or len(text) > MAX_HEADING_CHARS or text[-1] in _OPEN_ENDINGS:
+        # "1.认真学习党章党规，" ends mid-sentence: an item whose text goes on, not a heading.
         return False
     if text[-1] in _HEADING_FINAL_MARKS:
         # A heading may be a question or an exclamation; a sentence has commas or a second mark.
@@ -1002,7 +1003,9 @@ def _pdf_lines(pages: list[list[_PrintedLine]], boxes: list[tuple[float, float, 
         return min(left_gap, right_gap) >= 3 * body_size and abs(left_gap - right_gap) <= 2 * body_size
 
     lines: list[_Line] = []
-    uses_indents = False
+    # Indented lines followed by one at the margin: after a finished sentence they start paragraphs;
+    # after an unfinished one they are a hanging indent (a list item's second line), which says nothing.
+    paragraph_indents = hanging_indents = 0
     for number, page in enumerate(pages):
         margin = margins[number % 2]
         page_left, _, page_right, _ = boxes[number]
@@ -1019,12 +1022,15 @@ def _pdf_lines(pages: list[list[_PrintedLine]], boxes: list[tuple[float, float, 
             indent = indented(line, margin) and not prominent
             if (lines and previous is not None and not prominent and not indent
                     and lines[-1].indent and not lines[-1].prominent):
-                # An indented line followed by one at the margin: paragraphs here are marked by indents.
-                uses_indents = True
+                before = lines[-2] if len(lines) > 1 else None
+                if before is None or _ends_sentence(before.text) or _is_standalone_heading(before.text):
+                    paragraph_indents += 1
+                else:
+                    hanging_indents += 1
             lines.append(_Line(text, blank_before=gap, page_break_before=previous is None and number > 0,
                                indent=indent, prominent=prominent, larger=larger))
             previous = line
-    if not uses_indents:
+    if paragraph_indents == 0 or hanging_indents > paragraph_indents:
         for typed in lines:
             typed.indent = None
     return lines

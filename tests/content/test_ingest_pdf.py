@@ -251,3 +251,26 @@ def test_centred_lines_in_body_type_a_note_stays_text_a_question_is_a_heading():
                  "各级党组织要认真组织党员学习党章党规党纪，引导党员学纪知纪明纪守纪。"]),
         ("为什么要加强党员教育？", 1, ["加强党员教育是党的建设的基础工程，关系党的创造力、凝聚力和战斗力。"]),
     ]
+
+
+def test_hanging_indent_of_a_list_does_not_make_paragraphs_run_on():
+    # Block paragraphs (no first-line indent) with a list whose second line hangs: the indent marks
+    # no paragraph starts here, so a line ending in 。 still ends its paragraph.
+    data = _pdf([_body([
+        (MARGIN, "党员要做到以下几点，"),
+        (MARGIN, "1.认真学习党章党规，"),
+        (MARGIN + 18, "按时参加组织生活。"),
+        (MARGIN, "2.积极发挥先锋模范作用，"),
+        (MARGIN + 18, "带头攻坚克难。"),
+        (MARGIN, "各级党委要加强领导。"),
+        (MARGIN, "党支部要抓好落实。"),
+    ])])
+    reading = parse_reading(data, "list.pdf")
+    # A numbered line ending in a comma goes on: an item, not a heading.
+    assert _outline(reading) == [("", 0, [
+        "党员要做到以下几点，",
+        "1.认真学习党章党规，按时参加组织生活。",
+        "2.积极发挥先锋模范作用，带头攻坚克难。",
+        "各级党委要加强领导。",
+        "党支部要抓好落实。",
+    ])]
