@@ -6,12 +6,16 @@ built from the plan's vocabulary, plus a few rare "out of dictionary" words at k
 For every query the exact answer is computed by substring tests over the folded text, so
 recall is measured, not assumed.
 
-    python benchmarks/bench_search.py                 # full run (slow on 2 cores)
+    python benchmarks/bench_search.py                 # full run
     python benchmarks/bench_search.py --chars 1000000 # quick run
+    python benchmarks/bench_search.py --procs 1       # build in one process
+
+The build rate is machine- and load-dependent: the load average is printed with it.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import shutil
@@ -169,6 +173,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chars", type=int, default=20_000_000, help="corpus size in characters")
     parser.add_argument("--keep", help="keep the index in this directory")
+    parser.add_argument("--procs", type=int, default=None,
+                        help="worker processes of the index build (default: one per CPU)")
     args = parser.parse_args()
     print(f"sqlite {sqlite3.sqlite_version}; corpus target {args.chars:,} characters", flush=True)
     if sqlite3.sqlite_version_info < (3, 34):
@@ -184,12 +190,15 @@ def main() -> int:
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_search_"))
     try:
         index = SearchIndex(workdir / "index")
+        load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
-        index.rebuild(docs)
+        index.rebuild(docs, procs=args.procs)
         elapsed = time.perf_counter() - t0
+        load_after = os.getloadavg()[0]
         size = index.size_bytes()
-        print(f"whoosh index: {elapsed:.1f} s, {chars / elapsed:,.0f} chars/s, {len(docs) / elapsed:,.1f} docs/s, "
-              f"{size / 1048576:.1f} MB on disk", flush=True)
+        build = (f"{elapsed:.1f} s, {chars / elapsed:,.0f} chars/s, {len(docs) / elapsed:,.1f} docs/s, "
+                 f"{size / 1048576:.1f} MB on disk")
+        print(f"whoosh index: {build}", flush=True)
 
         db = sqlite3.connect(str(workdir / "fts.db"))
         t0 = time.perf_counter()
@@ -270,6 +279,9 @@ def main() -> int:
         print("p50/p95: repeats of the query (per-process caches warm). 'first': the query's first run in a "
               "worker that has its texts loaded but no cached postings or sets. 'cold': every cache cleared "
               "(includes loading the folded texts of the whole index).")
+        print(f"build: {chars:,} characters, {len(docs):,} documents in {build}; "
+              f"procs {args.procs or os.cpu_count()}, load average {load_before:.2f} before, {load_after:.2f} after "
+              f"({os.cpu_count()} CPUs)")
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -34,7 +34,7 @@ from array import array
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from operator import add
 from typing import Any
 
@@ -317,14 +317,16 @@ def analysis_fingerprint() -> str:
     """A digest of how text is folded and split into runs (computed once per process).
 
     Folding (``content.analysis.fold``) and runs (``text_runs``) of every character of the
-    Basic Multilingual Plane, and the Unicode version: if any of them changes, the folded texts
-    and bigrams of existing generations no longer match what queries look for.
+    Basic Multilingual Plane and of the CJK extension planes (2 and 3), and the Unicode version:
+    if any of them changes, the folded texts and bigrams of existing generations no longer match
+    what queries look for.
     """
     global _fingerprint
     if _fingerprint is None:
         with _fingerprint_lock:
             if _fingerprint is None:
-                probe = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF)
+                codes = chain(range(0xD800), range(0xE000, 0x10000), range(0x20000, 0x32400))
+                probe = "".join(map(chr, codes))
                 digest = hashlib.sha256(unicodedata.unidata_version.encode("ascii"))
                 digest.update(fold(probe).encode("utf-8", "surrogatepass"))
                 digest.update(repr(text_runs(probe)).encode("utf-8", "surrogatepass"))
