@@ -116,3 +116,20 @@ def test_reader_page_has_a_find_form_that_works_without_scripts(client, auth, pe
     assert 'aria-label="在本文中查找"' in form.group(0)
     assert re.search(r'<input id="find-q" name="q" type="search" value="三会一课"', html)
     assert "js/reading-find.js" in html and "第 {n} / 共 {m} 处" in html
+
+
+def test_traditional_input_finds_the_simplified_text(people, reading):
+    simplified = suggest.find_in_reading(reading, "党员教育")
+    traditional = suggest.find_in_reading(reading, "黨員教育")
+    assert traditional.count == simplified.count > 0
+    assert traditional.matches == simplified.matches  # the text's own characters are marked
+
+
+def test_the_find_bar_and_the_suggestions_speak_english_too(client, auth, people, reading):
+    auth.login("member1")
+    client.post("/auth/locale/en", data={"next": "/"})
+    page = client.get(f"/readings/{reading.id}").get_data(as_text=True)
+    assert 'aria-label="Find in this text"' in page and 'data-msg-count="{n} of {m}"' in page
+    assert 'aria-label="Next match"' in page and 'aria-label="Close find"' in page
+    search = client.get("/search/").get_data(as_text=True)
+    assert 'aria-label="Title suggestions"' in search and "{n} suggestions" in search

@@ -149,3 +149,27 @@ def test_search_page_offers_an_accessible_combobox(client, auth, people, shelf):
     assert 'role="combobox"' in html and 'aria-expanded="false"' in html and 'aria-autocomplete="list"' in html
     assert 'role="listbox"' in html and 'data-suggest-url="/api/v1/search/suggest"' in html
     assert "js/search-suggest.js" in html
+
+
+def test_traditional_input_finds_simplified_titles(people, shelf):
+    found = suggest.suggest(people["member"], "黨建")
+    assert [s.title for s in found] == ["党建学习读本", "党建引领乡村治理", "乡村振兴与基层党建"]
+    assert found[0].title_html == "<mark>党建</mark>学习读本"  # the title's own characters are marked
+
+
+class TestRateLimit:
+    @pytest.fixture
+    def app_config(self):
+        return {"RATELIMIT_ENABLED": True}
+
+    def test_suggestions_are_limited_per_user_on_a_budget_of_their_own(self, client, people, shelf):
+        from elearn import policy
+        allowed = int(policy.SEARCH_LIMIT_PER_USER.split(" per minute")[0])
+        headers = _bearer(people["member"])
+        for _ in range(allowed):
+            assert client.get("/api/v1/search/suggest?q=党建", headers=headers).status_code == 200
+        refused = client.get("/api/v1/search/suggest?q=党建", headers=headers)
+        assert refused.status_code == 429 and refused.get_json()["error"]["code"]
+        # Typing used up the suggestions, not the searches; another member still gets suggestions.
+        assert client.get("/api/v1/search?q=党建", headers=headers).status_code == 200
+        assert client.get("/api/v1/search/suggest?q=党建", headers=_bearer(people["outsider"])).status_code == 200
