@@ -257,6 +257,16 @@ def all_documents() -> Iterator[content.IndexDoc]:
         yield from reading_documents(reading)
 
 
+def rebuild_if_outdated() -> int:
+    """Rebuild the whoosh index if code with another index format or text analysis wrote it (say a new folding
+    of Traditional characters): its documents would otherwise not match what queries now look for. Returns the
+    number of documents indexed, 0 when nothing was needed (or the documents live in PostgreSQL, where
+    ``elearn reindex`` is the upgrade step)."""
+    if uses_database() or get_index().format_is_current():
+        return 0
+    return rebuild()
+
+
 def rebuild() -> int:
     """Build a new index generation from the database and swap it in; returns the number of documents."""
     count = _writer().rebuild(all_documents())

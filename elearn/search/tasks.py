@@ -2,7 +2,7 @@
 ``IndexBusyError`` after its timeout, then the job is retried)."""
 from __future__ import annotations
 
-from elearn.queue import task
+from elearn.queue import periodic, task
 from elearn.search import services as search
 
 RETRIES = 5
@@ -32,3 +32,10 @@ def index_course_audience(course_id: int) -> int:
 @task(retries=RETRIES, retry_delay=RETRY_DELAY_S)
 def remove(kind: str, object_id: int) -> int:
     return search.write_remove(kind, object_id)
+
+
+@periodic(minute="*/15")
+def rebuild_if_outdated() -> int:
+    """After an upgrade that changed the index format or the text analysis, rebuild the whoosh index (the
+    worker also runs this when it starts)."""
+    return search.rebuild_if_outdated()

@@ -18,6 +18,7 @@ from huey.consumer import Consumer
 from elearn.errors import ServiceError
 from elearn.media import tasks as media_tasks
 from elearn.queue import get_huey
+from elearn.search import tasks as search_tasks
 from elearn.site import backup, demo, demo_content
 from media_pipeline.cli import run_transcode_cli
 from media_pipeline.errors import MediaError, ToolMissing, TranscodeError
@@ -57,6 +58,7 @@ def worker_command(workers: int):
         raise click.ClickException("the queue is in immediate mode; nothing to consume")
     # Whatever a killed worker left half-done is picked up again first.
     media_tasks.sweep_media.enqueue()
+    search_tasks.rebuild_if_outdated.enqueue()  # an upgrade may have changed the index format
     Consumer(huey, workers=workers, worker_type="thread", periodic=True, check_worker_health=True).run()
 
 

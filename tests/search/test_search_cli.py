@@ -71,3 +71,18 @@ def test_reindex_on_the_database(app, db, runner, make_user, make_course):
     assert search.search(admin, '"三会一课"').total == 1
     assert search.search(admin, "红色教育基地", kind="course").total == 1
     assert not any(Path(app.config["ELEARN_INDEX_DIR"]).iterdir())  # no index files at all
+
+
+def test_an_index_of_older_code_is_rebuilt_by_the_job(app, db, make_user, make_course):
+    """After an upgrade that changed the analysis, the worker's job rebuilds what older code wrote."""
+    admin = make_user(role="site_admin")
+    readings.upload(admin, PLAN, "plan.txt", course=make_course(title="红色教育基地巡礼"))
+    index = search.get_index()
+    assert index.format_is_current()
+    assert search.rebuild_if_outdated() == 0  # current: nothing to do
+    stamp = index.current_generation() / "FORMAT.json"
+    stamp.unlink()  # as a generation written before format stamps existed
+    assert not index.format_is_current()
+    assert search.rebuild_if_outdated() > 0
+    assert index.format_is_current()
+    assert search.search(admin, '"三会一课"').total == 1
