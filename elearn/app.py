@@ -35,6 +35,7 @@ from elearn.http.nav import register_navigation
 from elearn.i18n import local_time, select_locale
 from elearn.ledger import api as ledger_api
 from elearn.ledger import models as ledger_models
+from elearn.ledger import tasks as ledger_tasks
 from elearn.ledger import views as ledger_views
 from elearn.media import models as media_models
 from elearn.media import tasks as media_tasks
@@ -64,7 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # their handles on the queue).
 MODELS = (orgs_models, auth_models, audit_models, courses_models, media_models, study_models, ledger_models,
           quiz_models, readings_models, training_models, analytics_models, search_models)
-TASKS = (media_tasks, search_tasks, analytics_tasks)
+TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks)
 
 # Page blueprints, in the order of the top navigation.
 PAGES = (auth_views, site_views, ledger_views, learn_views, quiz_views, search_views, readings_views,

@@ -7,6 +7,7 @@ from flask.cli import FlaskGroup
 from elearn import create_app
 from elearn.analytics import cli as analytics_cli
 from elearn.auth import cli as auth_cli
+from elearn.ledger import cli as ledger_cli
 from elearn.media import cli as media_cli
 from elearn.orgs import cli as orgs_cli
 from elearn.search import cli as search_cli
@@ -21,5 +22,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for domain in (site_cli, orgs_cli, auth_cli, search_cli, analytics_cli, media_cli):
+    for domain in (site_cli, orgs_cli, auth_cli, search_cli, analytics_cli, media_cli, ledger_cli):
         domain.register(app)

@@ -64,6 +64,14 @@ class Config:
         self.ELEARN_QUEUE_FILE = os.environ.get("ELEARN_QUEUE_FILE") or str(inst / "jobs.db")
         self.ELEARN_QUEUE_IMMEDIATE = _env_bool("ELEARN_QUEUE_IMMEDIATE", False)
         self.ELEARN_BACKUP_DIR = os.environ.get("ELEARN_BACKUP_DIR") or str(inst / "backups")
+        # The ledger's hash chain: sha256 or sm3 (GB/T 32905) for new entries; each entry names its own.
+        self.ELEARN_LEDGER_HASH = os.environ.get("ELEARN_LEDGER_HASH") or "sha256"
+        # Ed25519 key signing the ledger's checkpoints (PEM), generated once into instance/ when not given; the
+        # checkpoints' copy outside the database is appended to ELEARN_LEDGER_ANCHOR_FILE.
+        self.ELEARN_LEDGER_SIGNING_KEY_FILE = os.environ.get("ELEARN_LEDGER_SIGNING_KEY_FILE") or \
+            str(inst / "ledger_signing_key.pem")
+        self.ELEARN_LEDGER_ANCHOR_FILE = os.environ.get("ELEARN_LEDGER_ANCHOR_FILE") or \
+            str(inst / "ledger_checkpoints.jsonl")
         # Secure cookies need HTTPS; set ELEARN_HTTPS=1 behind a TLS-terminating proxy.
         https = _env_bool("ELEARN_HTTPS", False)
         self.SESSION_COOKIE_HTTPONLY = True

@@ -51,15 +51,54 @@ class StudyCredit(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     note: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    chain_seq: Mapped[int | None] = mapped_column(unique=True)  # None: written behind the app's back
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
+    hash_alg: Mapped[str | None] = mapped_column(String(10))  # sha256 or sm3 (ELEARN_LEDGER_HASH when written)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     organisation: Mapped[Organisation] = relationship()
+
+
+@event.listens_for(StudyCredit, "before_insert")
+def _chain_orm_entry(_mapper, connection, target):
+    from elearn.ledger import chain  # chain reads these models
+
+    if target.chain_seq is None:
+        chain.seal_orm_entry(connection, target)
 
 
 @event.listens_for(StudyCredit, "before_update")
 @event.listens_for(StudyCredit, "before_delete")
 def _ledger_is_append_only(_mapper, _connection, target):
     raise ValueError(f"study_credit {target.id} is append-only; record a correction instead")
+
+
+class LedgerChain(Base):
+    """The head of the ledger's hash chain (one row): the last position taken and its entry's hash. Updating it
+    is the lock that orders credits on the chain."""
+
+    __tablename__ = "ledger_chain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(default=0)
+    head_hash: Mapped[str] = mapped_column(String(64))
+
+
+class LedgerCheckpoint(Base):
+    """A signed anchor of the chain: at ``created_at`` entry ``seq`` had hash ``entry_hash``. The signature
+    (Ed25519, the key in ``instance/``) is over ``elearn.ledger.chain.checkpoint_message``; a copy of every
+    checkpoint is appended to a file outside the database as well, so rewriting the whole chain and its
+    checkpoints in the database still shows."""
+
+    __tablename__ = "ledger_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int]
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    key_id: Mapped[str] = mapped_column(String(16))  # the first 16 hex digits of the public key's SHA-256
+    signature: Mapped[str] = mapped_column(String(128))  # hex
 
 
 class MemberStudySummary(Base):

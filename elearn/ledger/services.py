@@ -17,6 +17,7 @@ from elearn import clock
 from elearn.audit import services as audit
 from elearn.errors import Forbidden, NotFound, ServiceError
 from elearn.extensions import db, dialect_insert
+from elearn.ledger import chain
 from elearn.ledger.models import MemberCourseProgress, StudyCredit, apply_credit_to_summaries
 from elearn.orgs import services as orgs
 from elearn.orgs.models import User
@@ -30,10 +31,14 @@ def hours_for_seconds(seconds: float) -> float:
 
 def _insert_ignoring_duplicate(values: dict) -> bool:
     """Insert a ledger row unless its source is already credited; True when a row was inserted."""
+    # Chained first (the head's row lock orders credits); a duplicate gives its position back.
+    conn = db.session.connection()
+    link = chain.seal(conn, values)
     # RETURNING tells whether the row went in: through the ORM session, psycopg reports rowcount -1.
     stmt = dialect_insert(db.session)(StudyCredit).values(**values).on_conflict_do_nothing(
         index_elements=["user_id", "source_kind", "source_id"]).returning(StudyCredit.id)
     if db.session.execute(stmt).first() is None:
+        chain.unseal(conn, link)
         return False
     # The analytics summaries follow in the same transaction, only for a row that was really added.
     apply_credit_to_summaries(db.session.connection(), values)
