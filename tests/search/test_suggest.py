@@ -173,3 +173,15 @@ class TestRateLimit:
         # Typing used up the suggestions, not the searches; another member still gets suggestions.
         assert client.get("/api/v1/search?q=党建", headers=headers).status_code == 200
         assert client.get("/api/v1/search/suggest?q=党建", headers=_bearer(people["outsider"])).status_code == 200
+
+
+def test_suggesting_costs_the_same_few_queries_however_many_titles(people, shelf, make_course, publish,
+                                                                   count_queries):
+    suggest.suggest(people["member"], "党建")  # warm: the user row and its organisation are loaded once
+    with count_queries() as few:
+        suggest.suggest(people["member"], "党建")
+    publish([make_course(title=f"党建课程{i}") for i in range(30)], sectors=["rural"])
+    suggest.suggest(people["member"], "党建")  # warm again: committing expired the loaded rows
+    with count_queries() as many:
+        assert len(suggest.suggest(people["member"], "党建")) == suggest.MAX_SUGGESTIONS
+    assert many[0] == few[0] <= 3
