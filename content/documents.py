@@ -32,7 +32,7 @@ import traceback
 import unicodedata
 from array import array
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import add
@@ -41,6 +41,7 @@ from typing import Any
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
+from . import whoosh_compat
 from .analysis import BigramAnalyzer, fold, text_runs
 from .reading import Reading
 
@@ -276,26 +277,29 @@ def prepare_grams(texts: Sequence[str], first_docnum: int = 0) -> PreparedGrams:
     return PreparedGrams(first_docnum, postings, lengths, folded)
 
 
-def serve_prepare_grams() -> None:
-    """Run ``prepare_grams`` for a parent process until its input ends (a rebuild's worker process).
+def serve_build_tasks() -> None:
+    """Run a rebuild's tasks for a parent process until its input ends (a rebuild's worker process).
 
     Reads requests from standard input and writes replies to standard output, each a pickle
-    preceded by its length (8 bytes, big-endian): a request is ``(texts, first_docnum)``, a reply
-    ``("ok", PreparedGrams)`` or ``("error", traceback text)``. Anything printed goes to standard
-    error instead, so that it cannot corrupt the replies. ``content.store`` starts these workers
-    as ``python -c`` commands: unlike ``multiprocessing``, that never runs the parent's main
-    module again in the worker (a script without a ``__name__ == "__main__"`` guard would
-    otherwise rebuild once more in every worker, and the pool would start new ones forever).
+    preceded by its length (8 bytes, big-endian): a request is ``(task name, arguments)``, the
+    task ``prepare_grams`` or ``content.whoosh_compat.encode_blocks``; a reply ``("ok", result)``
+    or ``("error", traceback text)``. Anything printed goes to standard error instead, so that
+    it cannot corrupt the replies. ``content.store`` starts these workers as ``python -c``
+    commands: unlike ``multiprocessing``, that never runs the parent's main module again in the
+    worker (a script without a ``__name__ == "__main__"`` guard would otherwise rebuild once more
+    in every worker, and a pool would start new workers forever).
     """
+    tasks: dict[str, Callable[..., Any]] = {
+        "prepare_grams": prepare_grams, "encode_blocks": whoosh_compat.encode_blocks}
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr
     while True:
         header = requests.read(8)
         if len(header) < 8:
             return
-        request = pickle.loads(_read_exactly(requests, int.from_bytes(header, "big")))
+        name, args = pickle.loads(_read_exactly(requests, int.from_bytes(header, "big")))
         try:
-            reply: tuple[str, Any] = ("ok", prepare_grams(*request))
+            reply: tuple[str, Any] = ("ok", tasks[name](*args))
         except Exception:  # the parent raises it; the worker serves the next request
             reply = ("error", traceback.format_exc())
         data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)

@@ -25,6 +25,8 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack, suppress
+from functools import partial
 from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +53,8 @@ VANISHED_ERRORS = (FileNotFoundError, EmptyIndexError, WhooshIndexError, OSError
 
 #: Characters of the documents a rebuild hands to a worker process at a time.
 BUILD_BATCH_CHARS = 250_000
+#: Parts (of about equal postings) per worker process in which a rebuild encodes the bigram postings.
+BUILD_ENCODE_CHUNKS_PER_PROC = 4
 
 _CURRENT = "CURRENT"
 _GEN_PREFIX = "gen-"
@@ -315,12 +319,14 @@ class SearchIndex:
                 writer = whoosh_compat.BulkSegmentWriter(ix, GRAMS_FIELD, limitmb=WRITER_LIMIT_MB)
             else:
                 writer = ix.writer(limitmb=WRITER_LIMIT_MB)
-            try:
-                count = _write_all(writer, docs, procs)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit(optimize=optimize)
+            with ExitStack() as stack:  # worker processes, if any
+                try:
+                    count = _write_all(writer, docs, procs, stack)
+                    writer.commit(optimize=optimize)
+                except BaseException:
+                    if not writer.is_closed:
+                        writer.cancel()
+                    raise
             self._point_current_to(new_gen)
         except BaseException:
             if new_gen is not None:
@@ -425,10 +431,10 @@ def _add_prepared(writer: Any, batch: list[IndexDoc], prepared: PreparedGrams) -
     writer.add_batch(fields, prepared.lengths, prepared.postings, prepared.first_docnum)
 
 
-class _GramWorkers:
-    """Worker processes running ``prepare_grams`` (``documents.serve_prepare_grams``), one request each at a time.
+class _BuildWorkers:
+    """Worker processes running a rebuild's tasks (``documents.serve_build_tasks``), one request each at a time.
 
-    A batch goes to the worker whose previous reply has been read, so neither side can block
+    A request goes to a worker whose previous reply has been read, so neither side can block
     writing to a full pipe while the other does the same.
     """
 
@@ -436,7 +442,7 @@ class _GramWorkers:
         root = str(Path(__file__).resolve().parent.parent)  # the directory ``content`` is imported from
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-        command = [sys.executable, "-c", "from content.documents import serve_prepare_grams; serve_prepare_grams()"]
+        command = [sys.executable, "-c", "from content.documents import serve_build_tasks; serve_build_tasks()"]
         self.procs: list[subprocess.Popen[bytes]] = []
         try:
             for _ in range(procs):
@@ -445,32 +451,50 @@ class _GramWorkers:
             self.close()
             raise
 
-    def send(self, worker: int, texts: list[str], first_docnum: int) -> None:
+    def __enter__(self) -> _BuildWorkers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def send(self, worker: int, task: str, args: tuple[Any, ...]) -> None:
         stdin = self.procs[worker].stdin
         assert stdin is not None
-        data = pickle.dumps((texts, first_docnum), protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((task, args), protocol=pickle.HIGHEST_PROTOCOL)
         stdin.write(len(data).to_bytes(8, "big"))
         stdin.write(data)
         stdin.flush()
 
-    def receive(self, worker: int) -> PreparedGrams:
+    def receive(self, worker: int) -> Any:
         stdout = self.procs[worker].stdout
         assert stdout is not None
         header = stdout.read(8)
         if len(header) < 8:
             raise RuntimeError(f"index build worker exited (status {self.procs[worker].poll()})")
-        data = stdout.read(int.from_bytes(header, "big"))
-        status, value = pickle.loads(data)
+        status, value = pickle.loads(stdout.read(int.from_bytes(header, "big")))
         if status != "ok":
             raise RuntimeError(f"index build worker failed:\n{value}")
-        if not isinstance(value, PreparedGrams):
-            raise RuntimeError(f"index build worker replied {type(value).__name__}")
         return value
+
+    def run_in_order(self, task: str, requests: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
+        """Results of ``task`` for each request, in order; request k runs on worker k % procs.
+
+        ``requests`` is read one request ahead per worker only.
+        """
+        pending: deque[int] = deque()
+        for k, args in enumerate(requests):
+            if len(pending) == len(self.procs):
+                yield self.receive(pending.popleft())  # the worker request k goes to is then free
+            self.send(k % len(self.procs), task, args)
+            pending.append(k % len(self.procs))
+        while pending:
+            yield self.receive(pending.popleft())
 
     def close(self) -> None:
         for proc in self.procs:
-            if proc.stdin is not None:
-                proc.stdin.close()  # the worker's input ends: it exits
+            if proc.stdin is not None and not proc.stdin.closed:
+                with suppress(BrokenPipeError):  # a worker that died already
+                    proc.stdin.close()  # the worker's input ends: it exits
         for proc in self.procs:
             try:
                 proc.wait(timeout=5)
@@ -481,12 +505,14 @@ class _GramWorkers:
                 proc.stdout.close()
 
 
-def _write_all(writer: Any, docs: Iterable[IndexDoc | Mapping[str, Any]], procs: int | None) -> int:
+def _write_all(writer: Any, docs: Iterable[IndexDoc | Mapping[str, Any]], procs: int | None,
+               stack: ExitStack) -> int:
     """Add every document to a new segment's writer; the number of documents added.
 
     With a ``BulkSegmentWriter`` the bigrams are prepared by ``prepare_grams``: in this process
     for one batch or ``procs=1``, otherwise in ``procs`` worker processes while this one adds
-    the documents of earlier batches. Other writers index every field through whoosh.
+    the documents of earlier batches; the workers then also encode the postings blocks at the
+    commit (they stop when ``stack`` closes). Other writers index every field through whoosh.
     """
     batches = _batches(docs)
     if not isinstance(writer, whoosh_compat.BulkSegmentWriter):
@@ -498,27 +524,24 @@ def _write_all(writer: Any, docs: Iterable[IndexDoc | Mapping[str, Any]], procs:
         return count
     procs = (os.cpu_count() or 1) if procs is None else max(1, procs)
     head = list(islice(batches, 2))
-    docnum = 0
     if procs == 1 or len(head) < 2:  # starting processes would cost more than it saves
+        docnum = 0
         for batch in chain(head, batches):
             _add_prepared(writer, batch, prepare_grams([doc.text for doc in batch], docnum))
             docnum += len(batch)
         return docnum
-    workers = _GramWorkers(procs)
-    try:
-        # Batch k goes to worker k % procs, which is free once its previous reply has been read.
-        pending: deque[tuple[int, list[IndexDoc]]] = deque()
-        for k, batch in enumerate(chain(head, batches)):
-            worker = k % procs
-            if len(pending) == procs:
-                oldest_worker, oldest = pending.popleft()  # the one ``worker`` is working on
-                _add_prepared(writer, oldest, workers.receive(oldest_worker))
-            workers.send(worker, [doc.text for doc in batch], docnum)
-            pending.append((worker, batch))
+    workers = stack.enter_context(_BuildWorkers(procs))
+    sent: deque[list[IndexDoc]] = deque()
+
+    def requests() -> Iterator[tuple[list[str], int]]:
+        docnum = 0
+        for batch in chain(head, batches):
+            sent.append(batch)
+            yield [doc.text for doc in batch], docnum
             docnum += len(batch)
-        while pending:
-            oldest_worker, oldest = pending.popleft()
-            _add_prepared(writer, oldest, workers.receive(oldest_worker))
-    finally:
-        workers.close()
-    return docnum
+
+    for prepared in workers.run_in_order("prepare_grams", requests()):
+        _add_prepared(writer, sent.popleft(), prepared)
+    writer.block_encoder = partial(workers.run_in_order, "encode_blocks")
+    writer.encode_chunks = BUILD_ENCODE_CHUNKS_PER_PROC * procs
+    return int(writer.docnum)

@@ -33,13 +33,16 @@ storage) — in ``storage_folder``
     process-wide caches, and tells when a merge or a rebuild has removed it. Fallback: none
     (None); the engine then keeps a segment's data for one reader only, as for an in-memory index.
 
-``SegmentWriter`` (``whoosh.writing``): ``_flush_segment``, ``perdocwriter``, ``fieldwriter``, ``pool``,
-and the ``W3PostingsWriter`` block buffer (``_ids``, ``_weights``, ``_values``, ``_minlength``,
-``_maxlength``, ``_maxweight``, ``_write_block``) — ``BulkSegmentWriter``
+``SegmentWriter`` (``whoosh.writing``): ``_flush_segment``, ``perdocwriter``, ``fieldwriter``, ``pool``;
+the ``W3PostingsWriter`` block buffer (``_ids``, ``_weights``, ``_values``, ``_minlength``,
+``_maxlength``, ``_maxweight``, ``_write_block``, ``_mini_ids``, ``_mini_weights``); ``W3FieldWriter``'s
+``_postfile``, ``_tindex``, ``_fieldid``; ``W3TermInfo._offset``; the codec's block settings — ``BulkSegmentWriter``
     A rebuild's bigram postings, computed in worker processes (``content.documents.prepare_grams``),
-    are written block by block: whoosh's own block encoder is handed 128 postings at a time,
-    where whoosh's writer spends about 5 µs of Python per posting (the posting pool, its sort and
-    merge, a field length lookup and the block buffer), most of the build time. Its field lengths
+    are written block by block: whoosh's own block encoder is handed 128 postings at a time
+    (``encode_blocks``, which may run in worker processes too, into memory; the bytes are then
+    appended to the postings file and the term infos moved to where they landed), where
+    whoosh's writer spends about 5 µs of Python per posting (the posting pool, its sort and
+    merge, a field length lookup and the block buffer), most of the build time. Field lengths
     go through the per-document writer's ``add_field``. The files are byte for byte what
     whoosh's writer makes of the same documents (tested). Fallback: whoosh's ``add_document``
     with the field's own analyzer (``bulk_supported`` says which applies).
@@ -54,20 +57,23 @@ from __future__ import annotations
 import logging
 import sys
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
-from itertools import accumulate, chain, repeat
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from io import BytesIO
+from itertools import accumulate, chain, repeat, starmap
+from operator import sub
 from typing import Any, NamedTuple
 
 from whoosh.codec import default_codec
+from whoosh.filedb.structfile import StructFile
 from whoosh.formats import Frequency, Positions
-from whoosh.system import pack_uint
+from whoosh.system import pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 try:
-    from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter
+    from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter, W3TermInfo
 except ImportError:  # a whoosh without the whoosh3 codec: the fallback reads the postings
-    W3LeafMatcher = W3Codec = W3FieldWriter = W3PostingsWriter = None
+    W3LeafMatcher = W3Codec = W3FieldWriter = W3PostingsWriter = W3TermInfo = None
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +268,28 @@ def bulk_supported(schema: Any, fieldname: str, codec: Any = None) -> bool:
     field = schema[fieldname]
     return (type(codec) is W3Codec and type(field.format) is Frequency and field.indexed
             and not field.vector and not field.separate_spelling()
-            and all(hasattr(W3PostingsWriter, attr) for attr in ("_write_block", "_new_block", "finish_postings")))
+            and all(hasattr(W3PostingsWriter, attr) for attr in ("_write_block", "_new_block", "finish_postings"))
+            and all(hasattr(W3FieldWriter, attr) for attr in ("start_field", "finish_field")))
+
+
+class _WholeBlocks(W3PostingsWriter if W3PostingsWriter is not None else object):  # type: ignore[misc]
+    """whoosh3's postings writer handed whole blocks: ids and weights minified at C speed.
+
+    whoosh's ``_mini_ids``/``_mini_weights`` walk a block in Python generators (a third of the
+    time of writing a block); these give the same values.
+    """
+
+    def _mini_ids(self) -> tuple[int, ...]:
+        ids = self._ids
+        return tuple(map(sub, ids, chain((0,), ids)))  # delta_encode
+
+    def _mini_weights(self) -> tuple[float, ...] | float | None:
+        weights = self._weights
+        if weights.count(1.0) == len(weights):
+            return None
+        if weights.count(weights[0]) == len(weights):
+            return weights[0]
+        return tuple(weights)
 
 
 class BulkSegmentWriter(SegmentWriter):
@@ -296,6 +323,11 @@ class BulkSegmentWriter(SegmentWriter):
         self._field = self.schema[fieldname]
         # Per term, the arrays of each batch (concatenated once, at the flush).
         self._bulk: dict[str, list[BulkPostings]] = {}
+        #: Runs ``encode_blocks`` over a list of argument tuples, returning the results in order
+        #: (e.g. in worker processes); None: in this process.
+        self.block_encoder: Callable[[list[tuple[Any, ...]]], Iterable[tuple[bytes, list[Any]]]] | None = None
+        #: Parts the terms are encoded in (one or more per worker of ``block_encoder``).
+        self.encode_chunks = 1
         # The field length of every document as whoosh stores it (one byte, quantised): the
         # block statistics the writer records are of these.
         self._lengths = array("I")
@@ -370,48 +402,105 @@ class BulkSegmentWriter(SegmentWriter):
             pdr.close()
 
     def _write_bulk(self, fieldwriter: Any) -> None:
-        """Write every term of the bulk field, whole blocks at a time, through whoosh's block encoder."""
+        """Write every term of the bulk field: blocks encoded by ``encode_blocks`` (in ``block_encoder``),
+        the encoded bytes appended to the postings file and the term infos added in term order."""
         if not self._bulk:
             return
-        name, field = self.bulk_field, self._field
-        boost = field.format.field_boost
-        lengths = self._lengths
-        count = len(lengths)
-        fieldwriter.start_field(name, field)
-        postwriter = fieldwriter._postwriter
-        limit = postwriter._blocklimit
-        for term in sorted(self._bulk):  # str order is UTF-8 byte order
-            parts = self._bulk[term]
-            if len(parts) == 1:
-                ids, freqs = parts[0]
-            else:
-                ids, freqs = array("I"), array("I")
-                for part_ids, part_freqs in parts:
-                    ids.extend(part_ids)
-                    freqs.extend(part_freqs)
-            if not ids:
-                continue
-            if ids[-1] >= count or len(ids) != len(freqs):
+        name, field, codec = self.bulk_field, self._field, self.codec
+        terms = sorted(self._bulk)  # str order is UTF-8 byte order, the order of the terms table
+        count = len(self._lengths)
+        for term in terms:
+            last_ids = self._bulk[term][-1][0]
+            if last_ids and last_ids[-1] >= count:
                 raise ValueError(f"postings of {term!r} name documents that were not added")
-            weights = array("f", freqs) if boost == 1.0 else array("f", (f * boost for f in freqs))
-            # Frequency's value of a posting is pack_uint(freq): a big-endian unsigned int.
-            values = array("I", freqs)
-            if sys.byteorder == "little":
-                values.byteswap()
-            value_bytes = values.tobytes()
-            size = values.itemsize
-            fieldwriter.start_term(term.encode("utf-8"))
-            total = len(ids)
-            for start in range(0, total, limit):
-                end = min(start + limit, total)
-                block = ids[start:end]
-                block_lengths = [lengths[d] for d in block]
-                postwriter._ids = block
-                postwriter._weights = weights[start:end]
-                postwriter._values = [value_bytes[start * size:end * size]]
-                postwriter._minlength = min(block_lengths) or None
-                postwriter._maxlength = max(block_lengths)
-                postwriter._maxweight = max(postwriter._weights)
-                postwriter._write_block(last=end == total)
-            fieldwriter.finish_term()
+        # Chunks of about equal postings (the encoding work), in term order.
+        total = sum(len(ids) for parts in self._bulk.values() for ids, _ in parts)
+        chunk_postings = max(1, total // max(1, self.encode_chunks))
+        chunks: list[list[str]] = [[]]
+        size = 0
+        for term in terms:
+            if size >= chunk_postings:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(term)
+            size += sum(len(ids) for ids, _ in self._bulk[term])
+        settings = BlockSettings(field.format, codec._blocklimit, codec._compression, codec._inlinelimit)
+        requests = [(settings, self._lengths, [(term, self._bulk[term]) for term in chunk]) for chunk in chunks]
+        fieldwriter.start_field(name, field)
+        postfile, terms_table = fieldwriter._postfile, fieldwriter._tindex
+        prefix = pack_ushort(fieldwriter._fieldid)
+        encoder = self.block_encoder or (lambda requests: starmap(encode_blocks, requests))
+        for chunk, (data, infos) in zip(chunks, encoder(requests), strict=True):
+            base = postfile.tell()
+            postfile.write(data)
+            for term, info in zip(chunk, infos, strict=True):
+                info._offset += base
+                terms_table.add(prefix + term.encode("utf-8"), info.to_bytes())
         fieldwriter.finish_field()
+
+
+class BlockSettings(NamedTuple):
+    """How a field's postings are encoded: its format and the codec's block settings."""
+
+    format: Any
+    blocklimit: int
+    compression: int
+    inlinelimit: int
+
+
+def encode_blocks(settings: BlockSettings, lengths: array[int],
+                  terms: Sequence[tuple[str, Sequence[BulkPostings]]]) -> tuple[bytes, list[Any]]:
+    """Encode the postings of terms into whoosh3 blocks, as whoosh's writer writes them.
+
+    A pure function (``BulkSegmentWriter`` may run it in worker processes): the bytes are those
+    whoosh writes to the postings file for these terms one after another, starting at offset 0.
+
+    Args:
+        settings: the field's format and the codec's block settings.
+        lengths: the field length of every document of the segment, as whoosh stores it.
+        terms: (term, its postings in parts of ascending docnums) in term order.
+
+    Returns:
+        (the encoded bytes, a ``W3TermInfo`` per term with its extent relative to those bytes).
+
+    Raises:
+        ValueError: a term's docnums and frequencies differ in number.
+    """
+    postfile = StructFile(BytesIO())
+    postwriter = _WholeBlocks(postfile, blocklimit=settings.blocklimit, compression=settings.compression,
+                              inlinelimit=settings.inlinelimit)
+    boost = settings.format.field_boost
+    limit = settings.blocklimit
+    infos = []
+    for term, parts in terms:
+        if len(parts) == 1:
+            ids, freqs = parts[0]
+        else:
+            ids, freqs = array("I"), array("I")
+            for part_ids, part_freqs in parts:
+                ids.extend(part_ids)
+                freqs.extend(part_freqs)
+        if len(ids) != len(freqs):
+            raise ValueError(f"postings of {term!r}: {len(ids)} docnums, {len(freqs)} frequencies")
+        weights = array("f", freqs) if boost == 1.0 else array("f", (f * boost for f in freqs))
+        # Frequency's value of a posting is pack_uint(freq): a big-endian unsigned int.
+        values = array("I", freqs)
+        if sys.byteorder == "little":
+            values.byteswap()
+        value_bytes = values.tobytes()
+        size = values.itemsize
+        postwriter.start_postings(settings.format, W3TermInfo())
+        total = len(ids)
+        for start in range(0, total, limit):
+            end = min(start + limit, total)
+            block = ids[start:end]
+            block_lengths = list(map(lengths.__getitem__, block))
+            postwriter._ids = block
+            postwriter._weights = weights[start:end]
+            postwriter._values = [value_bytes[start * size:end * size]]
+            postwriter._minlength = min(block_lengths) or None
+            postwriter._maxlength = max(block_lengths)
+            postwriter._maxweight = max(postwriter._weights)
+            postwriter._write_block(last=end == total)
+        infos.append(postwriter.finish_postings())
+    return postfile.file.getvalue(), infos

@@ -3,6 +3,7 @@ exactly what whoosh's own writer writes for the same documents, in one process o
 import random
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,8 @@ def segment_files(folder):
             if segid in p.name}
 
 
-def test_bulk_segment_is_byte_for_byte_whooshs_own(tmp_path, sample_reading, monkeypatch):
+@pytest.mark.parametrize("procs", [1, 2])  # 2: bigrams prepared and blocks encoded in worker processes
+def test_bulk_segment_is_byte_for_byte_whooshs_own(tmp_path, sample_reading, monkeypatch, procs):
     docs = corpus(sample_reading)
     plain_dir, bulk_dir = tmp_path / "plain", tmp_path / "bulk"
     plain_dir.mkdir()
@@ -75,8 +77,10 @@ def test_bulk_segment_is_byte_for_byte_whooshs_own(tmp_path, sample_reading, mon
     bulk = whoosh.index.create_in(str(bulk_dir), make_schema())
     writer = whoosh_compat.BulkSegmentWriter(bulk, GRAMS_FIELD, compound=False)
     monkeypatch.setattr(store, "BUILD_BATCH_CHARS", 2000)  # many batches: postings of a term come in parts
-    assert store._write_all(writer, docs, procs=1) == len(docs)
-    writer.commit()
+    with ExitStack() as stack:
+        assert store._write_all(writer, docs, procs, stack) == len(docs)
+        assert (writer.block_encoder is not None) == (procs > 1)
+        writer.commit()
     plain_files, bulk_files = segment_files(plain_dir), segment_files(bulk_dir)
     assert any(name.endswith(".pst") for name in plain_files)
     assert plain_files.keys() == bulk_files.keys()
@@ -150,15 +154,12 @@ def test_failed_rebuild_in_worker_processes_keeps_old_generation_and_stops_worke
 
 
 def test_a_failing_worker_reports_its_error():
-    workers = store._GramWorkers(1)
-    try:
-        workers.send(0, [None], 0)  # not a text: prepare_grams fails in the worker
+    with store._BuildWorkers(1) as workers:
+        workers.send(0, "prepare_grams", ([None], 0))  # not a text: prepare_grams fails in the worker
         with pytest.raises(RuntimeError, match="AttributeError"):
             workers.receive(0)
-        workers.send(0, ["党员"], 0)  # the worker serves the next request
+        workers.send(0, "prepare_grams", (["党员"], 0))  # the worker serves the next request
         assert list(workers.receive(0).postings) == ["党员"]
-    finally:
-        workers.close()
     assert all(proc.returncode == 0 for proc in workers.procs)
 
 
