@@ -66,6 +66,11 @@ DELETE_FIELDS = ("doc_id", "kind", "reading_id", "course_id", "lesson_id")
 #: Rows written per INSERT statement of a rebuild.
 REBUILD_BATCH = 500
 
+#: Out of line but uncompressed: every match's folded text is scanned and its tsvector ranked, and decompressing
+#: them (pglz, the default) was half the cost of a query.
+STORAGE_DDL = (f"ALTER TABLE {TABLE_NAME} ALTER COLUMN text SET STORAGE EXTERNAL, "
+               "ALTER COLUMN tsv SET STORAGE EXTERNAL, ALTER COLUMN body SET STORAGE EXTERNAL")
+
 _FILTER_COLUMNS = {"kinds": "kind", "series": "series", "sectors": "sectors", "allowed": "audience"}
 
 
@@ -110,6 +115,7 @@ def document_table(metadata: MetaData) -> Table:
         Index(f"ix_{TABLE_NAME}_{name}", table.c[name])
     event.listen(table, "before_create", DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(
         dialect="postgresql"))
+    event.listen(table, "after_create", DDL(STORAGE_DDL).execute_if(dialect="postgresql"))
     return table
 
 
@@ -238,15 +244,28 @@ def _score_sql(tree: QueryNode, sql: _Sql) -> str:
     lexicographic: more exact texts first, then more of them in the title, then the bigram rank.
     """
     spec = engine.rank_spec(tree)
+    implied = _implied_text(tree)
     parts = []
     if spec.grams:
         query = " | ".join(_lexeme(g) for g in spec.grams)
         parts.append(f"ts_rank(d.tsv, CAST({sql.param(query)} AS tsquery), 33)")
     for exact in spec.texts:
         like = sql.param(_like(exact))
-        parts.append(f"{engine.PHRASE_BONUS!r} * (d.text LIKE {like})::int"
-                     f" + {engine.TITLE_BONUS!r} * (d.title_folded LIKE {like})::int")
+        if exact != implied:  # every match contains the implied text: its bonus would be the same for all
+            parts.append(f"{engine.PHRASE_BONUS!r} * (d.text LIKE {like})::int")
+        parts.append(f"{engine.TITLE_BONUS!r} * (d.title_folded LIKE {like})::int")
     return " + ".join(parts) if parts else "0"
+
+
+def _implied_text(tree: QueryNode) -> str | None:
+    """The exact text every match of a one-term query contains (then scanning the text for it again is waste)."""
+    if not isinstance(tree, TextNode):
+        return None
+    exact = exact_text(tree.text)
+    if tree.phrase:
+        return exact
+    runs = [run for _, run in text_runs(tree.text)]
+    return exact if runs == [exact] and len(query_words(tree.text)) < 2 else None
 
 
 def _filters_sql(filters: Mapping[str, Sequence[str] | str | None], sql: _Sql) -> tuple[list[str], bool]:
@@ -403,16 +422,21 @@ class PgSearch:
         where_sql = self._where_sql(parsed, sql, kinds=kinds, series=series, sectors=sectors, allowed=allowed)
         if where_sql is None:
             return SearchPage(total=0, page=page, pagelen=pagelen, hits=[])
-        total = int(self.bind.execute(text(f"SELECT count(*) FROM {TABLE_NAME} d WHERE {where_sql}"),
-                                      sql.params).scalar_one())
-        if not total or (page - 1) * pagelen >= total:
-            return SearchPage(total=total, page=page, pagelen=pagelen, hits=[])
         score = _score_sql(parsed.tree, sql)
         limit, offset = sql.param(pagelen), sql.param((page - 1) * pagelen)
+        # One pass over the matches ranks them and counts them; only the page's rows are read whole.
         rows = self.bind.execute(text(
-            f"SELECT d.doc_id, d.kind, d.title, d.body, d.reading_id, d.course_id, d.lesson_id, d.anchor, d.anchors,"
-            f" d.series, d.sectors, {score} AS score FROM {TABLE_NAME} d WHERE {where_sql}"
-            f" ORDER BY score DESC, d.doc_id LIMIT {limit} OFFSET {offset}"), sql.params).mappings().all()
+            f"WITH ranked AS (SELECT d.doc_id, {score} AS score, count(*) OVER () AS total"
+            f" FROM {TABLE_NAME} d WHERE {where_sql} ORDER BY score DESC, d.doc_id LIMIT {limit} OFFSET {offset})"
+            f" SELECT r.total, r.score, d.doc_id, d.kind, d.title, d.body, d.reading_id, d.course_id, d.lesson_id,"
+            f" d.anchor, d.anchors, d.series, d.sectors FROM ranked r JOIN {TABLE_NAME} d ON d.doc_id = r.doc_id"
+            f" ORDER BY r.score DESC, d.doc_id"), sql.params).mappings().all()
+        if rows:
+            total = int(rows[0]["total"])
+        else:  # no match, or a page past the end: the total still counts
+            total = int(self.bind.execute(text(f"SELECT count(*) FROM {TABLE_NAME} d WHERE {where_sql}"),
+                                          sql.params).scalar_one())
+            return SearchPage(total=total, page=page, pagelen=pagelen, hits=[])
         hits = []
         for row in rows:
             snippet = highlight(row["body"], parsed.literals, size=snippet_chars)

@@ -49,6 +49,10 @@ def upgrade():
     op.create_index('ix_search_document_audience', 'search_document', ['audience'], postgresql_using='gin')
     for name in ('reading_id', 'course_id', 'lesson_id'):
         op.create_index(f'ix_search_document_{name}', 'search_document', [name])
+    if op.get_bind().dialect.name == "postgresql":
+        # Out of line, uncompressed: what every match is checked and ranked on (see content.pgsearch).
+        op.execute("ALTER TABLE search_document ALTER COLUMN text SET STORAGE EXTERNAL, "
+                   "ALTER COLUMN tsv SET STORAGE EXTERNAL, ALTER COLUMN body SET STORAGE EXTERNAL")
 
 
 def downgrade():
