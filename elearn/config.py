@@ -107,6 +107,9 @@ class Config:
         self.ELEARN_ANALYTICS_LIVE_MEMBERS = _env_int("ELEARN_ANALYTICS_LIVE_MEMBERS", 5000)
         # SQLite only: how long a writer waits for the lock before the request answers 503 "busy".
         self.ELEARN_SQLITE_BUSY_TIMEOUT_S = _env_float("ELEARN_SQLITE_BUSY_TIMEOUT_S", 10.0)
+        # Two-factor sign-in is required of the roles in policy.TWO_FACTOR.required_roles; 0 lifts the requirement
+        # (for test suites whose admins sign in without a phone; an enrolled user still gives their code).
+        self.ELEARN_TWO_FACTOR_ENFORCED = _env_bool("ELEARN_TWO_FACTOR_ENFORCED", True)
 
 
 class TestingConfig(Config):
@@ -123,3 +126,4 @@ class TestingConfig(Config):
         self.WTF_CSRF_ENABLED = True
         self.RATELIMIT_ENABLED = False  # the tests of the limits turn them on
         self.RATELIMIT_STORAGE_URI = "memory://"
+        self.ELEARN_TWO_FACTOR_ENFORCED = False  # the tests of two-factor sign-in turn it on

@@ -364,3 +364,37 @@ AUDIT_ACTIONS = {
     "analytics.export.download": _l("下载学习分析导出"),
 }
 AUDIT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class TwoFactorPolicy:
+    """Two-factor sign-in (elearn.auth.two_factor): who must have it, and the numbers of the TOTP step."""
+
+    # Roles that may not sign in without a second factor (等保 2.0 level 3: administrators authenticate with
+    # two factors); the others may enrol if they wish. ELEARN_TWO_FACTOR_ENFORCED=0 lifts it (test suites only).
+    required_roles: frozenset[Role] = frozenset({Role.ORG_ADMIN, Role.SITE_ADMIN})
+    # RFC 6238: 30-second steps, 6 digits; a code of the step before or after is accepted (clocks of phones drift).
+    step_seconds: int = 30
+    digits: int = 6
+    valid_window: int = 1
+    recovery_codes: int = 10
+    # Password accepted, second factor not yet given: the half-signed-in state lasts this long, then the
+    # password must be given again.
+    pending_seconds: int = 300
+    # Refused second-step attempts (Flask-Limiter notation) per address and per account being signed in to:
+    # with three codes valid at a time, 30 guesses an hour find one in about 11,000 hours.
+    limit_per_address: str = "30 per minute; 300 per hour"
+    limit_per_account: str = "5 per minute; 30 per hour"
+    issuer: str = "elearn"
+
+
+TWO_FACTOR = TwoFactorPolicy()
+AUDIT_ACTIONS.update({
+    "auth.2fa.enrol": _l("启用两步验证"),
+    "auth.2fa.disable": _l("关闭两步验证"),
+    "auth.2fa.reset": _l("重置两步验证（设备丢失）"),
+    "auth.2fa.recovery_used": _l("使用恢复码登录"),
+    "auth.2fa.codes_regenerated": _l("重新生成恢复码"),
+    "auth.2fa.failure": _l("登录失败（验证码错误）"),
+})
+SESSION_END_REASONS.update({"2fa_reset": _l("管理员重置了两步验证")})

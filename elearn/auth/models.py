@@ -46,3 +46,32 @@ class LoginSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(20))  # policy.SESSION_END_REASONS
 
     user: Mapped[User] = relationship()
+
+
+class TwoFactor(Base):
+    """A user's second factor (TOTP, RFC 6238; elearn.auth.two_factor). The secret is stored encrypted (AES-GCM
+    under a key derived from the app's secret key), so a copy of the database does not yield it. A row without
+    ``confirmed_at`` is an enrolment under way (its secret shown on the enrolment page, not yet proven by a code)
+    or, with ``reset_at`` set, a higher admin's reset: the user must enrol again at their next sign-in."""
+
+    __tablename__ = "two_factor"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    secret_encrypted: Mapped[str | None] = mapped_column(String(200))
+    confirmed_at: Mapped[datetime | None]
+    # The TOTP time step of the last code accepted: a code of that step or an earlier one is a replay.
+    last_step: Mapped[int | None]
+    reset_at: Mapped[datetime | None]
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code of the second factor: only its keyed hash (HMAC-SHA256) is stored; used once."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -6,9 +6,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
+from werkzeug.wrappers import Response
 
 from elearn.auth import services as auth
-from elearn.auth import tokens
+from elearn.auth import tokens, two_factor, two_factor_views
 from elearn.auth.forms import ChangePasswordForm, LoginForm
 from elearn.errors import ServiceError
 from elearn.extensions import limiter
@@ -56,14 +57,23 @@ def login():
             form.password.errors.append(exc.message)
             status = status_for(exc) if status_for(exc) in (401, 403, 429) else 400
         else:
-            auth.start_session(user, ip=request.remote_addr, user_agent=request.user_agent.string,
-                               remember=form.remember.data)
-            login_user(user, remember=form.remember.data)
-            session.permanent = True
-            return redirect(_safe_next(request.args.get("next")))
+            next_url = _safe_next(request.args.get("next"))
+            # A second factor (or its enrolment) comes before any login session exists.
+            return two_factor_views.second_step(user, remember=form.remember.data, next_url=next_url) \
+                or complete_sign_in(user, remember=form.remember.data, next_url=next_url)
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+def complete_sign_in(user: User, *, remember: bool, next_url: str) -> Response:
+    """Every factor given (the password, and the second factor where there is one): the login session starts,
+    the cookies are set, and the previous sign-in is shown."""
+    auth.start_session(user, ip=request.remote_addr, user_agent=request.user_agent.string, remember=remember)
+    login_user(user, remember=remember)
+    session.permanent = True
+    two_factor_views.flash_previous_sign_in(user)
+    return redirect(_safe_next(next_url))
 
 
 @bp.route("/auth/logout", methods=["POST"])
@@ -118,7 +128,9 @@ def api_tokens():
     new_token = None
     if request.method == "POST":
         action = request.form.get("action")
-        if action == "create":
+        if action == "create" and not two_factor.may_use_api_tokens(current_user):
+            flash(_("请先启用两步验证，再创建 API 令牌。"), "error")
+        elif action == "create":
             new_token = tokens.issue(current_user, request.form.get("name", "").strip() or "api")
             flash(_("令牌已创建，请立即复制保存，它只显示这一次。"), "success")
         elif action == "revoke":

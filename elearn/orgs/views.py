@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from elearn.access import ADMINS, Role, admin_required
+from elearn.auth import two_factor
 from elearn.errors import ServiceError
 from elearn.extensions import db
 from elearn.http.forms import attempt, flash_and_redirect, submit
@@ -132,7 +133,8 @@ def member(user_id: int):
     return render_template("orgs/member_form.html", form=form, member=user, manageable=manageable,
                            transfer=transfer_form, credits=shown, credits_total=len(credits),
                            corrected=ledger.corrected_ids(user), total_hours=ledger.total_hours(user),
-                           refusals=study.refusals_of(user) if manageable else []), done.status
+                           refusals=study.refusals_of(user) if manageable else [],
+                           two_factor=two_factor.admin_view(current_user, user) if manageable else None), done.status
 
 
 @bp.route("/members/<int:user_id>/credits/<int:entry_id>/correct", methods=["POST"])
