@@ -44,6 +44,11 @@ class LoginSession(Base):
     remember: Mapped[bool] = mapped_column(default=False)
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(20))  # policy.SESSION_END_REASONS
+    # When the user signed in: a remember-me comeback rotates the row but keeps this, so the absolute lifetime
+    # (policy.SessionPolicy) counts from the sign-in, not from the last rotation.
+    signed_in_at: Mapped[datetime]
+    # The password had expired at sign-in: nothing but changing it is allowed in this session.
+    password_change_required: Mapped[bool] = mapped_column(default=False)
 
     user: Mapped[User] = relationship()
 
@@ -75,3 +80,15 @@ class RecoveryCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+class PasswordHistory(Base):
+    """A password the user had before (its argon2 hash), and when it was replaced: a new password may not be
+    one of the last ``policy.PasswordPolicy.history``, and the newest row dates the current password (its
+    expiry). Not marked personal: a one-way hash of a secret no longer in use, read only to compare."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    replaced_at: Mapped[datetime]

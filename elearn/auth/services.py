@@ -6,13 +6,13 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from elearn import clock
 from elearn.audit import services as audit
-from elearn.auth import tokens
+from elearn.auth import passwords, session_rules, tokens
 from elearn.auth.models import LoginSession
 from elearn.auth.passwords import check_policy, hash_password, needs_rehash, verify_password
 from elearn.errors import Forbidden, NotAuthenticated, ServiceError
@@ -20,7 +20,7 @@ from elearn.extensions import db, rowcount
 from elearn.orgs import members as users
 from elearn.orgs import services as orgs
 from elearn.orgs.models import User
-from elearn.policy import SESSION_SEEN_EVERY_S
+from elearn.policy import SESSIONS
 
 _dummy: list[str] = []  # a hash computed once, checked against when the username does not exist
 
@@ -94,10 +94,15 @@ def set_password(actor: User | None, user: User, new: str, *, keep_session: str 
     if actor is not None:
         orgs.require_manage(actor, user.organisation)
     check_policy(new, user.username)
+    passwords.check_not_reused(user, new)
+    passwords.remember_replaced(user, user.password_hash)
     user.password_hash = hash_password(new)
     audit.record(actor or user, "user.password", user,
                  after={"tokens_revoked": True} if revoke_tokens else None)
     end_sessions(actor or user, user, "password" if actor is None else "reset", keep=keep_session, commit=False)
+    if keep_session is not None:  # the browser that changed an expired password may go on
+        db.session.execute(update(LoginSession).where(LoginSession.id == keep_session)
+                           .values(password_change_required=False))
     if revoke_tokens:
         tokens.revoke_all(user, commit=False)
     db.session.commit()
@@ -105,18 +110,25 @@ def set_password(actor: User | None, user: User, new: str, *, keep_session: str 
 
 # -- server-side login sessions ----------------------------------------------------------------------------
 
-def _new_session(user: User, *, ip: str, user_agent: str, remember: bool, now: datetime) -> LoginSession:
+def _new_session(user: User, *, ip: str, user_agent: str, remember: bool, now: datetime,
+                 signed_in_at: datetime | None = None) -> LoginSession:
     row = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id, created_at=now, last_seen_at=now,
-                       ip=ip[:45], user_agent=user_agent[:300], remember=remember)
+                       ip=ip[:45], user_agent=user_agent[:300], remember=remember,
+                       signed_in_at=signed_in_at or now)
     db.session.add(row)
     return row
 
 
 def start_session(user: User, *, ip: str | None, user_agent: str | None, remember: bool) -> LoginSession:
     """A new login session for ``user`` signing in from this browser; the user object now carries its id (what
-    flask-login puts in the cookies)."""
-    row = _new_session(user, ip=ip or "", user_agent=user_agent or "", remember=bool(remember),
-                       now=clock.now_utc())
+    flask-login puts in the cookies). Admins get no remember-me (``row.remember`` says whether it was kept),
+    their oldest sessions beyond the limit end, and an expired password marks the session (session_rules)."""
+    now = clock.now_utc()
+    row = _new_session(user, ip=ip or "", user_agent=user_agent or "",
+                       remember=bool(remember) and session_rules.may_remember(user), now=now)
+    session_rules.enforce_limit(user, row, now)
+    if passwords.is_expired(user):
+        session_rules.mark_password_change(row, user)
     db.session.commit()
     user.login_session_id = row.id
     return row
@@ -124,17 +136,27 @@ def start_session(user: User, *, ip: str | None, user_agent: str | None, remembe
 
 def load_session_user(session_id: str) -> User | None:
     """flask-login's loader, on every request: the user of a login session that has not ended (and whose
-    account is active); None signs the browser out. "Last seen" is written every SESSION_SEEN_EVERY_S."""
+    account is active) and that no session rule ends now (idle, lifetime: session_rules); None signs the
+    browser out. "Last seen" is written at most every ``SessionPolicy.seen_every_s``."""
     if not isinstance(session_id, str) or not 20 <= len(session_id) <= 64:
         return None
     row = db.session.get(LoginSession, session_id)
-    if row is None or row.ended_at is not None:
+    if row is None:
+        return None
+    if row.ended_at is not None:
+        session_rules.signed_out(row.end_reason)
         return None
     user = db.session.get(User, row.user_id)
     if user is None or not user.active:
         return None
     now = clock.now_utc()
-    if (now - row.last_seen_at).total_seconds() >= SESSION_SEEN_EVERY_S:
+    reason = session_rules.verdict(user, row, now)
+    if reason is not None:
+        session_rules.end_for(user, row, reason, now)
+        return None
+    if row.password_change_required:
+        g.password_change_required = True
+    if (now - row.last_seen_at).total_seconds() >= SESSIONS.seen_every_s:
         db.session.execute(update(LoginSession).where(LoginSession.id == row.id).values(last_seen_at=now))
         db.session.commit()
     user.login_session_id = row.id
@@ -149,7 +171,9 @@ def rotate_session(user: User) -> LoginSession | None:
         return None
     now = clock.now_utc()
     old.ended_at, old.end_reason = now, "rotated"
-    row = _new_session(user, ip=old.ip, user_agent=old.user_agent, remember=True, now=now)
+    row = _new_session(user, ip=old.ip, user_agent=old.user_agent, remember=True, now=now,
+                       signed_in_at=old.signed_in_at)
+    row.password_change_required = old.password_change_required
     db.session.commit()
     user.login_session_id = row.id
     return row

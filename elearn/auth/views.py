@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user, u
 from werkzeug.wrappers import Response
 
 from elearn.auth import services as auth
-from elearn.auth import tokens, two_factor, two_factor_views
+from elearn.auth import session_rules, tokens, two_factor, two_factor_views
 from elearn.auth.forms import ChangePasswordForm, LoginForm
 from elearn.errors import ServiceError
 from elearn.extensions import limiter
@@ -20,6 +20,8 @@ from elearn.orgs.models import User
 from elearn.policy import LOGIN_LIMIT_PER_ADDRESS, LOGIN_LIMIT_PER_NAME
 
 bp = Blueprint("auth", __name__)
+# An expired password: nothing but changing it until it is changed.
+bp.before_app_request(session_rules.password_change_gate)
 
 
 def _safe_next(target: str | None) -> str:
@@ -69,10 +71,14 @@ def login():
 def complete_sign_in(user: User, *, remember: bool, next_url: str) -> Response:
     """Every factor given (the password, and the second factor where there is one): the login session starts,
     the cookies are set, and the previous sign-in is shown."""
-    auth.start_session(user, ip=request.remote_addr, user_agent=request.user_agent.string, remember=remember)
-    login_user(user, remember=remember)
+    row = auth.start_session(user, ip=request.remote_addr, user_agent=request.user_agent.string,
+                             remember=remember)
+    login_user(user, remember=row.remember)  # never for admins (session_rules)
     session.permanent = True
     two_factor_views.flash_previous_sign_in(user)
+    if row.password_change_required:
+        flash(_("您的密码已过期，请先修改密码。"), "error")
+        return redirect(url_for("auth.change_password"))
     return redirect(_safe_next(next_url))
 
 

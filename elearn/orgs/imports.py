@@ -18,7 +18,6 @@ import codecs
 import csv
 import io
 import re
-import secrets
 import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -239,13 +238,6 @@ def read_rows(filename: str, data: bytes) -> Sheet:
 
 # -- checking rows ----------------------------------------------------------------------------------------------
 
-def _generated_password() -> str:
-    """Random, and always passing the password policy (letters and digits)."""
-    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
-    return ("".join(secrets.choice(alphabet) for _i in range(8))
-            + "".join(secrets.choice("23456789") for _i in range(4)))
-
-
 def _flag(value: str) -> bool | None:
     v = value.strip().lower()
     if v in TRUE_WORDS:
@@ -393,7 +385,7 @@ def import_members(actor: User, default_org: Organisation, filename: str, data: 
         row = checker.check(number, {key: (cells[i] if i < len(cells) else "")
                                      for i, key in enumerate(header) if key})
         if not row.reasons and not result.problems:  # once a row is rejected, nothing will be imported
-            password = row.password or _generated_password()
+            password = row.password or passwords.generate_password()
             try:
                 users.create(actor, username=row.username, name=row.name, password=password,
                              organisation=row.organisation, category=row.category, exempt=row.exempt,
