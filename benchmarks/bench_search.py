@@ -18,6 +18,7 @@ import argparse
 import os
 import random
 import re
+import resource
 import shutil
 import sqlite3
 import sys
@@ -191,9 +192,16 @@ def main() -> int:
     try:
         index = SearchIndex(workdir / "index")
         load_before = os.getloadavg()[0]
+        cpu_before = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
         t0 = time.perf_counter()
         index.rebuild(docs, procs=args.procs)
         elapsed = time.perf_counter() - t0
+        # CPU seconds of this process and of the build's worker processes (waited for by then):
+        # what the build costs whatever else the machine runs.
+        cpu_self, cpu_workers = ((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+                                 for before, after in zip(cpu_before, (resource.getrusage(resource.RUSAGE_SELF),
+                                                                       resource.getrusage(resource.RUSAGE_CHILDREN)),
+                                                          strict=True))
         load_after = os.getloadavg()[0]
         size = index.size_bytes()
         build = (f"{elapsed:.1f} s, {chars / elapsed:,.0f} chars/s, {len(docs) / elapsed:,.1f} docs/s, "
@@ -280,8 +288,9 @@ def main() -> int:
               "worker that has its texts loaded but no cached postings or sets. 'cold': every cache cleared "
               "(includes loading the folded texts of the whole index).")
         print(f"build: {chars:,} characters, {len(docs):,} documents in {build}; "
-              f"procs {args.procs or os.cpu_count()}, load average {load_before:.2f} before, {load_after:.2f} after "
-              f"({os.cpu_count()} CPUs)")
+              f"procs {args.procs or os.cpu_count()}, CPU {cpu_self:.1f} s here + {cpu_workers:.1f} s in workers "
+              f"({chars / (cpu_self + cpu_workers):,.0f} chars per CPU second), load average {load_before:.2f} before, "
+              f"{load_after:.2f} after ({os.cpu_count()} CPUs)")
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -380,6 +380,7 @@ class BulkSegmentWriter(SegmentWriter):
         # as whoosh's own writer assigns them).
         self.perdocwriter.close()
         pdr = self.per_document_reader() if self.codec.length_stats else None
+        lengths = _ScorableLengths(pdr, self.schema) if pdr is not None else None
         items = iter(self.pool.iter_postings())
         name = self.bulk_field
         held: list[Any] = []
@@ -392,11 +393,11 @@ class BulkSegmentWriter(SegmentWriter):
                 yield item
 
         fieldwriter = self.fieldwriter
-        fieldwriter.add_postings(self.schema, pdr, before())
+        fieldwriter.add_postings(self.schema, lengths, before())
         if held and held[0][0] == name:
             raise RuntimeError(f"postings of the bulk field {name!r} reached the pool")
         self._write_bulk(fieldwriter)
-        fieldwriter.add_postings(self.schema, pdr, chain(held, items))
+        fieldwriter.add_postings(self.schema, lengths, chain(held, items))
         fieldwriter.close()
         if pdr:
             pdr.close()
@@ -437,6 +438,24 @@ class BulkSegmentWriter(SegmentWriter):
                 info._offset += base
                 terms_table.add(prefix + term.encode("utf-8"), info.to_bytes())
         fieldwriter.finish_field()
+
+
+class _ScorableLengths:
+    """The per-document reader's field lengths for ``FieldWriter.add_postings``, 0 for an unscorable field.
+
+    whoosh looks for a lengths column file on disk for every posting (a ``stat`` call each);
+    an unscorable field never has one (its length is 0, which whoosh returns when the file is
+    missing), so it is not looked for.
+    """
+
+    def __init__(self, pdr: Any, schema: Any):
+        self._pdr = pdr
+        self._scorable = {name: bool(schema[name].scorable) for name in schema.names()}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        if not self._scorable.get(fieldname, True):
+            return default
+        return int(self._pdr.doc_field_length(docnum, fieldname, default))
 
 
 class BlockSettings(NamedTuple):
