@@ -11,6 +11,7 @@ from elearn.ledger import cli as ledger_cli
 from elearn.media import cli as media_cli
 from elearn.orgs import cli as orgs_cli
 from elearn.search import cli as search_cli
+from elearn.security import cli as security_cli
 from elearn.site import cli as site_cli
 
 
@@ -22,5 +23,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for domain in (site_cli, orgs_cli, auth_cli, search_cli, analytics_cli, media_cli, ledger_cli):
+    for domain in (site_cli, orgs_cli, auth_cli, search_cli, analytics_cli, media_cli, ledger_cli,
+                   security_cli):
         domain.register(app)

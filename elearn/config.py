@@ -110,6 +110,10 @@ class Config:
         # Two-factor sign-in is required of the roles in policy.TWO_FACTOR.required_roles; 0 lifts the requirement
         # (for test suites whose admins sign in without a phone; an enrolled user still gives their code).
         self.ELEARN_TWO_FACTOR_ENFORCED = _env_bool("ELEARN_TWO_FACTOR_ENFORCED", True)
+        # Cipher of the personal-data key generated next (aes-gcm: AES-256-GCM; sm4-gcm: SM4-GCM for a commercial
+        # cryptography review). Existing keys keep theirs: a change takes effect at `elearn security rotate-key`.
+        # The keys themselves: instance/pii_keys.json, or ELEARN_PII_KEYS (elearn.security.keyring).
+        self.ELEARN_PII_CIPHER = os.environ.get("ELEARN_PII_CIPHER", "aes-gcm")
         # Idle timeout of members' sessions in minutes (admins' is fixed by policy.SESSIONS); empty: the policy's.
         self.ELEARN_MEMBER_IDLE_MINUTES = _env_int("ELEARN_MEMBER_IDLE_MINUTES", 0) or None
         # Password expiry in days; empty: policy.PASSWORDS.max_age_days (0, off).

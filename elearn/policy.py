@@ -449,3 +449,23 @@ AUDIT_ACTIONS.update({
     "auth.session_timeout": _l("登录会话超时结束"),
     "auth.password_expired": _l("密码已过期，须修改"),
 })
+
+
+@dataclass(frozen=True)
+class PersonalDataPolicy:
+    """Personal data at rest (elearn.security): how values are shown masked, and how a key rotation proceeds."""
+
+    # Digits of a phone number left visible when masked: the carrier prefix and the last four (138****1234),
+    # the form Chinese services print.
+    phone_visible: tuple[int, int] = (3, 4)
+    # Rows re-encrypted per transaction by `elearn security rotate-key`: a crash loses at most one batch of work
+    # (every value stays readable: each is whole under the old key or the new one), and SQLite's writer lock is
+    # held only briefly, so the site keeps working during a rotation.
+    rotation_batch_rows: int = 500
+
+
+PERSONAL_DATA = PersonalDataPolicy()
+AUDIT_ACTIONS.update({
+    "security.key_rotated": _l("更换个人信息加密密钥"),
+    "security.key_retired": _l("停用旧的个人信息加密密钥"),
+})

@@ -82,7 +82,7 @@ class SnapshotSeriesRow(Base):
 
 class SnapshotRisk(Base):
     """A member behind pace when the snapshot was taken; ``rank`` is their place in the whole tree's list
-    (furthest behind first, ties by name), so any subtree's list is its rows in rank order. Figures unrounded,
+    (furthest behind first, ties by username), so any subtree's list is its rows in rank order. Figures unrounded,
     as the live list computes them."""
 
     __tablename__ = "analytics_snapshot_risk"

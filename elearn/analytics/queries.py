@@ -229,14 +229,15 @@ def series_sizes() -> Select:
 
 
 def at_risk_rows(scope: Scope, limit: int | None) -> Sequence[Row[Any]]:
-    """Non-exempt members behind the pro-rata pace, furthest behind first (ties by name): unrounded rows."""
+    """Non-exempt members behind the pro-rata pace, furthest behind first (ties by username: names are
+    encrypted): unrounded rows."""
     j = judged(scope)
     stmt = (select(j.c.user_id, j.c.organisation_id, User.name, User.username, Organisation.name.label("org_name"),
                    j.c.category, j.c.total.label("hours"), j.c.theory.label("theory_hours"), j.c.target,
                    j.c.expected)
             .join(User, User.id == j.c.user_id).join(Organisation, Organisation.id == j.c.organisation_id)
             .where(j.c.at_risk == 1)
-            .order_by((j.c.total / j.c.target).asc(), User.name, j.c.user_id))
+            .order_by((j.c.total / j.c.target).asc(), User.username, j.c.user_id))
     if limit is not None:
         stmt = stmt.limit(limit)
     return db.session.execute(stmt).all()

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.extensions import PERSONAL, Base
 from elearn.orgs.models import User
+from elearn.security.fields import EncryptedText
 
 
 class ApiToken(Base):
@@ -39,7 +40,7 @@ class LoginSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
-    ip: Mapped[str] = mapped_column(String(45), default="", info=PERSONAL)
+    ip: Mapped[str] = mapped_column(EncryptedText(45, "login_session.ip"), default="", info=PERSONAL)
     user_agent: Mapped[str] = mapped_column(String(300), default="")
     remember: Mapped[bool] = mapped_column(default=False)
     ended_at: Mapped[datetime | None]

@@ -12,12 +12,15 @@ from sqlalchemy import String
 
 from elearn.errors import ServiceError
 from elearn.orgs.models import User
+from elearn.security.fields import EncryptedText
 
 
 def stored_length(field: str) -> int:
-    """How many characters the member's column ``field`` holds (PostgreSQL refuses longer values)."""
+    """How many characters the member's column ``field`` holds (PostgreSQL refuses longer values; an encrypted
+    column's own limit on the plain value, as its ciphertext is longer)."""
     column_type = User.__table__.c[field].type
-    assert isinstance(column_type, String) and column_type.length, f"{field} is a String of a fixed length"
+    assert isinstance(column_type, (String, EncryptedText)) and column_type.length, \
+        f"{field} is a String of a fixed length"
     return column_type.length
 
 

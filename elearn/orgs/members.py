@@ -1,6 +1,7 @@
 """Members: creation, profile and category changes, exemption, transfers, who may see whom."""
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import date
 
@@ -19,6 +20,7 @@ from elearn.orgs import contacts
 from elearn.orgs import services as orgs
 from elearn.orgs.models import Membership, Organisation, User
 from elearn.policy import MEMBER_CATEGORIES, ROLES
+from elearn.security import fields as pii
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,80}$")
 EDITABLE = ["name", "phone", "email", "role", "category", "exempt", "exempt_reason", "active", "organisation_id"]
@@ -187,15 +189,26 @@ def visible_members_stmt(actor: User, org: Organisation | None = None, q: str | 
     root = org or (actor.organisation if actor.role == Role.ORG_ADMIN else None)
     if root is not None:
         orgs.require_manage(actor, root)
-    stmt = select(User).order_by(User.name)
+    # Names are encrypted (elearn.security.fields): SQL sorts by the username, which pages stably.
+    stmt = select(User).order_by(User.username, User.id)
     if root is not None:
         in_tree = select(Organisation.id).where(Organisation.path.startswith(root.path))
         via_membership = select(Membership.user_id).where(Membership.organisation_id.in_(in_tree))
         stmt = stmt.where(or_(User.organisation_id.in_(in_tree), User.id.in_(via_membership)))
     if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(User.name.ilike(like), User.username.ilike(like)))
+        stmt = stmt.where(matching(q))
     return stmt
+
+
+def matching(q: str):
+    """A condition on users matching ``q``: part of the username, or exactly the whole name, phone
+    number or e-mail address (these are encrypted, so only their keyed hashes can be compared)."""
+    q = q.strip()
+    hashes = pii.lookup_hashes(q)
+    candidates = [User.username.ilike(f"%{q}%"), User.name_hash.in_(hashes), User.email_hash.in_(hashes)]
+    with contextlib.suppress(ServiceError):  # not a phone number: the other fields may still match
+        candidates.append(User.phone_hash.in_(pii.lookup_hashes(contacts.phone(q))))
+    return or_(*candidates)
 
 
 def can_view(actor: User, user: User) -> bool:

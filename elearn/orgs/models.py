@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.extensions import PERSONAL, Base
+from elearn.security.fields import EncryptedText, hashed_from
 
 
 class Organisation(Base):
@@ -48,14 +49,22 @@ class User(UserMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
-    name: Mapped[str] = mapped_column(String(100), info=PERSONAL)
-    phone: Mapped[str | None] = mapped_column(String(30), info=PERSONAL)
-    email: Mapped[str | None] = mapped_column(String(200), info=PERSONAL)
-    password_hash: Mapped[str] = mapped_column(String(200), info=PERSONAL)
+    # Personal fields are stored encrypted (elearn.security.fields); their keyed hashes serve exact look-ups
+    # (the members' search by name, phone or e-mail), as SQL cannot compare the ciphertext.
+    name: Mapped[str] = mapped_column(EncryptedText(100, "user_account.name"), info=PERSONAL)
+    phone: Mapped[str | None] = mapped_column(EncryptedText(30, "user_account.phone"), info=PERSONAL)
+    email: Mapped[str | None] = mapped_column(EncryptedText(200, "user_account.email"), info=PERSONAL)
+    name_hash: Mapped[str | None] = mapped_column(String(100), index=True, info=hashed_from("name"))
+    phone_hash: Mapped[str | None] = mapped_column(String(100), index=True, info=hashed_from("phone"))
+    email_hash: Mapped[str | None] = mapped_column(String(100), index=True, info=hashed_from("email"))
+    password_hash: Mapped[str] = mapped_column(String(200), info={
+        **PERSONAL, "encrypted": False,
+        "why": "a salted one-way hash (elearn.auth.passwords): nothing to decrypt, and encrypting it adds nothing"})
     role: Mapped[str] = mapped_column(String(20), default="member")  # policy.ROLES
     category: Mapped[str] = mapped_column(String(30), default="member")  # policy.MEMBER_CATEGORIES
     exempt: Mapped[bool] = mapped_column(default=False)
-    exempt_reason: Mapped[str | None] = mapped_column(String(200), info=PERSONAL)
+    exempt_reason: Mapped[str | None] = mapped_column(EncryptedText(200, "user_account.exempt_reason"),
+                                                      info=PERSONAL)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(10))

@@ -20,6 +20,7 @@ from elearn.orgs import members as users
 from elearn.orgs import services as orgs
 from elearn.orgs.forms import MemberForm, OrganisationForm, TransferForm
 from elearn.orgs.models import Organisation, User
+from elearn.security import masking
 from elearn.study import services as study
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -119,6 +120,10 @@ def member(user_id: int):
     del form.password, form.username, form.organisation_id
     if request.method == "POST" and not manageable:
         abort(403)
+    if not masking.may_see_personal(current_user, user):
+        # An admin of an organisation the member has left sees the record, not the contact details.
+        for field in (form.phone, form.email, form.exempt_reason):
+            field.data = masking.mask(field.name, field.data)
     done = submit(form, lambda: users.update(
         current_user, user, name=form.name.data, phone=form.phone.data or None, email=form.email.data or None,
         role=form.role.data, category=form.category.data, exempt=form.exempt.data,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.extensions import PERSONAL, Base
 from elearn.orgs.models import Organisation, User
+from elearn.security.fields import EncryptedText, hashed_from
 
 # Training plan states: drafted, then filed with the superior committee.
 PLAN_STATUSES = ("draft", "filed")
@@ -87,14 +88,16 @@ class Lecturer(Base):
     __tablename__ = "lecturer"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), index=True, info=PERSONAL)
+    name: Mapped[str] = mapped_column(EncryptedText(100, "lecturer.name"), info=PERSONAL)
+    # The roster's search by a lecturer's full name (the name itself is encrypted: elearn.security.fields).
+    name_hash: Mapped[str | None] = mapped_column(String(100), index=True, info=hashed_from("name"))
     title: Mapped[str] = mapped_column(String(100), default="")  # 职务/职称
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     # Expertise areas, "、"-separated as typed, also kept as policy.CONTENT_CATEGORIES codes for filtering.
     fields: Mapped[str] = mapped_column(String(300), default="")
     categories: Mapped[str] = mapped_column(String(300), default="")  # ",political_theory,party_rules,"
     status: Mapped[str] = mapped_column(String(10), default="active", index=True)
-    phone: Mapped[str | None] = mapped_column(String(30), info=PERSONAL)
+    phone: Mapped[str | None] = mapped_column(EncryptedText(30, "lecturer.phone"), info=PERSONAL)
     bio: Mapped[str] = mapped_column(Text, default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -158,7 +158,8 @@ def conflicts(training: PlannedTraining, user_ids: list[int]) -> list[TrainingCl
         .join(other, other.id == TrainingParticipant.training_id)
         .join(User, User.id == TrainingParticipant.user_id)
         .where(TrainingParticipant.user_id.in_(user_ids), other.id != training.id, or_(overlap, same_year))
-        .order_by(User.name, other.starts_on)).all()
+        .order_by(TrainingParticipant.user_id, other.starts_on)).all()
+    rows = sorted(rows, key=lambda r: r[1])  # by name, stably (names are encrypted: SQL cannot sort them)
     key = _norm_title(training.title)
     out = []
     for uid, name, oid, title, s, e in rows:

@@ -16,6 +16,7 @@ from elearn.extensions import db
 from elearn.orgs import services as orgs
 from elearn.orgs.models import Organisation, User
 from elearn.policy import CONTENT_CATEGORIES
+from elearn.security import fields as pii
 from elearn.training.models import LECTURER_STATUSES, Lecturer
 
 FIELDS = ["name", "title", "organisation_id", "fields", "categories", "status", "phone", "bio"]
@@ -89,13 +90,15 @@ def search(actor: User, *, q: str = "", category: str | None = None, status: str
         stmt = stmt.where(Organisation.path.startswith(root.path, autoescape=True))
     for word in (q or "").split()[:5]:
         like = f"%{word}%"
-        stmt = stmt.where(or_(Lecturer.name.ilike(like), Lecturer.title.ilike(like), Lecturer.fields.ilike(like),
-                              Lecturer.bio.ilike(like), Organisation.name.ilike(like)))
+        # The name is encrypted: a word matches it only as the whole name, through its keyed hash.
+        stmt = stmt.where(or_(Lecturer.name_hash.in_(pii.lookup_hashes(word)), Lecturer.title.ilike(like),
+                              Lecturer.fields.ilike(like), Lecturer.bio.ilike(like), Organisation.name.ilike(like)))
     if category:
         stmt = stmt.where(Lecturer.categories.contains(f",{category},", autoescape=True))
     if status:
         stmt = stmt.where(Lecturer.status == status)
     total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = db.session.execute(stmt.order_by(Lecturer.name, Lecturer.id).limit(PAGE_SIZE)
+    # In the order they joined the roster: the encrypted names cannot be sorted by SQL.
+    rows = db.session.execute(stmt.order_by(Lecturer.id).limit(PAGE_SIZE)
                               .offset((max(page, 1) - 1) * PAGE_SIZE)).scalars().all()
     return list(rows), total

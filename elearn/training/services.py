@@ -191,10 +191,11 @@ def group_sessions_for(actor: User, limit: int = 100) -> list[GroupSession]:
 
 def group_candidates(session: GroupSession, limit: int = 500) -> list[User]:
     """Active members of the session's organisation subtree, for the attendance list."""
-    return list(db.session.execute(
+    found = db.session.execute(
         select(User).join(Organisation, Organisation.id == User.organisation_id)
         .where(Organisation.path.startswith(session.organisation.path), User.active.is_(True))
-        .options(selectinload(User.organisation)).order_by(User.name).limit(limit)).scalars())
+        .options(selectinload(User.organisation)).order_by(User.username).limit(limit)).scalars()
+    return sorted(found, key=lambda u: u.name)  # names are encrypted: sorted here, not by SQL
 
 
 def mark_attendance(actor: User, session: GroupSession, attendees: list[User],
