@@ -131,7 +131,8 @@ _OPEN_WHILE_EXPIRED = frozenset({"auth.change_password", "auth.logout", "auth.se
 
 def password_change_gate() -> ResponseReturnValue | None:
     """Before every request: a session whose password expired is sent to the password page (JSON: 403)."""
-    if request.endpoint in _OPEN_WHILE_EXPIRED or request.endpoint is None:
+    # The second factor's steps come first (their own gate holds a user who must enrol): never a redirect loop.
+    if request.endpoint in _OPEN_WHILE_EXPIRED or request.endpoint is None or request.blueprint == "two_factor":
         return None
     if not current_user.is_authenticated or not g.get("password_change_required"):
         return None

@@ -138,3 +138,16 @@ def test_expiry_is_off_by_default(app, client, auth, make_user, site_clock):
     site_clock.advance(3 * 365 * DAY)
     assert auth.login(user.username).headers["Location"] == "/"
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("app_config", [{"ELEARN_PASSWORD_MAX_AGE_DAYS": 90, "ELEARN_TWO_FACTOR_ENFORCED": True}])
+def test_an_expired_password_and_a_second_factor_to_enrol_do_not_send_each_other_round(app, client, auth,
+                                                                                         make_user, site_clock):
+    from elearn.orgs.models import User
+    user = make_user()
+    site_clock.advance(91 * DAY)
+    assert auth.login(user.username).headers["Location"].endswith("/auth/password")
+    db.session.get(User, user.id).role = "org_admin"  # promoted: must enrol a second factor first
+    db.session.commit()
+    assert client.get("/auth/password").headers["Location"].endswith("/auth/two-factor/enrol")
+    assert client.get("/auth/two-factor/enrol").status_code == 200  # the enrolment page opens: no loop
