@@ -41,13 +41,21 @@ def live_server(tmp_path_factory):
 
     ``ELEARN_BROWSER_BASE=http://host:port`` (with ``ELEARN_INSTANCE`` naming its instance) reuses a server
     that is already running instead — handy while writing a test; the tests change its data.
+    The demo's admins sign in with the password alone here (ELEARN_TWO_FACTOR_ENFORCED=0); the test of
+    two-factor sign-in starts a server of its own with :func:`serve`.
     """
     if os.environ.get("ELEARN_BROWSER_BASE"):
         yield {"url": os.environ["ELEARN_BROWSER_BASE"].rstrip("/"),
                "instance": Path(os.environ.get("ELEARN_INSTANCE", ".")), "env": dict(os.environ)}
         return
+    yield from serve(tmp_path_factory, ELEARN_TWO_FACTOR_ENFORCED="0")
+
+
+def serve(tmp_path_factory, **extra_env: str):
+    """Start gunicorn and the worker on a fresh instance with demo data (``extra_env``: settings of this
+    server); yields what :func:`live_server` yields, and stops both afterwards."""
     instance = tmp_path_factory.mktemp("browser-instance")
-    env = dict(os.environ, ELEARN_INSTANCE=str(instance), ELEARN_SECRET_KEY="browser-tests-only")
+    env = dict(os.environ, ELEARN_INSTANCE=str(instance), ELEARN_SECRET_KEY="browser-tests-only", **extra_env)
     env.pop("DATABASE_URL_TEST", None)
     env.pop("DATABASE_URL", None)
     bindir = Path(sys.executable).parent
