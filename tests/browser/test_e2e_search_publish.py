@@ -118,6 +118,9 @@ def test_published_subtitle_line_is_found_and_the_player_starts_there(browser, l
     active = field.get_attribute("aria-activedescendant")
     assert active and page.locator(f"#{active}").get_attribute("aria-selected") == "true"
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    # Was a fault seen on the screenshot: the list as narrow as the field, titles in a thin column.
+    row = page.locator(".search-form .row-form").first.bounding_box()
+    assert listbox.bounding_box()["width"] >= row["width"] - 2
     shoot(page, screenshot_dir, "e2e-search-suggestions", "phone360", full_page=False)
     field.press("Escape")
     expect(listbox).to_be_hidden()
