@@ -155,10 +155,10 @@ def main() -> None:
         town = db.session.get(Organisation, 2)
         scope = queries.Scope.of(top, today)
         print("computed live over the whole tree (what a snapshot job does):")
-        parts = {"per-organisation sums": lambda: analytics.org_bin_rows(scope),
-                 "monthly trend": lambda: analytics.monthly_rows(scope),
-                 "completions per series": lambda: analytics.series_org_rows(scope),
-                 "at-risk list (first 50)": lambda: analytics.at_risk_rows(scope, 50)}
+        parts = {"per-organisation sums": lambda: queries.org_bin_rows(scope),
+                 "monthly trend": lambda: queries.monthly_rows(scope),
+                 "completions per series": lambda: queries.series_org_rows(scope),
+                 "at-risk list (first 50)": lambda: queries.at_risk_rows(scope, 50)}
         for name, fn in parts.items():
             med, best, _r = timed(fn)
             print(f"  {name}: median {med * 1000:.0f} ms, best {best * 1000:.0f} ms")
