@@ -114,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--database-url", help="also measure the PostgreSQL backend on this server "
                                                "(postgresql://user@host:port/db; a scratch database is used)")
+    parser.add_argument("--min-mean", type=float, default=None,
+                        help="exit 1 if a backend's mean nDCG@10 is below this (CI)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(args.content_from.resolve()))
     sys.path.insert(1, str(Path(__file__).resolve().parent))
@@ -136,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         for row in result["queries"]:
             print(f"  {row['ndcg']:.3f}  {row['query']:<16} {row['kind']:<28} {' '.join(row['top'])}")
         print(f"{name}: mean nDCG@{CUTOFF} = {result['mean']:.3f} over {len(result['queries'])} queries")
+    if args.min_mean is not None and any(r["mean"] < args.min_mean for r in results.values()):
+        print(f"mean nDCG@{CUTOFF} below {args.min_mean}", file=sys.stderr)
+        return 1
     return 0
 
 
