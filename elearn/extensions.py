@@ -30,7 +30,9 @@ NAMING = {
 # fail in the database driver (SQLite: "Python int too large to convert").
 ID_MAX = 2**31 - 1
 
-# Data classification: columns holding personal data carry ``info=PERSONAL``; see :func:`personal_fields`.
+# Data classification: columns holding personal data carry ``info=PERSONAL``; see :func:`personal_fields`. They are
+# stored encrypted (elearn.security.fields.EncryptedText); one that needs no encryption says so and why, as
+# ``{**PERSONAL, "encrypted": False, "why": …}`` (a password's one-way hash), and tests/security checks both.
 PERSONAL = {"personal": True}
 
 

@@ -350,3 +350,15 @@ def test_the_migration_encrypts_rows_written_in_the_clear_and_is_idempotent(app)
         _db.session.remove()
         with _db.engine.begin() as conn:
             conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+
+def test_the_audit_log_is_filtered_by_an_actors_whole_name(client, auth, setup):
+    _create_through_page(client, auth, setup["east"])  # by 镇管理员
+    auth.login("site")
+
+    def actions(who):
+        r = client.get("/org/audit/export", query_string={"format": "csv", "who": who})
+        return {row.split(",")[4] for row in r.data.decode("utf-8-sig").splitlines()[1:]}
+
+    assert "user.create" in actions("镇管理员") and "user.create" in actions("townadm")
+    assert "user.create" not in actions("镇管理") and "user.create" not in actions("西村管理员")
