@@ -125,7 +125,10 @@ def hold_half_signed_in() -> ResponseReturnValue | None:
             target = url_for("auth.login")
         else:
             target = url_for("two_factor.verify" if two_factor.is_enabled(user) else "two_factor.enrol")
-    elif current_user.is_authenticated and two_factor.must_enrol(current_user):
+    elif current_user.is_authenticated and two_factor.is_required(current_user) \
+            and not two_factor.is_enabled(current_user):
+        # (Only roles that require it are looked up: a member's request costs no query. A reset member's
+        # sessions end with the reset, so their next sign-in goes through second_step.)
         target = url_for("two_factor.enrol")
     if target is None:
         return None

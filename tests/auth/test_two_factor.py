@@ -397,3 +397,19 @@ def test_a_different_secret_key_cannot_read_the_secret(app, make_user):
     app.config["SECRET_KEY"] = "another-key"
     with pytest.raises(ValueError):
         two_factor.decrypt_secret(user.id, stored)
+
+
+def test_a_members_requests_do_not_look_up_the_second_factor(app, client, auth, make_user):
+    from sqlalchemy import event
+    member = make_user()
+    auth.login(member.username)
+    seen: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    assert seen and not [s for s in seen if "two_factor" in s]
