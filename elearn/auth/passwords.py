@@ -78,6 +78,13 @@ def policy_problems(password: str, username: str | None = None) -> list[str]:
     return problems
 
 
+def rules_summary() -> str:
+    """The password rules in one sentence, for the hint beside a new-password field."""
+    rules = PASSWORDS
+    return _("至少 %(n)d 个字符，包含小写字母、大写字母、数字、符号中的至少 %(k)d 类，"
+             "不含用户名，不与最近 %(h)d 次用过的密码相同。", n=rules.min_length, k=rules.min_classes, h=rules.history)
+
+
 def check_policy(password: str, username: str | None = None) -> None:
     """Raise ServiceError ``weak_password`` when ``password`` breaks the password policy; its message lists
     everything missing at once, so one correction is enough."""

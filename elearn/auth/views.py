@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
 from werkzeug.wrappers import Response
 
+from elearn.auth import passwords, session_rules, tokens, two_factor, two_factor_views
 from elearn.auth import services as auth
-from elearn.auth import session_rules, tokens, two_factor, two_factor_views
 from elearn.auth.forms import ChangePasswordForm, LoginForm
 from elearn.errors import ServiceError
 from elearn.extensions import limiter
@@ -22,6 +22,8 @@ from elearn.policy import LOGIN_LIMIT_PER_ADDRESS, LOGIN_LIMIT_PER_NAME
 bp = Blueprint("auth", __name__)
 # An expired password: nothing but changing it until it is changed.
 bp.before_app_request(session_rules.password_change_gate)
+# Every page with a new-password field shows the rules as they are in the policy.
+bp.app_context_processor(lambda: {"password_rules": passwords.rules_summary})
 
 
 def _safe_next(target: str | None) -> str:

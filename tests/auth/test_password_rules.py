@@ -43,6 +43,13 @@ def test_the_change_page_lists_what_a_weak_password_lacks(client, auth, make_use
         assert words in body
 
 
+def test_the_change_page_states_the_rules_of_the_policy(client, auth, make_user):
+    auth.login(make_user().username)
+    page = client.get("/auth/password").get_data(as_text=True)
+    assert f"至少 {PASSWORDS.min_length} 个字符" in page and f"至少 {PASSWORDS.min_classes} 类" in page
+    assert "包含字母和数字" not in page  # the rule before this policy
+
+
 def test_three_of_four_classes_are_enough(client, auth, make_user):
     auth.login(make_user().username)
     assert _change(client, PASSWORD, "lower-and-digit-7")[0] == 302  # lower, symbol, digit: no upper case
