@@ -82,6 +82,7 @@ class RecoveryCode(Base):
     created_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 
+
 class PasswordHistory(Base):
     """A password the user had before (its argon2 hash), and when it was replaced: a new password may not be
     one of the last ``policy.PasswordPolicy.history``, and the newest row dates the current password (its
