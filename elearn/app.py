@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, Response
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
 from elearn import cli, policy, queue, storage
@@ -18,6 +19,7 @@ from elearn.analytics import tasks as analytics_tasks
 from elearn.analytics import tracking
 from elearn.analytics import views as analytics_views
 from elearn.audit import models as audit_models
+from elearn.audit import services as audit_services
 from elearn.audit import views as audit_views
 from elearn.auth import api as auth_api
 from elearn.auth import models as auth_models
@@ -50,8 +52,8 @@ from elearn.readings import models as readings_models
 from elearn.readings import views as readings_views
 from elearn.search import api as search_api
 from elearn.search import models as search_models
-from elearn.search import tracking as search_tracking
 from elearn.search import tasks as search_tasks
+from elearn.search import tracking as search_tracking
 from elearn.search import views as search_views
 from elearn.site import views as site_views
 from elearn.study import api as study_api
@@ -164,7 +166,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.context_processor
     def inject_globals() -> dict[str, Any]:
-        return {"policy": policy, "Role": Role, "current_locale": str(get_locale())}
+        # Site admins see open security alerts on every page until one of them handles them.
+        alerts = audit_services.open_alert_count() if getattr(current_user, "role", None) == Role.SITE_ADMIN else 0
+        return {"policy": policy, "Role": Role, "current_locale": str(get_locale()), "security_alert_count": alerts}
 
     _security_headers(app)
     return app

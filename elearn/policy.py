@@ -322,6 +322,7 @@ AUDIT_ACTIONS = {
     "user.transfer": _l("组织关系转接"),
     "user.import": _l("批量导入党员"),
     "user.password": _l("修改密码"),
+    "auth.login": _l("登录成功"),
     "auth.failure": _l("登录失败（密码错误）"),
     "auth.lockout": _l("登录失败次数过多，账号临时锁定"),
     "auth.sessions_end": _l("结束登录会话"),
@@ -359,42 +360,22 @@ AUDIT_ACTIONS = {
     "lecturer.update": _l("修改师资"),
     "analytics.export": _l("导出学习分析"),
     "analytics.export.download": _l("下载学习分析导出"),
+    "audit.export": _l("导出审计日志"),
+    "ledger.verify": _l("学时台账校验通过"),
+    "ledger.broken": _l("学时台账校验发现篡改"),
+    "ledger.seal": _l("旧台账记录纳入哈希链"),
+    "security.alert.ack": _l("处理安全告警"),
 }
 AUDIT_PAGE_SIZE = 50
+# Security events (the audit log) are kept at least this long (等保 2.0: ≥ 6 months); the app deletes none, ever:
+# AuditEntry rows refuse updates and deletes, and there is no purge.
+AUDIT_RETENTION_DAYS = 180
+# Audit actions that also raise a security alert for site admins (shown on every page of theirs until handled).
+SECURITY_ALERT_ACTIONS = {
+    "auth.lockout": _l("账号因连续登录失败被临时锁定"),
+    "ledger.broken": _l("学时台账校验发现篡改"),
+}
 
-
-@dataclass(frozen=True)
-class TwoFactorPolicy:
-    """Two-factor sign-in (elearn.auth.two_factor): who must have it, and the numbers of the TOTP step."""
-
-    # Roles that may not sign in without a second factor (等保 2.0 level 3: administrators authenticate with
-    # two factors); the others may enrol if they wish. ELEARN_TWO_FACTOR_ENFORCED=0 lifts it (test suites only).
-    required_roles: frozenset[Role] = frozenset({Role.ORG_ADMIN, Role.SITE_ADMIN})
-    # RFC 6238: 30-second steps, 6 digits; a code of the step before or after is accepted (clocks of phones drift).
-    step_seconds: int = 30
-    digits: int = 6
-    valid_window: int = 1
-    recovery_codes: int = 10
-    # Password accepted, second factor not yet given: the half-signed-in state lasts this long, then the
-    # password must be given again.
-    pending_seconds: int = 300
-    # Refused second-step attempts (Flask-Limiter notation) per address and per account being signed in to:
-    # with three codes valid at a time, 30 guesses an hour find one in about 11,000 hours.
-    limit_per_address: str = "30 per minute; 300 per hour"
-    limit_per_account: str = "5 per minute; 30 per hour"
-    issuer: str = "elearn"
-
-
-TWO_FACTOR = TwoFactorPolicy()
-AUDIT_ACTIONS.update({
-    "auth.2fa.enrol": _l("启用两步验证"),
-    "auth.2fa.disable": _l("关闭两步验证"),
-    "auth.2fa.reset": _l("重置两步验证（设备丢失）"),
-    "auth.2fa.recovery_used": _l("使用恢复码登录"),
-    "auth.2fa.codes_regenerated": _l("重新生成恢复码"),
-    "auth.2fa.failure": _l("登录失败（验证码错误）"),
-})
-SESSION_END_REASONS.update({"2fa_reset": _l("管理员重置了两步验证")})
 
 # --- Session and password rules (issue 18, 等保 2.0 level 3: 身份鉴别, 访问控制) ---
 
@@ -449,6 +430,40 @@ AUDIT_ACTIONS.update({
     "auth.session_timeout": _l("登录会话超时结束"),
     "auth.password_expired": _l("密码已过期，须修改"),
 })
+
+
+@dataclass(frozen=True)
+class TwoFactorPolicy:
+    """Two-factor sign-in (elearn.auth.two_factor): who must have it, and the numbers of the TOTP step."""
+
+    # Roles that may not sign in without a second factor (等保 2.0 level 3: administrators authenticate with
+    # two factors); the others may enrol if they wish. ELEARN_TWO_FACTOR_ENFORCED=0 lifts it (test suites only).
+    required_roles: frozenset[Role] = frozenset({Role.ORG_ADMIN, Role.SITE_ADMIN})
+    # RFC 6238: 30-second steps, 6 digits; a code of the step before or after is accepted (clocks of phones drift).
+    step_seconds: int = 30
+    digits: int = 6
+    valid_window: int = 1
+    recovery_codes: int = 10
+    # Password accepted, second factor not yet given: the half-signed-in state lasts this long, then the
+    # password must be given again.
+    pending_seconds: int = 300
+    # Refused second-step attempts (Flask-Limiter notation) per address and per account being signed in to:
+    # with three codes valid at a time, 30 guesses an hour find one in about 11,000 hours.
+    limit_per_address: str = "30 per minute; 300 per hour"
+    limit_per_account: str = "5 per minute; 30 per hour"
+    issuer: str = "elearn"
+
+
+TWO_FACTOR = TwoFactorPolicy()
+AUDIT_ACTIONS.update({
+    "auth.2fa.enrol": _l("启用两步验证"),
+    "auth.2fa.disable": _l("关闭两步验证"),
+    "auth.2fa.reset": _l("重置两步验证（设备丢失）"),
+    "auth.2fa.recovery_used": _l("使用恢复码登录"),
+    "auth.2fa.codes_regenerated": _l("重新生成恢复码"),
+    "auth.2fa.failure": _l("登录失败（验证码错误）"),
+})
+SESSION_END_REASONS.update({"2fa_reset": _l("管理员重置了两步验证")})
 
 
 @dataclass(frozen=True)

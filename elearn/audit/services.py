@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, or_, select
+from flask_babel import gettext as _
+from sqlalchemy import Row, func, or_, select
 
 from elearn import clock
 from elearn.access import Role
-from elearn.audit.models import AuditEntry
+from elearn.audit.models import AuditEntry, SecurityAlert
+from elearn.errors import Conflict, Forbidden, NotFound
 from elearn.extensions import db, personal_fields
 from elearn.orgs.models import Organisation, User
+from elearn.policy import SECURITY_ALERT_ACTIONS
 from elearn.security import fields as pii
 from elearn.security import masking
 
@@ -45,7 +48,46 @@ def record(actor: User | None, action: str, obj: Any, before: dict | None = None
         after={k: v for k, v in (after or {}).items() if k not in secret} or None,
     )
     db.session.add(entry)
+    if action in SECURITY_ALERT_ACTIONS:
+        db.session.flush()
+        db.session.add(SecurityAlert(action=action, audit_entry_id=entry.id))
     return entry
+
+
+def open_alerts(limit: int = 50) -> list[tuple[SecurityAlert, AuditEntry]]:
+    """Security alerts no site admin has handled yet, newest first, with their audit entries."""
+    rows = db.session.execute(
+        select(SecurityAlert, AuditEntry).join(AuditEntry, AuditEntry.id == SecurityAlert.audit_entry_id)
+        .where(SecurityAlert.handled_at.is_(None)).order_by(SecurityAlert.id.desc()).limit(limit)).tuples().all()
+    return list(rows)
+
+
+def open_alert_count() -> int:
+    return int(db.session.execute(select(func.count()).select_from(SecurityAlert)
+                                  .where(SecurityAlert.handled_at.is_(None))).scalar_one())
+
+
+def handle_alert(actor: User, alert_id: int, note: str) -> SecurityAlert:
+    """Mark an alert handled (site admins only), with what was done about it; audited.
+
+    Raises:
+        Forbidden: ``actor`` is not a site admin.
+        NotFound: no such alert.
+        Conflict: already handled.
+    """
+    if actor.role != Role.SITE_ADMIN:
+        raise Forbidden(_("只有系统管理员可以处理安全告警。"), "forbidden")
+    alert = db.session.execute(select(SecurityAlert).where(SecurityAlert.id == alert_id)
+                               .with_for_update()).scalar_one_or_none()
+    if alert is None:
+        raise NotFound(_("没有这条安全告警。"), "not_found")
+    if alert.handled_at is not None:
+        raise Conflict(_("这条告警已经处理过了。"), "already_handled")
+    alert.handled_by_id, alert.handled_at = actor.id, clock.now_utc().replace(tzinfo=None)
+    alert.handled_note = (note or "").strip()[:300] or None
+    record(actor, "security.alert.ack", alert, after={"action": alert.action, "note": alert.handled_note})
+    db.session.commit()
+    return alert
 
 
 @dataclass(frozen=True)

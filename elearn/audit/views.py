@@ -10,21 +10,28 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    flash,
+    redirect,
     render_template,
     request,
     send_file,
+    url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from elearn import clock, spreadsheets
-from elearn.access import admin_required
+from elearn.access import Role, admin_required, roles_required
 from elearn.audit import services as audit
+from elearn.errors import ServiceError
+from elearn.extensions import db
 from elearn.http.schemas import int_arg
 from elearn.i18n import local_time
 from elearn.policy import (
     AUDIT_ACTIONS,
     AUDIT_PAGE_SIZE,
+    AUDIT_RETENTION_DAYS,
+    SECURITY_ALERT_ACTIONS,
 )
 
 bp = Blueprint("audit", __name__)
@@ -87,6 +94,10 @@ def audit_export():
     if fmt not in ("xlsx", "csv"):
         abort(400)
     rows = _audit_rows()
+    # Exporting the log is itself a security event.
+    audit.record(current_user, "audit.export", current_user, after={"format": fmt, "rows": len(rows) - 1,
+                 **{k: request.args[k] for k in AUDIT_FILTERS if request.args.get(k)}})
+    db.session.commit()
     stamp = clock.site_today().isoformat()
     if fmt == "csv":
         return Response(spreadsheets.csv_bytes(rows), mimetype="text/csv",
@@ -101,3 +112,27 @@ def audit_export():
     buf.seek(0)
     return send_file(buf, as_attachment=True, download_name=f"audit-{stamp}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# -- security alerts ------------------------------------------------------------------------------------------
+
+@bp.route("/admin/security/alerts")
+@roles_required(Role.SITE_ADMIN)
+def security_alerts():
+    """Security alerts not yet handled (repeated sign-in failures, a broken ledger chain), for site admins."""
+    return render_template("audit/alerts.html", alerts=audit.open_alerts(), labels=SECURITY_ALERT_ACTIONS,
+                           changes=audit.changes, retention_days=AUDIT_RETENTION_DAYS)
+
+
+@bp.post("/admin/security/alerts/<int:alert_id>/handled")
+@roles_required(Role.SITE_ADMIN)
+def handle_security_alert(alert_id: int):
+    """Mark an alert handled, with a note of what was done."""
+    try:
+        audit.handle_alert(current_user, alert_id, request.form.get("note", ""))
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("已标记为已处理。"), "success")
+    return redirect(url_for("audit.security_alerts"))

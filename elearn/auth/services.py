@@ -129,6 +129,8 @@ def start_session(user: User, *, ip: str | None, user_agent: str | None, remembe
     session_rules.enforce_limit(user, row, now)
     if passwords.is_expired(user):
         session_rules.mark_password_change(row, user)
+    # A security event like the failures (kept with the audit log); the address is in the session row, encrypted.
+    audit.record(user, "auth.login", user, after={"remember": row.remember})
     db.session.commit()
     user.login_session_id = row.id
     return row
