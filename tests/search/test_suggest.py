@@ -90,7 +90,8 @@ def test_a_course_is_suggested_the_moment_it_is_published_before_the_index_knows
     assert _titles(people["member"], "形势政策") == []
     publish([course], sectors=["rural"])  # the index jobs are only recorded, not run
     assert _titles(people["member"], "形势政策") == ["新发布的形势政策课"]
-    assert search.search(people["member"], "形势政策").total == 0
+    # whoosh learns of the course when its queued job runs; PostgreSQL's documents were written at the commit.
+    assert search.search(people["member"], "形势政策").total == (1 if search.uses_database() else 0)
 
 
 def _bearer(user):
