@@ -53,7 +53,7 @@ from .analysis import bigrams, fold, query_words, text_runs
 from .documents import IndexDoc
 from .highlight import SNIPPET_CHARS, highlight
 from .query import NotNode, ParsedQuery, QueryError, QueryNode, TextNode, exact_text, parse_query
-from .searcher import MAX_PAGELEN, SearchHit, SearchPage, _anchor_for
+from .searcher import SearchHit, SearchPage, _anchor_for, check_paging
 
 #: The table's name in the caller's database.
 TABLE_NAME = "search_document"
@@ -437,10 +437,7 @@ class PgSearch:
         Raises:
             QueryError: the query or paging arguments are invalid; the message is for the user.
         """
-        if page < 1:
-            raise QueryError("Page numbers start at 1.")
-        if not 1 <= pagelen <= MAX_PAGELEN:
-            raise QueryError(f"Results per page must be between 1 and {MAX_PAGELEN}.")
+        check_paging(page, pagelen)
         parsed = parse_query(query_string)
         sql = _Sql()
         where_sql = self._where_sql(parsed, sql, kinds=kinds, series=series, sectors=sectors, allowed=allowed)

@@ -134,6 +134,18 @@ def _match(view: engine.ReaderView, parsed: ParsedQuery, kinds: Filter, series: 
     return matched
 
 
+def check_paging(page: int, pagelen: int) -> None:
+    """Refuse a page number below 1 or a page length outside 1 … ``MAX_PAGELEN`` (every backend's rule).
+
+    Raises:
+        QueryError: the message is for the user.
+    """
+    if page < 1:
+        raise QueryError("Page numbers start at 1.")
+    if not 1 <= pagelen <= MAX_PAGELEN:
+        raise QueryError(f"Results per page must be between 1 and {MAX_PAGELEN}.")
+
+
 def search_whoosh(searcher: Any, query_string: str, *, kinds: Filter = None, series: Filter = None,
                   sectors: Filter = None, allowed: Filter = None, page: int = 1, pagelen: int = 10,
                   snippet_chars: int = SNIPPET_CHARS) -> SearchPage:
@@ -153,10 +165,7 @@ def search_whoosh(searcher: Any, query_string: str, *, kinds: Filter = None, ser
     Raises:
         QueryError: the query or paging arguments are invalid; the message is for the user.
     """
-    if page < 1:
-        raise QueryError("Page numbers start at 1.")
-    if not 1 <= pagelen <= MAX_PAGELEN:
-        raise QueryError(f"Results per page must be between 1 and {MAX_PAGELEN}.")
+    check_paging(page, pagelen)
     parsed = parse_query(query_string)
     view = engine.reader_view(searcher.reader())
     matched = _match(view, parsed, kinds, series, sectors, allowed)
