@@ -12,18 +12,6 @@ PLAN = (Path(__file__).resolve().parent.parent / "data" / "plan-excerpt.txt").re
 
 
 @pytest.fixture
-def people(make_org, make_user):
-    rural = make_org(sector="rural")
-    city = make_org(sector="community")
-    return {
-        "admin": make_user("admin1", role="site_admin", org=rural),
-        "lecturer": make_user("lect1", role="lecturer", org=rural),
-        "member": make_user("member1", org=rural),
-        "outsider": make_user("outsider1", org=city),
-    }
-
-
-@pytest.fixture
 def reading(people, make_course, publish):
     course = make_course(lecturer=people["lecturer"])
     reading = readings.upload(people["admin"], PLAN, "plan.txt", course=course)

@@ -12,18 +12,6 @@ PLAN = (Path(__file__).resolve().parent.parent / "data" / "plan-excerpt.txt").re
 
 
 @pytest.fixture
-def people(make_org, make_user):
-    rural = make_org(sector="rural")
-    city = make_org(sector="community")
-    return {
-        "admin": make_user("admin1", role="site_admin", org=rural),
-        "lecturer": make_user("lect1", role="lecturer", org=rural),
-        "member": make_user("member1", org=rural),
-        "outsider": make_user("outsider1", org=city),
-    }
-
-
-@pytest.fixture
 def shelf(people, make_course, publish):
     rural = make_course(title="乡村振兴与基层党建", lecturer=people["lecturer"])
     prefix = make_course(title="党建引领乡村治理", lecturer=people["lecturer"])
