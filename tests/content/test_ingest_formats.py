@@ -3,7 +3,6 @@ bylines, and soft line breaks next to Chinese punctuation. Text fixtures are rea
 fixtures/ingest/; the binary formats (docx, epub) are built here from the same kind of content."""
 import contextlib
 import io
-import random
 import zipfile
 from pathlib import Path
 
@@ -245,24 +244,8 @@ def test_docx_with_a_damaged_bold_flag_still_reads():
         ("坚持政治引领", 1, ["把学习贯彻党的创新理论作为主题主线，持续推动理论武装走深走实。"])]
 
 
-def _mutations(data: bytes, seed: int, count: int):
-    """``count`` damaged copies of ``data``: bytes overwritten, cut out and inserted at random places."""
-    rng = random.Random(seed)
-    for _ in range(count):
-        damaged = bytearray(data)
-        for _ in range(rng.randint(1, 12)):
-            at, roll = rng.randrange(len(damaged)), rng.random()
-            if roll < 0.5:
-                damaged[at] = rng.randrange(256)
-            elif roll < 0.75:
-                del damaged[at:at + rng.randint(1, 40)]
-            else:
-                damaged[at:at] = rng.randbytes(rng.randint(1, 16))
-        yield bytes(damaged)
-
-
 @pytest.mark.parametrize("name", ["study-guide.txt", "study-guide.md", "study-guide.html", "a.docx", "a.epub"])
-def test_damaged_files_give_a_reading_or_a_reading_error(name):
+def test_damaged_files_give_a_reading_or_a_reading_error(name, damaged_copies):
     if name == "a.docx":
         data = _docx_bytes()
     elif name == "a.epub":
@@ -270,7 +253,7 @@ def test_damaged_files_give_a_reading_or_a_reading_error(name):
                             "<p><b>奋进新时代！</b></p>"])
     else:
         data = (FIXTURES / name).read_bytes()
-    for damaged in _mutations(data, seed=15, count=150):
+    for damaged in damaged_copies(data, seed=15, count=150):
         with contextlib.suppress(ReadingError):
             parse_reading(damaged, name)
 
