@@ -302,7 +302,7 @@ def main() -> int:
 
             print(flush=True)
             pg = measure(args.database_url, docs, chars, QUERIES, texts,
-                         {"recall": GOAL_RECALL, "p50": GOAL_P50_MS, "p95": GOAL_P95_MS})
+                         {"recall": GOAL_RECALL, "p50": GOAL_P50_MS, "p95": GOAL_P95_MS}, percentile)
             worst_recall = min(worst_recall, pg["recall"])
     finally:
         if not args.keep:

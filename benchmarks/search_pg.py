@@ -19,15 +19,11 @@ from content import IndexDoc
 RUNS = 7
 
 
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
 def measure(url: str, docs: Sequence[IndexDoc], chars: int, queries: Sequence[tuple[str, Callable[[str], bool]]],
-            texts: dict[str, str], goals: dict[str, float]) -> dict[str, Any]:
-    """Build, then run every query; print a table like the whoosh one and return the summary figures."""
+            texts: dict[str, str], goals: dict[str, float],
+            percentile: Callable[[list[float], float], float]) -> dict[str, Any]:
+    """Build, then run every query; print a table like the whoosh one and return the summary figures
+    (``percentile``: bench_search's, so both backends' figures are computed alike)."""
     with scratch_search(url) as pg:
         load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
@@ -60,13 +56,13 @@ def measure(url: str, docs: Sequence[IndexDoc], chars: int, queries: Sequence[tu
             assert page is not None and page.total == len(found), (query, page.total, len(found))
             pg.bind.rollback()  # end the read transaction: each search is its own, as on a web node
             all_ms += timings
-            p50, p95 = _percentile(timings, 50), _percentile(timings, 95)
+            p50, p95 = percentile(timings, 50), percentile(timings, 95)
             print(f"{query:<26} {len(truth):>6} {len(found):>6} {recall:>6.3f} {len(found - truth):>6} "
                   f"{p50:>7.1f} {p95:>7.1f}", flush=True)
             if recall < goals["recall"] or p50 > goals["p50"] or p95 > goals["p95"]:
                 failures.append(query)
-        summary = {"build_chars_per_s": chars / build_s, "p50_ms": _percentile(all_ms, 50),
-                   "p95_ms": _percentile(all_ms, 95), "recall": worst_recall, "failures": failures}
+        summary = {"build_chars_per_s": chars / build_s, "p50_ms": percentile(all_ms, 50),
+                   "p95_ms": percentile(all_ms, 95), "recall": worst_recall, "failures": failures}
         print(f"postgresql: all queries p50 {summary['p50_ms']:.1f} ms, p95 {summary['p95_ms']:.1f} ms; "
               f"lowest recall {worst_recall:.3f}; build {summary['build_chars_per_s']:,.0f} chars/s", flush=True)
         return summary
