@@ -73,6 +73,9 @@ def plan_ladder(info: MediaInfo, policy: LadderPolicy = DEFAULT_LADDER_POLICY) -
         # Nearest even long side keeps the aspect ratio best, but must not exceed the
         # source (a 1919x1080 source must not become 1920 wide).
         out_long = min(_even_round(long * out_short / short), _even_floor(long))
+        if not landscape and out_long <= out_short and out_long > 2:
+            # Even rounding made a barely-portrait source square (16x17 -> 16x16): keep it portrait.
+            out_short = out_long - 2
         out_w, out_h = (out_long, out_short) if landscape else (out_short, out_long)
         video_bitrate = _scaled_bitrate(rung, out_w * out_h, policy)
         renditions.append(

@@ -103,3 +103,18 @@ def test_ladder_invariants(width, height, rotation):
 ])
 def test_output_frame_rate(avg, real, vfr, expected):
     assert output_frame_rate(video_info(640, 360, avg=avg, real=real, vfr=vfr)) == expected
+
+
+def test_a_barely_portrait_source_stays_portrait():
+    """Even rounding once made a 16x17 source square; the property test found it."""
+    from dataclasses import replace
+    from fractions import Fraction
+
+    from media_pipeline.ladder import plan_ladder
+    from media_pipeline.probe import MediaInfo
+
+    info = MediaInfo(path="/src.mp4", format_name="mov,mp4", duration=60.0, size_bytes=1, streams=(),
+                     has_video=True, has_audio=True, display_width=16, display_height=17,
+                     avg_frame_rate=Fraction(30, 1), r_frame_rate=Fraction(30, 1), variable_frame_rate=False)
+    for r in plan_ladder(replace(info)):
+        assert r.width < r.height
