@@ -191,8 +191,9 @@ def monthly_rows(scope: Scope) -> list[dict]:
 
 
 def series_org_rows(scope: Scope) -> list[tuple[int, int, int, int]]:
-    """Per (published series, organisation): members of the organisation (in the subtree) who finished at least
-    one of the series' courses (started), and all of them (completed).
+    """Per (published series, organisation): members of the organisation (in the subtree) who have credit in at
+    least one of the series' courses — a lesson or the whole course — (started), and who finished all of them
+    (completed).
 
     A course is finished by a course credit (declared-hours courses) or credits for each of its playable
     lessons (time-credited courses).
@@ -206,13 +207,15 @@ def series_org_rows(scope: Scope) -> list[tuple[int, int, int, int]]:
     # Members first, then their own progress rows (primary-key prefix), materialised: the planner cannot turn
     # it around into "for each course of each series, every member of the subtree". Courses outside published
     # series drop out at the join with their series below.
-    done = (select(members.c.user_id, members.c.organisation_id, P.course_id)
+    # A progress row exists once the member has any credit in the course: that is "started".
+    done = (select(members.c.user_id, members.c.organisation_id, P.course_id,
+                   case((finished, P.course_id), else_=None).label("finished_course"))
             .select_from(members).join(P, P.user_id == members.c.user_id)
             .outerjoin(playable, playable.c.course_id == P.course_id)
-            .where(finished)).cte("done").prefix_with("MATERIALIZED")
+            .where((P.lessons > 0) | (P.whole > 0))).cte("done").prefix_with("MATERIALIZED")
     published = select(Series.id).where(Series.published.is_(True))
     per_member = (select(SeriesCourse.series_id, done.c.user_id, done.c.organisation_id,
-                         func.count(distinct(done.c.course_id)).label("finished"))
+                         func.count(distinct(done.c.finished_course)).label("finished"))
                   .join(done, done.c.course_id == SeriesCourse.course_id)
                   .where(SeriesCourse.series_id.in_(published))
                   .group_by(SeriesCourse.series_id, done.c.user_id, done.c.organisation_id)).subquery("pm")

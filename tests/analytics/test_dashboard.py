@@ -94,7 +94,8 @@ def test_dashboard_numbers_on_known_data(world):
     assert near(months["2025-12"], 40) and near(months["2026-06"], 60) and near(months["2026-07"], 20)
     assert near(sum(months.values()), 120.0005)
     (series,) = d["series"]
-    assert (series["title"], series["courses"], series["started"], series["completed"]) == ("两门课专题", 2, 2, 1)
+    # Started: a1 and a2 (course X credited) and g2 (one lesson of Y); completed: a1 only.
+    assert (series["title"], series["courses"], series["started"], series["completed"]) == ("两门课专题", 2, 3, 1)
     risk = d["at_risk"]
     # Furthest behind first; ties by name. The org admin is a party member too.
     assert [r["username"] for r in risk] == ["gadmin", "u_c0", "u_a2"]
@@ -112,7 +113,8 @@ def test_drill_down_to_general_branch(world):
     d = analytics.dashboard(world["gadmin"], world["g"], today=TODAY)
     assert d["summary"]["members"] == 3 and [c["name"] for c in d["children"]] == ["一支部"]
     assert [c["reachable"] for c in d["breadcrumbs"]] == [False, True]
-    assert d["series"][0]["started"] == 0
+    # g2 has credit for one lesson of Y: started, not completed (a started course counts, not only finished ones).
+    assert (d["series"][0]["started"], d["series"][0]["completed"]) == (1, 0)
 
 
 def test_access_is_limited_to_subtree(world):
