@@ -484,3 +484,18 @@ AUDIT_ACTIONS.update({
     "security.key_rotated": _l("更换个人信息加密密钥"),
     "security.key_retired": _l("停用旧的个人信息加密密钥"),
 })
+
+
+@dataclass(frozen=True)
+class ApiPagingPolicy:
+    """Lists of the JSON API (elearn.http.paging): a page is small enough for a phone on a slow network and
+    for one query, and a client cannot ask a single request to read a whole province."""
+
+    per_page_default: int = 50
+    per_page_max: int = 200
+    # Beyond this page a client should narrow the filter; deep OFFSETs cost the database the skipped rows.
+    page_max: int = 10_000
+
+
+API_PAGING = ApiPagingPolicy()
+AUDIT_ACTIONS.update({"token.issue": _l("创建 API 令牌")})

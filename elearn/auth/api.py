@@ -29,10 +29,11 @@ def authenticate_api_request() -> Response | None:
         scheme, _sep, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             return json_error(401, "unauthorized", _("Authorization 头格式应为 Bearer <令牌>。"))
-        user = tokens.user_for(value.strip())
-        if user is None:
+        token = tokens.token_for(value.strip())
+        if token is None:
             return json_error(401, "unauthorized", _("令牌无效或已吊销。"))
-        g._login_user = user
+        g._login_user = token.user
+        g.api_token = token  # its scopes and organisation limit (elearn.http.api.operation, tokens.within_limit)
         g.api_token_auth = True
         return None
     if request.method not in ("GET", "HEAD", "OPTIONS") and current_user.is_authenticated:

@@ -8,12 +8,14 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.extensions import PERSONAL, Base
-from elearn.orgs.models import User
+from elearn.orgs.models import Organisation, User
 from elearn.security.fields import EncryptedText
 
 
 class ApiToken(Base):
-    """A bearer token for the JSON API. Only a SHA-256 of the token is stored; it is shown once."""
+    """A bearer token for the JSON API. Only a SHA-256 of the token is stored; it is shown once. Its scopes
+    (``elearn.http.api.SCOPES``, space-separated as in OAuth) narrow what it may do; an admin's token may also be
+    limited to one organisation subtree (inside the admin's own), which its admin endpoints then see alone."""
 
     __tablename__ = "api_token"
     __table_args__ = (UniqueConstraint("token_hash"),)
@@ -25,8 +27,16 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Tokens issued before scopes existed were used for reading and reporting study: they keep exactly that.
+    scopes: Mapped[str] = mapped_column(String(50), default="read study", server_default="read study")
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
 
     user: Mapped[User] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
 
 
 class LoginSession(Base):

@@ -3,7 +3,9 @@
 (:mod:`elearn.http.openapi`), so what is validated and what is described cannot drift apart.
 
 Authentication (session cookie or ``Authorization: Bearer <token>``, and the CSRF header on cookie writes) is
-the auth domain's request hook; here a route only says whether it needs a signed-in user.
+the auth domain's request hook; here a route only says whether it needs a signed-in user and which token
+scope (:data:`SCOPES`) it needs. A token carries the scopes chosen when it was issued; a cookie session has
+every scope. Scopes only narrow what a token may do: the role and organisation rules of each route still apply.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import BaseModel
@@ -23,6 +25,13 @@ from elearn.http.errors import json_error
 from elearn.http.schemas import json_body, query_args
 
 API_PREFIX = "/api/v1"
+# What a token may be used for: reading, reporting one's own study (progress, answers, …), administering.
+SCOPES = ("read", "study", "admin")
+SCOPE_DESCRIPTIONS = {
+    "read": "read what the user may see",
+    "study": "report the user's own study (progress, answers, reading)",
+    "admin": "administer within the user's role (and the token's organisation limit)",
+}
 
 
 @dataclass
@@ -38,6 +47,8 @@ class Operation:
     response: type[BaseModel] | None = None
     errors: dict[int, str] = field(default_factory=dict)
     auth: bool = True
+    scope: str = "read"
+    etag: bool = False  # answers with an ETag and 304 to a matching If-None-Match
 
     @property
     def path(self) -> str:
@@ -79,18 +90,38 @@ def unauthorized() -> Response:
     return json_error(401, "unauthorized", _("需要登录或 API 令牌。"))
 
 
+def token_scopes() -> frozenset[str] | None:
+    """The scopes of the bearer token authenticating this request, or None for a cookie session (every scope)."""
+    token = g.get("api_token")
+    if token is None:
+        return None
+    return frozenset(token.scope_list)
+
+
+def insufficient_scope(scope: str) -> Response:
+    return json_error(403, "insufficient_scope", _("该令牌没有此操作所需的权限范围：%(scope)s。", scope=scope))
+
+
 def operation(bp: Blueprint, rule: str, *, method: str = "GET", summary: str, operation_id: str,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: type[BaseModel] | None = None, errors: dict[int, str] | None = None,
-              auth: bool = True, invalid_code: str = "invalid_payload",
+              auth: bool = True, scope: str | None = None, etag: bool = False,
+              invalid_code: str = "invalid_payload",
               on_invalid: Callable[[ServiceError], None] | None = None) -> Callable[[View], View]:
     """Route ``rule`` of ``bp``: the view receives the validated ``body=`` and ``query=`` models and returns a
-    ``response`` model (or a Flask response). 401 without a signed-in user when ``auth``; 400 with
-    ``invalid_code`` for a payload that does not fit (after calling ``on_invalid`` with the error)."""
-    op = Operation(rule=rule, method=method.upper(), operation_id=operation_id, summary=summary, body=body,
-                   query=query, response=response, errors=dict(errors or {}), auth=auth)
+    ``response`` model (or a Flask response). 401 without a signed-in user when ``auth``; 403
+    ``insufficient_scope`` for a token without ``scope`` (default: ``read`` for GET, ``study`` for writes);
+    400 with ``invalid_code`` for a payload that does not fit (after calling ``on_invalid`` with the error).
+    ``etag`` only documents that the view answers with :func:`elearn.http.paging.etagged`."""
+    method = method.upper()
+    scope = scope or ("read" if method in ("GET", "HEAD") else "study")
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+    op = Operation(rule=rule, method=method, operation_id=operation_id, summary=summary, body=body,
+                   query=query, response=response, errors=dict(errors or {}), auth=auth, scope=scope, etag=etag)
     if auth:
         op.errors.setdefault(401, "not authenticated")
+        op.errors.setdefault(403, f"the token lacks the {scope!r} scope, or the user may not do this")
     if body is not None or query is not None:
         op.errors.setdefault(400, "payload does not fit the schema")
 
@@ -99,6 +130,9 @@ def operation(bp: Blueprint, rule: str, *, method: str = "GET", summary: str, op
         def wrapped(**path_args: Any) -> Any:
             if auth and not current_user.is_authenticated:
                 return unauthorized()
+            scopes = token_scopes()
+            if auth and scopes is not None and scope not in scopes:
+                return insufficient_scope(scope)
             kwargs: dict[str, Any] = dict(path_args)
             if body is not None:
                 try:

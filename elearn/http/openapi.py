@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, jsonify
 from pydantic import BaseModel
 
-from elearn.http.api import OPERATIONS, api_blueprint, operation
+from elearn.http.api import OPERATIONS, SCOPE_DESCRIPTIONS, api_blueprint, operation
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -57,6 +57,10 @@ def build_spec() -> dict[str, Any]:
                    else {"type": "string"}} for name, conv in op.path_params]
         if op.query is not None:
             params.extend(_query_parameters(op.query))
+        if op.etag:
+            params.append({"name": "If-None-Match", "in": "header", "required": False,
+                           "description": "the ETag of the copy the client holds: 304 if it is current",
+                           "schema": {"type": "string"}})
         if params:
             item["parameters"] = params
         if op.body is not None:
@@ -68,11 +72,21 @@ def build_spec() -> dict[str, Any]:
                 "schema": _ref(op.response, schemas, "serialization")}}}
         else:
             responses["200"] = {"description": "success"}
+        if op.etag:
+            responses["200"]["headers"] = {"ETag": {"description": "weak ETag of this content",
+                                                    "schema": {"type": "string"}}}
+            responses["304"] = {"description": "not modified: the If-None-Match ETag is current",
+                                "headers": {"ETag": {"schema": {"type": "string"}}}}
         for status, description in sorted(op.errors.items()):
             responses[str(status)] = _error(description)
         item["responses"] = responses
         if not op.auth:
             item["security"] = []
+        else:
+            # OpenAPI 3.1 lets a non-OAuth scheme list the roles an operation needs: here the token scope. A
+            # cookie session has every scope.
+            item["security"] = [{"bearer": [op.scope]}, {"cookie": []}]
+            item["x-scope"] = op.scope
         paths.setdefault(op.path, {})[op.method.lower()] = item
     return {
         "openapi": "3.1.0",
@@ -82,7 +96,10 @@ def build_spec() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer"},
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "A token from the account's API token page or `elearn issue-token`. "
+                                          "Its scopes: " + "; ".join(f"`{k}`: {v}" for k, v in
+                                                                    SCOPE_DESCRIPTIONS.items()) + "."},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
             },
             "schemas": schemas,
