@@ -20,13 +20,14 @@ from wtforms.validators import DataRequired, Length, Optional
 from elearn.access import Role
 from elearn.courses import review
 from elearn.courses import series as series_svc
+from elearn.courses import services as courses
 from elearn.courses.models import Course, Series
 from elearn.errors import ServiceError
 from elearn.extensions import db
 from elearn.http.errors import status_for
 from elearn.http.forms import Form, MultiCheckboxField, attempt, flash_and_redirect, submit
 from elearn.orgs.models import Organisation
-from elearn.policy import CONTENT_CATEGORIES, MEMBER_CATEGORIES, SECTORS
+from elearn.policy import CONTENT_CATEGORIES, COURSE_STATUS_LABELS, MEMBER_CATEGORIES, SECTORS
 
 bp = Blueprint("publish", __name__, url_prefix="/publish")
 
@@ -116,7 +117,9 @@ def review_course(course_id: int):
     done = submit(form, decide, error_field=form.comment, not_found_status=404,
                   done=lambda message: flash_and_redirect(message, url_for("publish.review_queue")))
     return done.response or (render_template("courses/publish/review_course.html", course=course, form=form,
-                                             categories=CONTENT_CATEGORIES), done.status)
+                                             categories=CONTENT_CATEGORIES, statuses=COURSE_STATUS_LABELS,
+                                             description_html=courses.render_markdown(course.description)),
+                             done.status)
 
 
 @bp.route("/series")

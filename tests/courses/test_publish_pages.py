@@ -38,6 +38,17 @@ def test_site_admin_returns_course_with_comment(client, auth, people, make_cours
     assert client.get("/publish/review/99999").status_code == 404
 
 
+def test_review_page_shows_status_label_and_rendered_description(client, auth, people, make_course):
+    course = make_course(title="待审课程", status="in_review", lecturer=people["lect"])
+    course.description = "**重点**：学习<script>alert(1)</script>党章"
+    db.session.commit()
+    auth.login("site")
+    page = client.get(f"/publish/review/{course.id}").get_data(as_text=True)
+    assert "<dd>审核中</dd>" in page and "<dd>in_review</dd>" not in page
+    assert "<strong>重点</strong>" in page and "**重点**" not in page
+    assert "<script>alert(1)</script>" not in page
+
+
 def test_series_create_publish_via_pages(client, auth, people, make_course):
     c1, c2 = make_course(title="第一课"), make_course(title="第二课")
     pending = make_course(title="未审课", status="in_review")
