@@ -8,14 +8,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
 from werkzeug.wrappers import Response
 
+from elearn.access import ADMINS, has_role
 from elearn.auth import passwords, session_rules, tokens, two_factor, two_factor_views
 from elearn.auth import services as auth
 from elearn.auth.forms import ChangePasswordForm, LoginForm
 from elearn.errors import ServiceError
 from elearn.extensions import limiter
+from elearn.http.api import SCOPES
 from elearn.http.errors import status_for
 from elearn.http.schemas import int_arg
 from elearn.orgs import members as users
+from elearn.orgs import services as orgs
 from elearn.orgs.models import User
 from elearn.policy import LOGIN_LIMIT_PER_ADDRESS, LOGIN_LIMIT_PER_NAME
 
@@ -129,6 +132,14 @@ def set_locale(locale: str):
     return redirect(_safe_next(request.form.get("next")))
 
 
+def _chosen_scopes() -> list[str] | tuple[str, ...]:
+    """The scopes ticked on the token form; a form without the scope fieldset (older clients) gets the defaults,
+    an unticked fieldset none (refused with a message)."""
+    if "scope_fieldset" not in request.form:
+        return tokens.DEFAULT_SCOPES
+    return request.form.getlist("scope")
+
+
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @login_required
 def api_tokens():
@@ -139,8 +150,15 @@ def api_tokens():
         if action == "create" and not two_factor.may_use_api_tokens(current_user):
             flash(_("请先启用两步验证，再创建 API 令牌。"), "error")
         elif action == "create":
-            new_token = tokens.issue(current_user, request.form.get("name", "").strip() or "api")
-            flash(_("令牌已创建，请立即复制保存，它只显示这一次。"), "success")
+            try:
+                org_id = int_arg(request.form, "organisation_id")
+                limit = orgs.managed_org(current_user, org_id) if org_id is not None else None
+                new_token = tokens.issue(current_user, request.form.get("name", "").strip() or "api",
+                                         scopes=_chosen_scopes(), organisation=limit)
+            except ServiceError as exc:
+                flash(exc.message, "error")
+            else:
+                flash(_("令牌已创建，请立即复制保存，它只显示这一次。"), "success")
         elif action == "revoke":
             token_id = int_arg(request.form, "token_id")
             if token_id is None:
@@ -149,7 +167,11 @@ def api_tokens():
                 tokens.revoke(current_user, token_id)
                 flash(_("令牌已吊销。"), "success")
                 return redirect(url_for("auth.api_tokens"))
-    return render_template("auth/tokens.html", tokens=tokens.list_for(current_user), new_token=new_token)
+    is_admin = has_role(current_user, *ADMINS)
+    return render_template("auth/tokens.html", tokens=tokens.list_for(current_user), new_token=new_token,
+                           scopes=[s for s in SCOPES if s != "admin" or is_admin], default_scopes=tokens.DEFAULT_SCOPES,
+                           org_choices=orgs.managed_org_choices(current_user) if is_admin else [],
+                           scope_labels={"read": _("读取"), "study": _("学习上报"), "admin": _("管理")})
 
 
 @bp.route("/account/sessions", methods=["GET", "POST"])
