@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := elearn
 
-.PHONY: run test test-fast lint sysdeps browserdeps assets install clean bench translations i18n-update
+.PHONY: run services test test-fast lint sysdeps browserdeps assets install clean bench translations i18n-update
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,7 +60,16 @@ run: install sysdeps assets
 	$(BIN)/elearn demo --once
 	$(BIN)/elearn serve --host $(HOST) --port $(PORT) --with-worker
 
-test: install sysdeps browserdeps assets
+# The test CAS server (django-mama-cas) needs a Django the app's venv does not have: a venv of its own.
+CAS_VENV := .venv-services/mama-cas
+$(CAS_VENV)/.installed: tests/providers/cas_server/requirements.txt
+	$(PYTHON) -m venv $(CAS_VENV)
+	$(CAS_VENV)/bin/pip install --quiet -r $<
+	touch $@
+
+services: $(CAS_VENV)/.installed
+
+test: install sysdeps browserdeps assets services
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # The gate before every commit and in CI: ruff (rules in pyproject.toml) over code, tests and benchmarks, and

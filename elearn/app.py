@@ -24,7 +24,7 @@ from elearn.audit import views as audit_views
 from elearn.auth import api as auth_api
 from elearn.auth import models as auth_models
 from elearn.auth import services as auth_services
-from elearn.auth import two_factor_views
+from elearn.auth import sso_views, two_factor_views
 from elearn.auth import views as auth_views
 from elearn.config import Config, TestingConfig
 from elearn.courses import learn_views, publish_views, studio_views
@@ -73,7 +73,7 @@ TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks)
 # Page blueprints, in the order of the top navigation.
 PAGES = (auth_views, two_factor_views, site_views, ledger_views, learn_views, quiz_views, search_views, readings_views,
          studio_views, media_views, publish_views, training_views, import_views, plan_views, analytics_views,
-         roster_views, orgs_views, audit_views)
+         roster_views, orgs_views, audit_views, sso_views)
 APIS = (auth_api, study_api, ledger_api, search_api, openapi)
 
 

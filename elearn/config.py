@@ -26,6 +26,18 @@ def _env_float(name: str, default: float) -> float:
     return float(raw) if raw not in (None, "") else default
 
 
+def _sso_providers_from_env() -> list[dict[str, str]]:
+    """``ELEARN_SSO_PROVIDERS=id1,id2`` and, for each id, every ``ELEARN_SSO_<ID>_<SETTING>`` as ``{setting: value}``
+    (lower case, with ``id``); elearn.auth.sso checks them."""
+    found = []
+    for pid in (p.strip() for p in os.environ.get("ELEARN_SSO_PROVIDERS", "").split(",")):
+        if pid:
+            prefix = f"ELEARN_SSO_{pid.upper()}_"
+            found.append({"id": pid, **{k[len(prefix):].lower(): v for k, v in os.environ.items()
+                                        if k.startswith(prefix)}})
+    return found
+
+
 def load_secret_key(instance_path: str) -> str:
     """Return ``ELEARN_SECRET_KEY`` or a key generated once into ``instance/secret_key`` (never committed)."""
     given = os.environ.get("ELEARN_SECRET_KEY")
@@ -118,6 +130,11 @@ class Config:
         self.ELEARN_MEMBER_IDLE_MINUTES = _env_int("ELEARN_MEMBER_IDLE_MINUTES", 0) or None
         # Password expiry in days; empty: policy.PASSWORDS.max_age_days (0, off).
         self.ELEARN_PASSWORD_MAX_AGE_DAYS = _env_int("ELEARN_PASSWORD_MAX_AGE_DAYS", 0) or None
+        # Sign-in providers of the organisations (CAS, OpenID Connect; elearn.auth.sso): one button each on the
+        # sign-in page. ELEARN_SSO_PROVIDERS=ids, and per id ELEARN_SSO_<ID>_KIND (cas|oidc), _LABEL, _MATCH_BY
+        # (username|email), _ATTRIBUTE, and _SERVER_URL, _CAS_VERSION (CAS) or _ISSUER, _CLIENT_ID,
+        # _CLIENT_SECRET, _SCOPE (OIDC).
+        self.ELEARN_SSO_PROVIDERS = _sso_providers_from_env()
 
 
 class TestingConfig(Config):

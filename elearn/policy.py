@@ -499,3 +499,27 @@ class ApiPagingPolicy:
 
 API_PAGING = ApiPagingPolicy()
 AUDIT_ACTIONS.update({"token.issue": _l("创建 API 令牌")})
+
+
+@dataclass(frozen=True)
+class SignInProviderPolicy:
+    """Sign-in through the organisations' CAS and OpenID Connect providers (elearn.auth.sso)."""
+
+    # Seconds a request to a provider (ticket validation, discovery, keys, token) may take: a provider that is
+    # down answers the member with a message within this, not a hung page.
+    timeout_s: float = 5.0
+    # Seconds between leaving for the provider and coming back: a later return is refused (start again).
+    pending_seconds: int = 600
+    # Seconds a provider's discovery document and keys are reused before they are fetched again.
+    metadata_seconds: int = 3600
+    # Clock skew allowed when checking an ID token's times.
+    leeway_s: int = 60
+
+
+SIGN_IN_PROVIDERS = SignInProviderPolicy()
+AUDIT_ACTIONS.update({
+    "auth.sso.login": _l("统一身份认证确认身份"),
+    "auth.sso.link": _l("关联统一身份认证账号"),
+    "auth.sso.unlink": _l("解除统一身份认证账号关联"),
+    "org.local_passwords": _l("设置本地密码登录"),
+})

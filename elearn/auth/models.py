@@ -104,3 +104,21 @@ class PasswordHistory(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     replaced_at: Mapped[datetime]
+
+
+class SignInIdentity(Base):
+    """A member's account at a sign-in provider (CAS or OpenID Connect, elearn.auth.sso): the provider's id of
+    the account (CAS user, OIDC ``sub``) signs in as ``user``. A row with ``unlinked_at`` set is a link the member
+    took away on their account page: that provider account no longer signs in, nor is it matched again by its
+    attributes, until it is linked anew."""
+
+    __tablename__ = "sign_in_identity"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(40))  # an id of config ELEARN_SSO_PROVIDERS
+    subject: Mapped[str] = mapped_column(String(255))
+    linked_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    unlinked_at: Mapped[datetime | None]

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from elearn import clock
 from elearn.audit import services as audit
-from elearn.auth import passwords, session_rules, tokens
+from elearn.auth import passwords, session_rules, sso, tokens
 from elearn.auth.models import LoginSession
 from elearn.auth.passwords import check_policy, hash_password, needs_rehash, verify_password
 from elearn.errors import Forbidden, NotAuthenticated, ServiceError
@@ -62,6 +62,8 @@ def authenticate(username: str, password: str) -> User:
         raise _refused()
     if not user.active:
         raise Forbidden(_("该账号已停用。"), "inactive")
+    if not sso.password_allowed(user):  # told only after the right password: no hint to a guesser
+        raise Forbidden(_("您所在的组织已关闭本地密码登录，请使用下方的统一身份认证登录。"), "password_sign_in_off")
     user.failed_logins = 0
     user.locked_until = None
     if light:  # an imported initial password: from now on under the full profile

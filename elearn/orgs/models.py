@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, func
+from sqlalchemy import ForeignKey, Index, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.extensions import PERSONAL, Base
@@ -25,6 +25,9 @@ class Organisation(Base):
     # Materialised path "/1/4/9/": a subtree is one indexed prefix query, at any size.
     path: Mapped[str] = mapped_column(String(500), index=True, default="/")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Members sign in through the organisation's provider only (elearn.auth.sso): set here, it holds for the
+    # whole subtree; site admins keep their password.
+    local_passwords_off: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Organisation]] = relationship(back_populates="parent", order_by="Organisation.name")
