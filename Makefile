@@ -40,6 +40,10 @@ sysdeps:
 	@command -v redis-server >/dev/null || { \
 	  echo "installing redis-server from Debian"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@# nginx: the tests of the scale-out stack (tests/stack) start one in front of two web nodes (deploy/nginx).
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
+	  echo "installing nginx from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
 
 # Chromium (Debian) for the browser tests; Playwright drives it, it never downloads its own.
 browserdeps:
