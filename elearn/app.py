@@ -27,6 +27,7 @@ from elearn.auth import services as auth_services
 from elearn.auth import sso_views, two_factor_views
 from elearn.auth import views as auth_views
 from elearn.config import Config, TestingConfig
+from elearn.courses import api as courses_api
 from elearn.courses import learn_views, publish_views, studio_views
 from elearn.courses import models as courses_models
 from elearn.extensions import ID_MAX, babel, csrf, db, limiter, login_manager, migrate
@@ -46,8 +47,10 @@ from elearn.media import views as media_views
 from elearn.orgs import import_views
 from elearn.orgs import models as orgs_models
 from elearn.orgs import views as orgs_views
+from elearn.quiz import api as quiz_api
 from elearn.quiz import models as quiz_models
 from elearn.quiz import views as quiz_views
+from elearn.readings import api as readings_api
 from elearn.readings import models as readings_models
 from elearn.readings import views as readings_views
 from elearn.search import api as search_api
@@ -74,7 +77,7 @@ TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks)
 PAGES = (auth_views, two_factor_views, site_views, ledger_views, learn_views, quiz_views, search_views, readings_views,
          studio_views, media_views, publish_views, training_views, import_views, plan_views, analytics_views,
          roster_views, orgs_views, audit_views, sso_views)
-APIS = (auth_api, study_api, ledger_api, search_api, openapi)
+APIS = (auth_api, study_api, ledger_api, search_api, courses_api, readings_api, quiz_api, openapi)
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -523,3 +523,17 @@ AUDIT_ACTIONS.update({
     "auth.sso.unlink": _l("解除统一身份认证账号关联"),
     "org.local_passwords": _l("设置本地密码登录"),
 })
+
+
+@dataclass(frozen=True)
+class CatalogPolicy:
+    """The member's course catalog (``/api/v1/catalog``, elearn.courses.series.catalog)."""
+
+    # A course counts as new for this many days after it became available to the member (its series opened).
+    new_days: int = 30
+    # A catalog search looks at this many best search hits for the courses they belong to (the search box
+    # pages through results; the catalog filters by them, so it needs a bounded set of course ids).
+    search_max_hits: int = 300
+
+
+CATALOG = CatalogPolicy()

@@ -2,16 +2,11 @@
 plays are served by :mod:`elearn.media.views`)."""
 from __future__ import annotations
 
-import math
-import uuid
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     render_template,
     request,
-    url_for,
 )
 from flask_login import current_user, login_required
 
@@ -20,7 +15,7 @@ from elearn.courses.catalog import can_view_course, can_view_lesson
 from elearn.courses.models import Course, Lesson
 from elearn.extensions import db
 from elearn.media import services as media
-from elearn.policy import PLAYBACK_RATES, POLICY
+from elearn.policy import POLICY
 from elearn.quiz import services as quizzes
 from elearn.readings import services as readings
 from elearn.study import services as study
@@ -70,24 +65,12 @@ def course(course_id: int):
                            description_html=courses.render_markdown(course.description))
 
 
-def _new_playback_session() -> str:
-    """A fresh playback-session id: the player sends it with every media request and progress report."""
-    return str(uuid.uuid4())
-
-
-def _resume_position(lesson: Lesson) -> float:
-    return float(study.lesson_progress(current_user, lesson).position or 0.0)
-
-
-def _start_at(raw: str | None, duration: float | None) -> float | None:
-    """The ``?t=<seconds>`` of a search hit, clipped to the media; None when absent or not a number."""
+def _start_at(raw: str | None) -> float | None:
+    """The ``?t=<seconds>`` of a search hit; None when absent or not a number (the media service clips it)."""
     try:
-        at = float(raw) if raw is not None else None
+        return float(raw) if raw is not None else None
     except ValueError:
         return None
-    if at is None or not math.isfinite(at) or at < 0:
-        return None
-    return min(at, duration) if duration else at
 
 
 @bp.get("/lessons/<int:lesson_id>")
@@ -95,26 +78,10 @@ def _start_at(raw: str | None, duration: float | None) -> float | None:
 def lesson(lesson_id: int):
     """The player: adaptive HLS, quality and speed choice, captions, seek previews, resume."""
     lesson = _lesson_or_404(lesson_id)
-    asset = lesson.asset if lesson.asset is not None and lesson.asset.status == "ready" else None
-    resume = _resume_position(lesson) if asset is not None else 0.0
-    start_at = _start_at(request.args.get("t"), asset.duration_s if asset is not None else None)
-    ps = _new_playback_session() if asset is not None else None
-    max_rate = current_app.config["ELEARN_MAX_PLAYBACK_RATE"]
-    player = None
-    if asset is not None:
-        def media_url(name):
-            return url_for("media.media_file", asset_id=asset.id, filename=name, ps=ps)
-        player = {
-            "src": media_url(media.MASTER_PLAYLIST),
-            "poster": media_url("poster.jpg") if asset.has_video else "",
-            "storyboard": media_url("storyboard.vtt") if asset.has_video else "",
-            "ps": ps, "resume": resume, "start_at": start_at, "duration": asset.duration_s or 0,
-            "rates": [r for r in PLAYBACK_RATES if r <= max_rate],
-            "progress_url": f"/api/v1/lessons/{lesson.id}/progress",
-        }
+    player = media.lesson_player(current_user, lesson, _start_at(request.args.get("t")))
     siblings = lesson.course.lessons
     index = siblings.index(lesson)
-    progress = study.lesson_progress(current_user, lesson) if asset is not None else None
+    progress = study.lesson_progress(current_user, lesson) if player is not None else None
     return render_template("courses/learn/lesson.html", lesson=lesson, course=lesson.course, player=player,
                            progress=progress, threshold=round(POLICY.completion_coverage * 100),
                            previous=siblings[index - 1] if index > 0 else None,

@@ -15,15 +15,17 @@ Files of assets that no lesson plays any more (a replaced video, a failed or can
 from __future__ import annotations
 
 import logging
+import math
 import re
 import shutil
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
@@ -41,6 +43,7 @@ from elearn.orgs.models import User
 from elearn.policy import (
     MEDIA_CLEANUP_BATCH,
     MEDIA_SUPERSEDED_GRACE_S,
+    PLAYBACK_RATES,
     SUBTITLE_LANGUAGES,
     TRANSCODE_ATTEMPTS,
     TRANSCODE_HEARTBEAT_S,
@@ -680,3 +683,38 @@ def record_delivery(user: User, file: MediaFile, playback_session: str | None) -
     index, start, end = found
     study.record_segment_delivery(user, file.asset, rendition_name, index, start, end, playback_session)
     return True
+
+
+# ---------------------------------------------------------------- starting playback (the page and the API)
+
+def _start_at(at: float | None, duration: float | None) -> float | None:
+    """A requested start (a search hit's ``?t=``), clipped to the media; None when absent or not a number."""
+    if at is None or not math.isfinite(at) or at < 0:
+        return None
+    return min(at, duration) if duration else at
+
+
+def lesson_player(user: User, lesson: Lesson, start_at: float | None = None) -> dict | None:
+    """What a player needs to play ``lesson`` for ``user`` (who may view it), or None without ready media.
+
+    A fresh playback-session id (``ps``) each time: every playlist, key and report of this playback carries it,
+    and only keys sent to it are evidence for crediting (:func:`record_key_delivery`). The lesson page and the
+    ``/api/v1/lessons/<id>`` call both start playback here, so both play under the same rules."""
+    asset = lesson.asset if lesson.asset is not None and lesson.asset.status == "ready" else None
+    if asset is None:
+        return None
+    ps = str(uuid.uuid4())
+
+    def media_url(name: str) -> str:
+        return url_for("media.media_file", asset_id=asset.id, filename=name, ps=ps)
+
+    max_rate = current_app.config["ELEARN_MAX_PLAYBACK_RATE"]
+    return {
+        "src": media_url(MASTER_PLAYLIST),
+        "poster": media_url("poster.jpg") if asset.has_video else "",
+        "storyboard": media_url("storyboard.vtt") if asset.has_video else "",
+        "ps": ps, "resume": float(study.lesson_progress(user, lesson).position or 0.0),
+        "start_at": _start_at(start_at, asset.duration_s), "duration": asset.duration_s or 0,
+        "rates": [r for r in PLAYBACK_RATES if r <= max_rate],
+        "progress_url": f"/api/v1/lessons/{lesson.id}/progress",
+    }

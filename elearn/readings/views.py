@@ -1,7 +1,6 @@
 """Readings: upload (admins and lecturers), attach to courses, and the reader view for phones and PCs."""
 from __future__ import annotations
 
-import math
 from functools import wraps
 from types import SimpleNamespace
 
@@ -31,7 +30,6 @@ from elearn.extensions import db
 from elearn.http.errors import error_response, status_for
 from elearn.http.forms import Form
 from elearn.http.schemas import int_arg, json_body
-from elearn.ledger import services as ledger
 from elearn.readings import services as readings
 from elearn.readings.schemas import PositionReport
 from elearn.search import services as search
@@ -163,18 +161,7 @@ def view(reading_id: int):
 def _reading_credit(reading) -> dict | None:
     """The member's reading-time state for the reader, or None when no visible course carries the reading
     (then nothing can be credited and the page reports nothing)."""
-    try:
-        study.reading_course_for(current_user, reading.id)
-    except NotFound:
-        return None
-    state = study.reading_progress(current_user, reading)
-    return {"progress_url": f"/api/v1/readings/{reading.id}/progress",
-            "read_minutes": int(state.active_seconds // 60),
-            "required_minutes": max(1, math.ceil(state.required_seconds / 60)),
-            "hours": ledger.hours_for_seconds(reading.estimated_minutes * 60),
-            "earns": reading.estimated_minutes >= policy.POLICY.reading_min_minutes,
-            "completed": state.completed, "idle_s": policy.READER_IDLE_S,
-            "interval_s": policy.READER_REPORT_INTERVAL_S}
+    return study.reader_credit(current_user, reading)
 
 
 @bp.route("/<int:reading_id>/position", methods=["POST"])

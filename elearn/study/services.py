@@ -535,6 +535,23 @@ def reading_progress(user: User, reading: Reading) -> ReadingStatus:
     return _reading_summary(reading, _reading_row(user, reading.id))
 
 
+def reader_credit(user: User, reading: Reading) -> dict | None:
+    """The member's reading-time state as the reader shows it (the reader page and ``/api/v1/readings/<id>``),
+    or None when no course the member may open carries the reading (then nothing can be credited)."""
+    try:
+        reading_course_for(user, reading.id)
+    except NotFound:
+        return None
+    state = reading_progress(user, reading)
+    return {"progress_url": f"/api/v1/readings/{reading.id}/progress",
+            "read_minutes": int(state.active_seconds // 60),
+            "required_minutes": max(1, math.ceil(state.required_seconds / 60)),
+            "hours": ledger.hours_for_seconds(reading.estimated_minutes * 60),
+            "earns": reading.estimated_minutes >= POLICY.reading_min_minutes,
+            "completed": state.completed, "idle_s": policy.READER_IDLE_S,
+            "interval_s": policy.READER_REPORT_INTERVAL_S}
+
+
 def report_reading_progress(user: User, reading: Reading, course: Course, report: ReadingReport,
                             now: datetime | None = None) -> ReadingStatus:
     """Add active reading time: visible pages only, at most one second per wall-clock second (plus the
