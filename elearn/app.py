@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from elearn import cli, policy, queue, storage
 from elearn.access import Role
+from elearn.analytics import api as analytics_api
 from elearn.analytics import models as analytics_models
 from elearn.analytics import tasks as analytics_tasks
 from elearn.analytics import tracking
@@ -44,6 +45,7 @@ from elearn.ledger import views as ledger_views
 from elearn.media import models as media_models
 from elearn.media import tasks as media_tasks
 from elearn.media import views as media_views
+from elearn.orgs import api as orgs_api
 from elearn.orgs import import_views
 from elearn.orgs import models as orgs_models
 from elearn.orgs import views as orgs_views
@@ -61,6 +63,7 @@ from elearn.search import views as search_views
 from elearn.site import views as site_views
 from elearn.study import api as study_api
 from elearn.study import models as study_models
+from elearn.training import api as training_api
 from elearn.training import models as training_models
 from elearn.training import plan_views, roster_views
 from elearn.training import views as training_views
@@ -77,7 +80,8 @@ TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks)
 PAGES = (auth_views, two_factor_views, site_views, ledger_views, learn_views, quiz_views, search_views, readings_views,
          studio_views, media_views, publish_views, training_views, import_views, plan_views, analytics_views,
          roster_views, orgs_views, audit_views, sso_views)
-APIS = (auth_api, study_api, ledger_api, search_api, courses_api, readings_api, quiz_api, openapi)
+APIS = (auth_api, study_api, ledger_api, search_api, courses_api, readings_api, quiz_api, orgs_api, training_api,
+        analytics_api, openapi)
 
 
 class BoundedIntConverter(IntegerConverter):

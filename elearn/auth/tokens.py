@@ -105,6 +105,39 @@ def within_limit(org: Organisation) -> bool:
     return limit is None or org.is_within(limit)
 
 
+def admin_reach(actor: User) -> Organisation | None:
+    """For an admin endpoint of the API: Forbidden unless ``actor`` is an admin (and still manages their token's
+    limit); the root of what the request may reach: the token's limit, else the org admin's own organisation,
+    else None (a site admin: everything)."""
+    if actor.role not in (Role.ORG_ADMIN, Role.SITE_ADMIN):
+        raise Forbidden(_("需要管理员权限。"))
+    limit = organisation_limit()
+    if limit is not None:
+        if not orgs.can_manage(actor, limit):
+            raise Forbidden(_("该令牌的组织范围已不在您的管理范围内。"), "limit_outside")
+        return limit
+    return orgs.admin_root(actor)
+
+
+def reachable_org(actor: User, org_id: int | None) -> Organisation:
+    """The organisation ``org_id`` if ``actor`` manages it and it is inside the token's limit; NotFound otherwise
+    (ids out of reach are not confirmed). Forbidden for non-admins."""
+    admin_reach(actor)
+    org = orgs.managed_org(actor, org_id)
+    if not within_limit(org):
+        raise NotFound(_("组织不存在。"))
+    return org
+
+
+def user_within_limit(user: User) -> bool:
+    """The member belongs, or belonged, to an organisation inside the token's limit (both sides of a transfer
+    see the record, as on the pages)."""
+    limit = organisation_limit()
+    if limit is None:
+        return True
+    return user.organisation.is_within(limit) or any(m.organisation.is_within(limit) for m in user.memberships)
+
+
 def list_for(user: User) -> list[ApiToken]:
     return list(db.session.execute(
         select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())).scalars())

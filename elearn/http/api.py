@@ -49,6 +49,9 @@ class Operation:
     auth: bool = True
     scope: str = "read"
     etag: bool = False  # answers with an ETag and 304 to a matching If-None-Match
+    # A multipart/form-data upload (a file and its form fields) instead of a JSON body: the JSON schema of the
+    # form, read by the view itself (request.files, request.form).
+    multipart: dict[str, Any] | None = None
 
     @property
     def path(self) -> str:
@@ -106,6 +109,7 @@ def operation(bp: Blueprint, rule: str, *, method: str = "GET", summary: str, op
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: type[BaseModel] | None = None, errors: dict[int, str] | None = None,
               auth: bool = True, scope: str | None = None, etag: bool = False,
+              multipart: dict[str, Any] | None = None,
               invalid_code: str = "invalid_payload",
               on_invalid: Callable[[ServiceError], None] | None = None) -> Callable[[View], View]:
     """Route ``rule`` of ``bp``: the view receives the validated ``body=`` and ``query=`` models and returns a
@@ -118,7 +122,8 @@ def operation(bp: Blueprint, rule: str, *, method: str = "GET", summary: str, op
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
     op = Operation(rule=rule, method=method, operation_id=operation_id, summary=summary, body=body,
-                   query=query, response=response, errors=dict(errors or {}), auth=auth, scope=scope, etag=etag)
+                   query=query, response=response, errors=dict(errors or {}), auth=auth, scope=scope, etag=etag,
+                   multipart=multipart)
     if auth:
         op.errors.setdefault(401, "not authenticated")
         op.errors.setdefault(403, f"the token lacks the {scope!r} scope, or the user may not do this")

@@ -66,6 +66,8 @@ def build_spec() -> dict[str, Any]:
         if op.body is not None:
             item["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": _ref(op.body, schemas, "validation")}}}
+        elif op.multipart is not None:
+            item["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": op.multipart}}}
         responses: dict[str, Any] = {}
         if op.response is not None:
             responses["200"] = {"description": "success", "content": {"application/json": {

@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from elearn import spreadsheets
 from elearn.audit import services as audit
 from elearn.auth import passwords
-from elearn.errors import ServiceError, TooLarge
+from elearn.errors import Forbidden, ServiceError, TooLarge
 from elearn.extensions import db
 from elearn.i18n import join_list
 from elearn.orgs import contacts
@@ -283,9 +283,9 @@ class _RowChecker:
     """Checks rows against the rules of a member, the organisations the actor manages, the accounts that exist
     and the rows before (a username twice in one file)."""
 
-    def __init__(self, actor: User, default_org: Organisation):
+    def __init__(self, actor: User, default_org: Organisation, within: Organisation | None = None):
         self.default_org = default_org
-        managed = orgs.managed_orgs(actor)
+        managed = [o for o in orgs.managed_orgs(actor) if within is None or o.is_within(within)]
         self.by_id = {o.id: o for o in managed}
         self.by_name: dict[str, list[Organisation]] = {}
         for o in managed:
@@ -360,9 +360,11 @@ class _RowChecker:
             return None
 
 
-def import_members(actor: User, default_org: Organisation, filename: str, data: bytes) -> ImportResult:
+def import_members(actor: User, default_org: Organisation, filename: str, data: bytes, *,
+                   within: Organisation | None = None) -> ImportResult:
     """Create one member per row in ``default_org`` or the row's organisation (an id, or a name unique in
-    the actor's subtree). Nothing is imported unless every row is accepted.
+    the actor's subtree, or in ``within``'s when given: an API token limited to a subtree). Nothing is
+    imported unless every row is accepted.
 
     Raises:
         ServiceError: the file as a whole is refused (see :func:`read_rows`; missing columns, no data rows).
@@ -378,7 +380,9 @@ def import_members(actor: User, default_org: Organisation, filename: str, data: 
     if not sheet.rows:
         raise ServiceError(_("文件中没有数据行。"), "no_rows")
 
-    checker = _RowChecker(actor, default_org)
+    if within is not None and not default_org.is_within(within):
+        raise Forbidden(_("您无权管理该组织。"))
+    checker = _RowChecker(actor, default_org, within)
     result = ImportResult(total=len(sheet.rows))
     usernames: list[str] = []
     for number, cells in sheet.rows:

@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, false, func, select, update
 from sqlalchemy.orm import selectinload
 
 from elearn import clock
+from elearn.access import Role
 from elearn.audit import services as audit
 from elearn.courses.models import Course, Lesson
 from elearn.errors import Conflict, Forbidden, NotFound, ServiceError
@@ -52,9 +53,12 @@ def users_by_username(actor: User, usernames: list[str]) -> list[User]:
 def record_training(actor: User, *, organisation: Organisation, title: str, organiser: str, organiser_level: str,
                     offjob: bool, category: str, innovative_theory: bool, starts_on: date, ends_on: date,
                     days: float | None = None, hours: float | None = None, attendees: list[User],
-                    note: str = "") -> OfflineTraining:
-    """Record a training and credit every attendee (1 day = POLICY.hours_per_day 学时)."""
+                    note: str = "", within: Organisation | None = None) -> OfflineTraining:
+    """Record a training and credit every attendee (1 day = POLICY.hours_per_day 学时). ``within``: the
+    organisation and attendees must also lie in this subtree (an API token limited to it)."""
     orgs.require_manage(actor, organisation)
+    if within is not None and not organisation.is_within(within):
+        raise Forbidden(_("您无权管理该组织。"))
     if not (title or "").strip() or not (organiser or "").strip():
         raise ServiceError(_("请填写培训名称和主办单位。"), "title_required")
     if organiser_level not in ORGANISER_LEVELS:
@@ -75,7 +79,7 @@ def record_training(actor: User, *, organisation: Organisation, title: str, orga
         raise ServiceError(_("学时须大于 0 且不超过 %(m)d。", m=POLICY.offline_max_hours), "bad_hours")
     if days is not None and days > (ends_on - starts_on).days + 1:
         raise ServiceError(_("天数不能超过培训日期跨度。"), "bad_days")
-    _check_attendees(actor, attendees)
+    _check_attendees(actor, attendees, within)
     training = OfflineTraining(
         title=title.strip(), organisation_id=organisation.id, organiser=organiser.strip(),
         organiser_level=organiser_level, offjob=offjob, category=category, innovative_theory=innovative_theory,
@@ -116,13 +120,22 @@ def get_training(actor: User, training_id: int) -> OfflineTraining:
     return training
 
 
+def trainings_stmt(actor: User, within: Organisation | None = None):
+    """A select of the training records of organisations ``actor`` manages (in ``within``'s subtree when
+    given), newest first."""
+    stmt = (select(OfflineTraining).join(Organisation, Organisation.id == OfflineTraining.organisation_id)
+            .order_by(OfflineTraining.ends_on.desc(), OfflineTraining.id.desc()))
+    root = orgs.admin_root(actor)  # None: a site admin (everything), or someone who manages nothing
+    if root is None and actor.role != Role.SITE_ADMIN:
+        return stmt.where(false())
+    for subtree in (root, within):
+        if subtree is not None:
+            stmt = stmt.where(Organisation.path.startswith(subtree.path))
+    return stmt
+
+
 def trainings_for(actor: User, limit: int = 100) -> list[OfflineTraining]:
-    ids = [o.id for o in orgs.managed_orgs(actor)]
-    if not ids:
-        return []
-    return list(db.session.execute(select(OfflineTraining).where(OfflineTraining.organisation_id.in_(ids))
-                                   .order_by(OfflineTraining.ends_on.desc(), OfflineTraining.id.desc())
-                                   .limit(limit)).scalars())
+    return list(db.session.execute(trainings_stmt(actor).limit(limit)).scalars())
 
 
 # ---------------------------------------------------------------- video group training
