@@ -16,25 +16,15 @@ from tests.conftest import PASSWORD
 from tests.providers.fixtures import (  # noqa: F401 - fixtures
     cas_server,
     cas_sign_in,
-    free_port,
     oidc_provider,
     oidc_sign_in,
+    sso_app_config,
 )
 
 
 @pytest.fixture
-def app_config(cas_server, oidc_provider):  # noqa: F811
-    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    oidc = {"kind": "oidc", "issuer": oidc_provider["issuer"], "client_id": oidc_provider["client_id"],
-            "client_secret": oidc_provider["client_secret"]}
-    return {"ELEARN_SSO_PROVIDERS": [
-        {"id": "uni", "kind": "cas", "label": "大学统一身份认证", "server_url": cas_server},
-        {"id": "uni2", "kind": "cas", "cas_version": "2", "label": "CAS 2", "server_url": cas_server},
-        {"id": "corp", "label": "单位账号", "match_by": "email", **oidc},
-        {"id": "staff", "label": "工号登录", "attribute": "employeeNumber", **oidc},
-        {"id": "casdown", "kind": "cas", "label": "停机的 CAS", "server_url": down + "/cas/"},
-        {"id": "oidcdown", "kind": "oidc", "label": "停机的 OIDC", "issuer": down, "client_id": "x"},
-    ]}
+def app_config(sso_app_config):  # noqa: F811
+    return sso_app_config
 
 
 def _start(client, pid: str, **args) -> str:

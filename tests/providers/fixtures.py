@@ -109,6 +109,23 @@ def oidc_provider(tmp_path_factory):
     _stop(proc)
 
 
+@pytest.fixture
+def sso_app_config(cas_server, oidc_provider):
+    """App settings naming both providers several ways (CAS 3 and 2, OIDC by e-mail and by employee number) and
+    two providers nobody answers for."""
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    oidc = {"kind": "oidc", "issuer": oidc_provider["issuer"], "client_id": oidc_provider["client_id"],
+            "client_secret": oidc_provider["client_secret"]}
+    return {"ELEARN_SSO_PROVIDERS": [
+        {"id": "uni", "kind": "cas", "label": "大学统一身份认证", "server_url": cas_server},
+        {"id": "uni2", "kind": "cas", "cas_version": "2", "label": "CAS 2", "server_url": cas_server},
+        {"id": "corp", "label": "单位账号", "match_by": "email", **oidc},
+        {"id": "staff", "label": "工号登录", "attribute": "employeeNumber", **oidc},
+        {"id": "casdown", "kind": "cas", "label": "停机的 CAS", "server_url": down + "/cas/"},
+        {"id": "oidcdown", "kind": "oidc", "label": "停机的 OIDC", "issuer": down, "client_id": "x"},
+    ]}
+
+
 # -- signing in at the providers as a person would (their own forms), without a browser -----------------------
 
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
