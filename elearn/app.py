@@ -45,6 +45,10 @@ from elearn.ledger import views as ledger_views
 from elearn.media import models as media_models
 from elearn.media import tasks as media_tasks
 from elearn.media import views as media_views
+from elearn.notify import api as notify_api
+from elearn.notify import models as notify_models
+from elearn.notify import tasks as notify_tasks
+from elearn.notify import views as notify_views
 from elearn.orgs import api as orgs_api
 from elearn.orgs import import_views
 from elearn.orgs import models as orgs_models
@@ -73,15 +77,15 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every domain's models (their tables are registered before the first query) and tasks (init_app registers
 # their handles on the queue).
 MODELS = (orgs_models, auth_models, audit_models, courses_models, media_models, study_models, ledger_models,
-          quiz_models, readings_models, training_models, analytics_models, search_models)
-TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks)
+          quiz_models, readings_models, training_models, analytics_models, search_models, notify_models)
+TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks, notify_tasks)
 
 # Page blueprints, in the order of the top navigation.
 PAGES = (auth_views, two_factor_views, site_views, ledger_views, learn_views, quiz_views, search_views, readings_views,
          studio_views, media_views, publish_views, training_views, import_views, plan_views, analytics_views,
-         roster_views, orgs_views, audit_views, sso_views)
-APIS = (auth_api, study_api, ledger_api, search_api, courses_api, readings_api, quiz_api, orgs_api, training_api,
-        analytics_api, openapi)
+         roster_views, orgs_views, audit_views, notify_views, sso_views)
+APIS = (auth_api, study_api, ledger_api, search_api, courses_api, readings_api, quiz_api, notify_api, orgs_api,
+        training_api, analytics_api, openapi)
 
 
 class BoundedIntConverter(IntegerConverter):

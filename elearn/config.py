@@ -130,6 +130,19 @@ class Config:
         self.ELEARN_MEMBER_IDLE_MINUTES = _env_int("ELEARN_MEMBER_IDLE_MINUTES", 0) or None
         # Password expiry in days; empty: policy.PASSWORDS.max_age_days (0, off).
         self.ELEARN_PASSWORD_MAX_AGE_DAYS = _env_int("ELEARN_PASSWORD_MAX_AGE_DAYS", 0) or None
+        # E-mail (notifications, password-reset links) through SMTP: smtp://user:pass@host:port (plain),
+        # smtp+starttls://… (upgraded with STARTTLS) or smtps://… (TLS from the start); empty: no e-mail at all,
+        # notifications stay in-app and passwords are reset by an org admin (elearn.notify.mail).
+        self.ELEARN_SMTP_URL = os.environ.get("ELEARN_SMTP_URL") or ""
+        # The sender of every message, and how long one SMTP conversation may take before it counts as failed.
+        self.ELEARN_MAIL_FROM = os.environ.get("ELEARN_MAIL_FROM") or "elearn@localhost"
+        self.ELEARN_SMTP_TIMEOUT_S = _env_float("ELEARN_SMTP_TIMEOUT_S", 10.0)
+        # A CA bundle (PEM) trusted for the SMTP server's certificate besides the system's (a private relay).
+        self.ELEARN_SMTP_CA_FILE = os.environ.get("ELEARN_SMTP_CA_FILE") or ""
+        # The site's address as members reach it (https://elearn.example.org): links in e-mails are built on it,
+        # never on the Host header of the request that caused them (a forged Host would send a victim's reset link
+        # to another site). Empty: the request's own address (acceptable only behind a proxy that fixes Host).
+        self.ELEARN_BASE_URL = (os.environ.get("ELEARN_BASE_URL") or "").rstrip("/")
         # Sign-in providers of the organisations (CAS, OpenID Connect; elearn.auth.sso): one button each on the
         # sign-in page. ELEARN_SSO_PROVIDERS=ids, and per id ELEARN_SSO_<ID>_KIND (cas|oidc), _LABEL, _MATCH_BY
         # (username|email), _ATTRIBUTE, and _SERVER_URL, _CAS_VERSION (CAS) or _ISSUER, _CLIENT_ID,

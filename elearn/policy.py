@@ -537,3 +537,47 @@ class CatalogPolicy:
 
 
 CATALOG = CatalogPolicy()
+
+
+# --- Password reset, e-mail and notifications (issues 19 and 20) ---
+
+
+@dataclass(frozen=True)
+class ResetPolicy:
+    """Password reset (elearn.auth.reset): by an e-mailed link when SMTP is configured, else by an org admin's
+    temporary password (changed at the first sign-in before anything else)."""
+
+    # A link is good once, for this long; a later request or any password change voids it too.
+    link_minutes: int = 30
+    # Requests (Flask-Limiter notation) per address and per address typed: every request counts, as each may
+    # send an e-mail to someone.
+    limit_per_address: str = "10 per minute; 60 per hour"
+    limit_per_email: str = "3 per 15 minutes; 10 per day"
+
+
+RESET = ResetPolicy()
+
+
+@dataclass(frozen=True)
+class MailPolicy:
+    """E-mail delivery through the outbox (elearn.notify): retries with back-off until a message is sent or
+    given up."""
+
+    # Attempts before a message is given up ("failed", shown with its last error); the waits between them grow
+    # from retry_delay_s by retry_backoff each time (1, 2, 4, … minutes; about 4 hours in all).
+    max_attempts: int = 8
+    retry_delay_s: int = 60
+    retry_backoff: float = 2.0
+    # An attempt under way holds its message this long: a worker that died mid-send frees it for the sweep.
+    claim_seconds: int = 300
+    # Messages the periodic sweep sends per run (the rest wait for the next minute's run).
+    sweep_batch: int = 100
+
+
+MAIL = MailPolicy()
+NOTIFICATIONS_PAGE_SIZE = 20
+AUDIT_ACTIONS.update({
+    "auth.reset.request": _l("申请通过邮件重置密码"),
+    "auth.reset.done": _l("通过邮件链接重置密码"),
+    "auth.password.temporary": _l("管理员设置临时密码"),
+})

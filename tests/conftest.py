@@ -264,3 +264,50 @@ def site_clock(app, monkeypatch):
     held = SiteClock(clock.now_utc())
     monkeypatch.setattr(clock, "now_utc", lambda: held.utc)
     return held
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on a free loopback port, collecting what it receives: ``messages`` (parsed,
+    ``email.message.EmailMessage``) and ``envelopes`` (sender, recipients). ``url`` is its ``ELEARN_SMTP_URL``;
+    ``stop()`` and ``start()`` take it down and bring it back on the same port (delivery retries)."""
+
+    def __init__(self):
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.host = "127.0.0.1"
+        self.url = f"smtp://{self.host}:{self.port}"
+        self.messages: list = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self._controller = None
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
+        from email import message_from_bytes
+        from email.policy import default
+
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=default))
+        return "250 Message accepted for delivery"
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname=self.host, port=self.port, ready_timeout=10)
+        self._controller.start()
+
+    def stop(self):
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture
+def smtp_server():
+    """A running SMTP server collecting messages; point the app at it with ``ELEARN_SMTP_URL=smtp_server.url``
+    (e.g. ``app_config`` returning ``{"ELEARN_SMTP_URL": smtp_server.url}``)."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

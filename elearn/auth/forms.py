@@ -31,3 +31,17 @@ class ChangePasswordForm(Form):
                             render_kw={"autocomplete": "new-password"})
     revoke_tokens = BooleanField(_l("同时吊销我的全部 API 令牌"))
     submit = SubmitField(_l("修改密码"))
+
+
+class ResetRequestForm(Form):
+    email = StringField(_l("电子邮箱"), validators=[DataRequired(_l("请填写电子邮箱。")), Length(max=200)],
+                        render_kw={"autocomplete": "email", "autocapitalize": "none", "inputmode": "email"})
+    submit = SubmitField(_l("发送重置链接"))
+
+
+class ResetPasswordForm(Form):
+    new = PasswordField(_l("新密码"), validators=[DataRequired(_l("请填写新密码。"))],
+                        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("确认新密码"), validators=[EqualTo("new", _l("两次输入的新密码不一致。"))],
+                            render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("设置新密码"))

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from elearn import clock
 from elearn.audit import services as audit
-from elearn.auth import passwords, session_rules, sso, tokens
+from elearn.auth import passwords, reset, session_rules, sso, tokens
 from elearn.auth.models import LoginSession
 from elearn.auth.passwords import check_policy, hash_password, needs_rehash, verify_password
 from elearn.errors import Forbidden, NotAuthenticated, ServiceError
@@ -129,7 +129,7 @@ def start_session(user: User, *, ip: str | None, user_agent: str | None, remembe
     row = _new_session(user, ip=ip or "", user_agent=user_agent or "",
                        remember=bool(remember) and session_rules.may_remember(user), now=now)
     session_rules.enforce_limit(user, row, now)
-    if passwords.is_expired(user):
+    if passwords.is_expired(user) or reset.must_change(user):  # expired, or an admin's temporary password
         session_rules.mark_password_change(row, user)
     # A security event like the failures (kept with the audit log); the address is in the session row, encrypted.
     audit.record(user, "auth.login", user, after={"remember": row.remember})

@@ -9,18 +9,19 @@ from flask_login import current_user, login_required, login_user, logout_user, u
 from werkzeug.wrappers import Response
 
 from elearn.access import ADMINS, has_role
-from elearn.auth import passwords, session_rules, tokens, two_factor, two_factor_views
+from elearn.auth import passwords, reset, session_rules, tokens, two_factor, two_factor_views
 from elearn.auth import services as auth
-from elearn.auth.forms import ChangePasswordForm, LoginForm
+from elearn.auth.forms import ChangePasswordForm, LoginForm, ResetPasswordForm, ResetRequestForm
 from elearn.errors import ServiceError
 from elearn.extensions import limiter
 from elearn.http.api import SCOPES
 from elearn.http.errors import status_for
+from elearn.http.forms import flash_and_redirect, submit
 from elearn.http.schemas import int_arg
 from elearn.orgs import members as users
 from elearn.orgs import services as orgs
 from elearn.orgs.models import User
-from elearn.policy import LOGIN_LIMIT_PER_ADDRESS, LOGIN_LIMIT_PER_NAME
+from elearn.policy import LOGIN_LIMIT_PER_ADDRESS, LOGIN_LIMIT_PER_NAME, RESET
 
 bp = Blueprint("auth", __name__)
 # An expired password: nothing but changing it until it is changed.
@@ -82,7 +83,8 @@ def complete_sign_in(user: User, *, remember: bool, next_url: str) -> Response:
     session.permanent = True
     two_factor_views.flash_previous_sign_in(user)
     if row.password_change_required:
-        flash(_("您的密码已过期，请先修改密码。"), "error")
+        flash(_("您正在使用管理员设置的临时密码，请先修改密码。") if reset.must_change(user)
+              else _("您的密码已过期，请先修改密码。"), "error")
         return redirect(url_for("auth.change_password"))
     return redirect(_safe_next(next_url))
 
@@ -118,6 +120,43 @@ def change_password():
     elif request.method == "POST":
         status = 400
     return render_template("auth/password.html", form=form), status
+
+
+def _typed_email() -> str:
+    return "reset-email:" + (request.form.get("email") or "").strip().lower()[:200]
+
+
+@bp.route("/auth/reset", methods=["GET", "POST"])
+@limiter.limit(RESET.limit_per_address, methods=["POST"])
+@limiter.limit(RESET.limit_per_email, key_func=_typed_email, methods=["POST"])
+def reset_request():
+    """Forgot password: by e-mail when the site sends e-mail (the same answer for every address, known or
+    not), else the page says to ask an org admin."""
+    form = ResetRequestForm()
+    if not reset.by_email_available():
+        return render_template("auth/reset_request.html", form=None), 200
+    if form.validate_on_submit():
+        reset.request_by_email(form.email.data)
+        flash(_("如果该邮箱属于本站的账号，重置密码的链接已发送到该邮箱，%(m)d 分钟内有效。没有收到时请查看垃圾邮件，"
+                "或联系所在组织的管理员。", m=RESET.link_minutes), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_request.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.route("/auth/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(RESET.limit_per_address, methods=["POST"])
+def reset_password(token: str):
+    """The e-mailed link: choose a new password (once; the link then opens nothing)."""
+    try:
+        user = reset.user_for_token(token)
+    except ServiceError as exc:
+        return render_template("auth/reset_password.html", form=None, error=exc.message), 400
+    form = ResetPasswordForm()
+    done = submit(form, lambda: reset.complete_by_email(token, form.new.data), error_field=form.new,
+                  done=lambda _user: flash_and_redirect(_("密码已重置，请用新密码登录。"), url_for("auth.login")))
+    if done.response is not None:
+        return done.response
+    return render_template("auth/reset_password.html", form=form, username=user.username, error=None), done.status
 
 
 @bp.route("/auth/locale/<locale>", methods=["POST"])

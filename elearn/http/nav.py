@@ -1,14 +1,15 @@
 """The top navigation: each view module declares ``NAV`` entries (endpoint, label, roles or None for
-everyone signed in); the app lists them in the order its blueprints are registered."""
+everyone signed in, and optionally a badge: a function of the user giving a count shown beside the label, such
+as the unread notifications); the app lists them in the order its blueprints are registered."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from flask import Flask, url_for
 from flask_login import current_user
 
-NavEntry = tuple[str, Any, Sequence[str] | None]
+NavEntry = tuple[str, Any, Sequence[str] | None] | tuple[str, Any, Sequence[str] | None, Callable[[Any], int]]
 
 
 def register_navigation(app: Flask, entries: Iterable[NavEntry]) -> None:
@@ -19,7 +20,8 @@ def register_navigation(app: Flask, entries: Iterable[NavEntry]) -> None:
     def navigation() -> dict[str, Any]:
         shown = []
         if current_user.is_authenticated:
-            for endpoint, label, roles in items:
+            for endpoint, label, roles, *badge in items:
                 if roles is None or current_user.role in roles:
-                    shown.append({"url": url_for(endpoint), "label": label, "endpoint": endpoint})
+                    shown.append({"url": url_for(endpoint), "label": label, "endpoint": endpoint,
+                                  "badge": badge[0](current_user) if badge else 0})
         return {"nav_items": shown}

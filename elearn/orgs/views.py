@@ -2,14 +2,14 @@
 subtree."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from elearn.access import ADMINS, Role, admin_required
-from elearn.auth import two_factor
+from elearn.auth import reset, two_factor
 from elearn.errors import ServiceError
 from elearn.extensions import db
 from elearn.http.forms import attempt, flash_and_redirect, submit
@@ -139,7 +139,8 @@ def member(user_id: int):
                            transfer=transfer_form, credits=shown, credits_total=len(credits),
                            corrected=ledger.corrected_ids(user), total_hours=ledger.total_hours(user),
                            refusals=study.refusals_of(user) if manageable else [],
-                           two_factor=two_factor.admin_view(current_user, user) if manageable else None), done.status
+                           two_factor=two_factor.admin_view(current_user, user) if manageable else None,
+                           may_set_temporary=manageable and reset.may_set_temporary(current_user, user)), done.status
 
 
 @bp.route("/members/<int:user_id>/credits/<int:entry_id>/correct", methods=["POST"])
@@ -164,6 +165,20 @@ def set_active(user_id: int):
     users.update(current_user, user, active=request.form.get("active") == "1")
     flash(_("已更新账号状态。"), "success")
     return redirect(url_for("admin.member", user_id=user.id))
+
+
+@bp.route("/members/<int:user_id>/temporary-password", methods=["POST"])
+@admin_required
+def temporary_password(user_id: int):
+    """Set a temporary password for a member who forgot theirs; shown once, on this response only (never in a
+    flash, which travels in the cookie)."""
+    user = _member_or_404(user_id)
+    temporary = attempt(lambda: reset.set_temporary(current_user, user))
+    if temporary is None:
+        return redirect(url_for("admin.member", user_id=user.id)), 303
+    response = make_response(render_template("auth/reset_temporary.html", member=user, temporary=temporary))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/members/<int:user_id>/transfer", methods=["POST"])

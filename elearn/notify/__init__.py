@@ -1,0 +1,1 @@
+"""Notifications: the in-app centre and e-mail delivery through an outbox."""
