@@ -40,6 +40,10 @@ sysdeps:
 	@command -v redis-server >/dev/null || { \
 	  echo "installing redis-server from Debian"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@# Certificates embed a subset of WenQuanYi Zen Hei: TrueType outlines (reportlab cannot embed the CFF of Noto CJK).
+	@test -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc || { \
+	  echo "installing fonts-wqy-zenhei from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null; }
 	@# nginx: the tests of the scale-out stack (tests/stack) start one in front of two web nodes (deploy/nginx).
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
 	  echo "installing nginx from Debian"; \

@@ -17,7 +17,7 @@ from elearn import clock
 from elearn.audit import services as audit
 from elearn.errors import Forbidden, NotFound, ServiceError
 from elearn.extensions import db, dialect_insert
-from elearn.ledger import chain
+from elearn.ledger import certificates, chain
 from elearn.ledger.models import MemberCourseProgress, StudyCredit, apply_credit_to_summaries
 from elearn.orgs import services as orgs
 from elearn.orgs.models import User
@@ -152,6 +152,8 @@ def correct(actor: User, entry_id: int, note: str) -> StudyCredit:
     row = db.session.execute(select(StudyCredit).where(
         StudyCredit.user_id == member.id, StudyCredit.source_kind == "correction",
         StudyCredit.source_id == entry.id)).scalar_one()
+    # Certificates that counted the corrected entry no longer state the truth; a reissue gets a new serial.
+    certificates.revoke_for_correction(entry, row.note or "")
     audit.record(actor, "credit.correct", row, after={"corrects": entry.id, "hours": row.hours, "note": row.note})
     db.session.commit()
     return row

@@ -37,7 +37,8 @@ def list_trainings(query: TrainingQuery) -> Response:
         stmt = stmt.where(OfflineTraining.ends_on >= query.ended_from)
     if query.ended_to is not None:
         stmt = stmt.where(OfflineTraining.ends_on <= query.ended_to)
-    etag = fingerprint_etag(stmt, OfflineTraining.created_at, query.model_dump(mode="json"))
+    etag = fingerprint_etag(stmt, OfflineTraining.created_at, current_user.id, within.id if within else None,
+                            query.model_dump(mode="json"))
     if not_modified(etag):
         return etagged(None, etag)
     rows, total = paginate(stmt, query)

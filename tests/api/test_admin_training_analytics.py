@@ -4,8 +4,9 @@ from tests.api.conftest import admin_bearer, bearer
 
 
 def training(org, attendees, **kw):
-    return {"organisation_id": org.id, "title": "县委党校轮训", "organiser": "某某县委", "organiser_level": "county_above",
-            "offjob": True, "category": "political_theory", "starts_on": "2025-03-03", "ends_on": "2025-03-07",
+    return {"organisation_id": org.id, "title": "县委党校轮训", "organiser": "某某县委",
+            "organiser_level": "county_above", "offjob": True, "category": "political_theory",
+            "starts_on": "2025-03-03", "ends_on": "2025-03-07",
             "days": 5, "attendees": attendees, **kw}
 
 

@@ -132,3 +132,16 @@ def test_openapi_states_the_scope_of_every_operation(client):
             assert item["security"] == []
     progress = spec["paths"]["/lessons/{lesson_id}/progress"]
     assert progress["post"]["x-scope"] == "study" and progress["get"]["x-scope"] == "read"
+
+
+def test_study_token_cannot_reach_admin_endpoints(client, auth, tree):
+    h = bearer(tokens.issue(tree.admin, scopes="read,study"))
+    for method, url in (("GET", "/api/v1/members"), ("GET", f"/api/v1/orgs/{tree.county.id}"),
+                        ("POST", "/api/v1/trainings"), ("GET", "/api/v1/analytics")):
+        r = client.open(url, method=method, headers=h, json={} if method == "POST" else None)
+        assert r.status_code == 403 and r.get_json()["error"]["code"] == "insufficient_scope", url
+    admin_scoped = bearer(tokens.issue(tree.admin, scopes="admin"))
+    assert client.get("/api/v1/members", headers=admin_scoped).status_code == 200
+    assert client.get("/api/v1/me", headers=admin_scoped).get_json()["error"]["code"] == "insufficient_scope"
+    auth.login(tree.admin.username)  # a cookie session has every scope
+    assert client.get("/api/v1/members").status_code == 200
