@@ -41,6 +41,7 @@ from elearn.i18n import local_time, select_locale
 from elearn.ledger import api as ledger_api
 from elearn.ledger import models as ledger_models
 from elearn.ledger import tasks as ledger_tasks
+from elearn.ledger import verify_api, verify_views
 from elearn.ledger import views as ledger_views
 from elearn.media import models as media_models
 from elearn.media import tasks as media_tasks
@@ -81,11 +82,11 @@ MODELS = (orgs_models, auth_models, audit_models, courses_models, media_models, 
 TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks, notify_tasks)
 
 # Page blueprints, in the order of the top navigation.
-PAGES = (auth_views, two_factor_views, site_views, ledger_views, learn_views, quiz_views, search_views, readings_views,
-         studio_views, media_views, publish_views, training_views, import_views, plan_views, analytics_views,
-         roster_views, orgs_views, audit_views, notify_views, sso_views)
-APIS = (auth_api, study_api, ledger_api, search_api, courses_api, readings_api, quiz_api, notify_api, orgs_api,
-        training_api, analytics_api, openapi)
+PAGES = (auth_views, two_factor_views, site_views, ledger_views, verify_views, learn_views, quiz_views, search_views,
+         readings_views, studio_views, media_views, publish_views, training_views, import_views, plan_views,
+         analytics_views, roster_views, orgs_views, audit_views, notify_views, sso_views)
+APIS = (auth_api, study_api, ledger_api, verify_api, search_api, courses_api, readings_api, quiz_api, notify_api,
+        orgs_api, training_api, analytics_api, openapi)
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -130,6 +130,16 @@ class Config:
         self.ELEARN_MEMBER_IDLE_MINUTES = _env_int("ELEARN_MEMBER_IDLE_MINUTES", 0) or None
         # Password expiry in days; empty: policy.PASSWORDS.max_age_days (0, off).
         self.ELEARN_PASSWORD_MAX_AGE_DAYS = _env_int("ELEARN_PASSWORD_MAX_AGE_DAYS", 0) or None
+        # Certificates (elearn.ledger.certificates): the Ed25519 key that signs them (PEM, generated once into
+        # instance/ with mode 0600 when missing; its public half is published at /verify/key), the TrueType font
+        # whose subset each PDF embeds (a .ttc takes ELEARN_CERTIFICATE_FONT_INDEX; installed by `make sysdeps`),
+        # and the site's public address that the printed QR code points to (empty: the address of the request).
+        self.ELEARN_CERTIFICATE_SIGNING_KEY_FILE = os.environ.get("ELEARN_CERTIFICATE_SIGNING_KEY_FILE") or \
+            str(inst / "certificate_signing_key.pem")
+        self.ELEARN_CERTIFICATE_FONT = os.environ.get("ELEARN_CERTIFICATE_FONT") or \
+            "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+        self.ELEARN_CERTIFICATE_FONT_INDEX = _env_int("ELEARN_CERTIFICATE_FONT_INDEX", 0)
+        self.ELEARN_PUBLIC_URL = (os.environ.get("ELEARN_PUBLIC_URL") or "").rstrip("/")
         # E-mail (notifications, password-reset links) through SMTP: smtp://user:pass@host:port (plain),
         # smtp+starttls://… (upgraded with STARTTLS) or smtps://… (TLS from the start); empty: no e-mail at all,
         # notifications stay in-app and passwords are reset by an org admin (elearn.notify.mail).

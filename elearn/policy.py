@@ -581,3 +581,20 @@ AUDIT_ACTIONS.update({
     "auth.reset.done": _l("通过邮件链接重置密码"),
     "auth.password.temporary": _l("管理员设置临时密码"),
 })
+
+
+@dataclass(frozen=True)
+class CertificatePolicy:
+    """Verifiable certificates (elearn.ledger.certificates): what a verification code looks like and how often
+    anyone may look one up."""
+
+    # Random URL-safe characters of a verification code (16: 96 bits, never guessed; short enough for a QR code
+    # a phone reads from paper).
+    code_length: int = 16
+    # Random digits of a serial number after its year and kind letter (2026C + 10 digits).
+    serial_digits: int = 10
+    # Look-ups of /verify/<code> and its API per address (Flask-Limiter notation): the pages are public.
+    verify_limit_per_address: str = "30 per minute; 300 per hour"
+
+
+CERTIFICATES = CertificatePolicy()

@@ -8,6 +8,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    Text,
     UniqueConstraint,
     case,
     event,
@@ -183,3 +184,30 @@ _SUMMARY_COLUMNS = ("user_id", "hours", "kind", "source_kind", "course_id", "inn
 def _summaries_follow_orm_inserts(_mapper, connection, target):
     """Ledger rows added through the ORM (``session.add``) update the summaries like ledger.credit does."""
     apply_credit_to_summaries(connection, {k: getattr(target, k) for k in _SUMMARY_COLUMNS})
+
+
+class Certificate(Base):
+    """A certificate issued to a member (elearn.ledger.certificates): the cycle's transcript (``kind`` "cycle")
+    or one completed series ("series"). ``content`` is the canonical JSON that ``signature`` (Ed25519, hex, by
+    the key ``key_id``) covers, exactly as signed; ``statement_digest`` is the SHA-256 of what it states apart
+    from its serial, code and date, so asking again with nothing changed returns the same certificate. A newer
+    certificate of the same member and kind sets ``replaced_by_id``; a correction of the member's credits that
+    it counted sets ``revoked_at``."""
+
+    __tablename__ = "certificate"
+    __table_args__ = (Index("ix_certificate_user_kind", "user_id", "kind", "series_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial: Mapped[str] = mapped_column(String(24), unique=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # the /verify/<code> of its QR code
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # cycle, series
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id"))
+    statement_digest: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(128))
+    key_id: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(300))
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))

@@ -1,21 +1,22 @@
 """Transcripts of a member's study hours: CSV, XLSX and a printable PDF certificate.
 
-Each builder takes the member and returns bytes; nothing is written to disk. The PDF uses reportlab's built-in
-CID font ``STSong-Light`` so Chinese renders without shipping a font file.
+Each builder takes the member and returns bytes; nothing is written to disk. The PDF is a verifiable
+certificate (elearn.ledger.certificates issues and signs it, elearn.ledger.certificate_pdf draws it).
 """
 from __future__ import annotations
 
 import io
+import json
 
+from flask import current_app, url_for
 from flask_babel import gettext as _
 
 from elearn import clock, spreadsheets
-from elearn.ledger import requirements
+from elearn.ledger import certificate_pdf as certificate_pdf_drawing
+from elearn.ledger import certificates, requirements
 from elearn.ledger import services as ledger
+from elearn.ledger.models import Certificate
 from elearn.orgs.models import User
-from elearn.policy import MEMBER_CATEGORIES, POLICY
-
-CJK_FONT = "STSong-Light"
 
 
 def _header() -> list[str]:
@@ -70,55 +71,28 @@ def xlsx_bytes(user: User) -> bytes:
     return out.getvalue()
 
 
-def pdf_bytes(user: User) -> bytes:
-    """A one-page certificate (学时证明) with the summary and the ledger table."""
-    from reportlab.lib import colors  # reportlab takes ~170 ms to import: only certificates need it
-    from reportlab.lib.pagesizes import A4  # (reportlab, as above)
-    from reportlab.lib.styles import ParagraphStyle  # (reportlab, as above)
-    from reportlab.lib.units import mm  # (reportlab, as above)
-    from reportlab.pdfbase import pdfmetrics  # (reportlab, as above)
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # (reportlab, as above)
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # (reportlab, as above)
+def _verify_url(code: str) -> str:
+    """Where the printed QR code points: the site's public address when configured, else this request's."""
+    base = current_app.config["ELEARN_PUBLIC_URL"]
+    if base:
+        return f"{base}{url_for('verify.page', code=code)}"
+    return url_for("verify.page", code=code, _external=True)
 
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-    st, body = _table(user)
-    title = ParagraphStyle("t", fontName=CJK_FONT, fontSize=20, leading=28, alignment=1)
-    normal = ParagraphStyle("n", fontName=CJK_FONT, fontSize=11, leading=17)
-    small = ParagraphStyle("s", fontName=CJK_FONT, fontSize=8.5, leading=11)
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm, topMargin=18 * mm,
-                            bottomMargin=16 * mm, title=_("党员教育培训学时证明"), author="elearn")
-    if st.exempt:
-        target = _("免予学时要求")
-    else:
-        target = _("%(h).0f 学时", h=st.target_hours or 0)
-    story = [
-        Paragraph(_("党员教育培训学时证明"), title), Spacer(1, 8 * mm),
-        Paragraph(_("姓名：%(n)s　　类别：%(c)s　　所在组织：%(o)s", n=user.name,
-                    c=MEMBER_CATEGORIES[user.category], o=user.organisation.name), normal),
-        Paragraph(_("培训周期：%(s)s 至 %(e)s", s=st.cycle_start.isoformat(), e=st.cycle_end.isoformat()), normal),
-        Paragraph(_("累计学时：%(t).2f（其中党的创新理论 %(th).2f，占 %(p).0f%%）　要求：%(r)s　状态：%(st)s",
-                    t=st.total_hours, th=st.theory_hours, p=st.theory_share * 100, r=target,
-                    st=st.state_label), normal),
-        Spacer(1, 6 * mm),
-    ]
-    header = [_("日期"), _("类型"), _("内容"), _("类别"), _("理论"), _("脱产"), _("学时")]
-    data = [header] + [[r[0], r[1], Paragraph(str(r[2]), small), Paragraph(str(r[3]), small), r[4], r[5],
-                        f"{r[7]:.2f}"] for r in body]
-    if not body:
-        data.append(["", "", Paragraph(_("暂无学时记录"), small), "", "", "", ""])
-    table = Table(data, colWidths=[22 * mm, 20 * mm, 62 * mm, 30 * mm, 12 * mm, 12 * mm, 16 * mm], repeatRows=1)
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), CJK_FONT, 8.5),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3e5e5")),
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("ALIGN", (-1, 1), (-1, -1), "RIGHT"),
-    ]))
-    basis = _("依据《2024—2028年全国党员教育培训工作规划》，1 学时 = %(m)d 分钟在线学习，1 天 = %(d)d 学时。"
-              "本证明由系统根据学时台账生成，生成日期：%(today)s。",
-              m=POLICY.minutes_per_online_hour, d=POLICY.hours_per_day, today=clock.site_today().isoformat())
-    story += [table, Spacer(1, 10 * mm), Paragraph(basis, small)]
-    doc.build(story)
-    return out.getvalue()
+
+def certificate_pdf(user: User, cert: Certificate) -> bytes:
+    """The member's own copy of ``cert`` as a PDF (elearn.ledger.certificate_pdf): their full name, the seal, a
+    QR code to its verification page; the cycle's certificate continues with the ledger's entries."""
+    rows: list[list[str]] = []
+    if cert.kind == "cycle":
+        st = requirements.status(user)
+        rows = [[r.credited_on.isoformat(), r.kind_label, r.title, r.category_label, f"{r.hours:.2f}"]
+                for r in ledger.rows(user, st.cycle_start, st.cycle_end)]
+    view = certificate_pdf_drawing.CertificateView(
+        kind=cert.kind, content=json.loads(cert.content), holder_name=user.name, verify_url=_verify_url(cert.code),
+        fingerprint=certificates.fingerprint(), ledger_rows=rows)
+    return certificate_pdf_drawing.render(view)
+
+
+def pdf_bytes(user: User) -> bytes:
+    """The member's certificate of the cycle (学时证明), issued or the current one when nothing changed."""
+    return certificate_pdf(user, certificates.issue_cycle(user))

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from elearn.ledger import requirements, transcript
+from elearn.ledger import certificates, requirements, transcript
 from elearn.ledger import services as ledger
 from elearn.policy import CONTENT_CATEGORIES, POLICY
 
@@ -57,8 +57,10 @@ def dashboard():
     rows = list(reversed(ledger.rows(current_user, status.cycle_start, status.cycle_end)))
     categories = [{"label": str(label), "hours": status.by_category.get(code, 0.0)}
                   for code, label in CONTENT_CATEGORIES.items()]
+    completed = [{"id": s.id, "title": s.title} for s in certificates.completed_series(current_user)]
     return render_template("ledger/dashboard.html", status=status, rows=rows, chart=year_bars(status),
-                           theory=theory_bar(status), categories=categories, policy_numbers=POLICY)
+                           theory=theory_bar(status), categories=categories, policy_numbers=POLICY,
+                           completed_series=completed)
 
 
 def _download(data: bytes, mimetype: str, ext: str) -> Response:
@@ -86,5 +88,14 @@ def transcript_xlsx():
 @bp.route("/certificate.pdf")
 @login_required
 def certificate_pdf():
-    """A printable certificate of study hours (PDF)."""
+    """The member's verifiable certificate of the cycle's study hours (PDF; the same serial while nothing
+    changed)."""
     return _download(transcript.pdf_bytes(current_user), "application/pdf", "pdf")
+
+
+@bp.route("/certificates/series/<int:series_id>.pdf")
+@login_required
+def series_certificate_pdf(series_id: int):
+    """The member's verifiable certificate of a series they completed (PDF); 404 for any other series."""
+    cert = certificates.issue_series(current_user, series_id)
+    return _download(transcript.certificate_pdf(current_user, cert), "application/pdf", "pdf")
