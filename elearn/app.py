@@ -10,6 +10,7 @@ from flask import Flask, Response
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from elearn import cli, policy, queue, storage
@@ -142,6 +143,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     for key in ("ELEARN_DATA_DIR", "ELEARN_INDEX_DIR"):
         os.makedirs(app.config[key], exist_ok=True)
+
+    if app.config["ELEARN_PROXY_COUNT"]:
+        # Behind nginx (deploy/nginx/elearn.conf) the client's address and scheme are the proxies' X-Forwarded-*.
+        hops = app.config["ELEARN_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     # Ids beyond the primary keys' range cannot exist; unbounded they reach the database driver and fail there.
     app.url_map.converters["int"] = BoundedIntConverter

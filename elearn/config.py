@@ -112,6 +112,9 @@ class Config:
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis unreachable: count in memory, never a 500
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.ELEARN_X_ACCEL = _env_bool("ELEARN_X_ACCEL", False)
+        # Proxies in front of the web nodes (deploy/nginx: 1) whose X-Forwarded-For/-Proto are believed: without
+        # it every member behind nginx has nginx's address, and the per-address rate limits count them as one.
+        self.ELEARN_PROXY_COUNT = _env_int("ELEARN_PROXY_COUNT", 0)
         self.ELEARN_MAX_PLAYBACK_RATE = _env_float("ELEARN_MAX_PLAYBACK_RATE", 2.0)
         self.WTF_CSRF_TIME_LIMIT = None
         # Dashboards of subtrees with more members than this read the latest snapshot (computed by a job)

@@ -93,6 +93,17 @@ def _wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30
         time.sleep(0.05)
 
 
+def _healthy(port: int) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/healthz")
+        return conn.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
 class RedisServer:
     """Debian's redis-server on a free loopback port; ``persistent``: AOF fsynced at every write, so that
     even a SIGKILLed server comes back with every queued job."""
@@ -278,26 +289,21 @@ class Stack:
     def _log(self, name: str) -> Path:
         return self.root / f"{name}.log"
 
-    def start_web(self, name: str) -> WebNode:
-        port = free_port()
-        env = self.process_env(name)
-        log = self._log(name)
-        proc = _spawn(unit_command(WEB_UNIT, env, str(port)), log, env=env, cwd=ROOT)
-        self.procs.append(proc)
-        deadline = time.monotonic() + 90
-        while True:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            try:
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    return WebNode(name, port, proc, log)
-            except (OSError, http.client.HTTPException):
-                pass
-            finally:
-                conn.close()
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"gunicorn {name} did not start; see {log}")
-            time.sleep(0.2)
+    def start_web(self, *names: str) -> list[WebNode]:
+        """gunicorn nodes named ``names`` (each with its own instance folder and port), started together."""
+        started = []
+        for name in names:
+            port, env, log = free_port(), self.process_env(name), self._log(name)
+            proc = _spawn(unit_command(WEB_UNIT, env, str(port)), log, env=env, cwd=ROOT)
+            self.procs.append(proc)
+            started.append(WebNode(name, port, proc, log))
+        deadline = time.monotonic() + 120
+        for node in started:
+            while not _healthy(node.port):
+                if node.proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"gunicorn {node.name} did not start; see {node.log}")
+                time.sleep(0.2)
+        return started
 
     def start_worker(self, name: str = "worker") -> subprocess.Popen:
         env = self.process_env(name)

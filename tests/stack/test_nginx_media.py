@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from elearn.extensions import db
 from elearn.media.models import MediaAsset
+from elearn.orgs import members as users
 from elearn.study.models import SegmentDelivery
 from media_pipeline.encrypt import decrypt_bytes, segment_iv
 from tests.media.clips import make_clip, needs_ffmpeg
@@ -66,7 +67,7 @@ def site(make_stack, redis_urls, postgres_url, tmp_path_factory):
     app = stack.app(immediate=True)  # the project's pipeline, run inline here: a real encrypted asset
     with app.app_context():
         org, lecturer = seed.organisation_and_lecturer()
-        member = seed.members(org, 1)[0]
+        member = users.create(None, username="member0", name="党员", password=seed.PASSWORD, organisation=org)
         course = seed.published_course(lecturer, lessons=2)
         asset = seed.transcoded_asset(lecturer, course.lessons[0], clip)
         assert asset.key_secret
@@ -74,7 +75,7 @@ def site(make_stack, redis_urls, postgres_url, tmp_path_factory):
         ids = {"member": member.username, "asset": asset.id, "output": asset.output_key, "clear": clear.id,
                "secret": bytes.fromhex(asset.key_secret)}
         db.session.remove()
-    node = stack.start_web("web1")
+    [node] = stack.start_web("web1")
     nginx = stack.start_nginx([node])
     yield stack, app, node, nginx, ids
     with app.app_context():
