@@ -75,7 +75,14 @@ $(CAS_VENV)/.installed: tests/providers/cas_server/requirements.txt
 	$(CAS_VENV)/bin/pip install --quiet -r $<
 	touch $@
 
-services: $(CAS_VENV)/.installed
+# The test LRS (Ralph, for the xAPI tests) pins FastAPI and pydantic versions of its own: a venv of its own too.
+LRS_VENV := .venv-services/lrs
+$(LRS_VENV)/.installed: tests/xapi/lrs/requirements.txt
+	$(PYTHON) -m venv $(LRS_VENV)
+	$(LRS_VENV)/bin/pip install --quiet -r $<
+	touch $@
+
+services: $(CAS_VENV)/.installed $(LRS_VENV)/.installed
 
 test: install sysdeps browserdeps assets services
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

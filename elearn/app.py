@@ -73,14 +73,17 @@ from elearn.training import api as training_api
 from elearn.training import models as training_models
 from elearn.training import plan_views, roster_views
 from elearn.training import views as training_views
+from elearn.xapi import models as xapi_models
+from elearn.xapi import tasks as xapi_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every domain's models (their tables are registered before the first query) and tasks (init_app registers
 # their handles on the queue).
 MODELS = (orgs_models, auth_models, audit_models, courses_models, media_models, study_models, ledger_models,
-          quiz_models, readings_models, training_models, analytics_models, search_models, notify_models)
-TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks, notify_tasks)
+          quiz_models, readings_models, training_models, analytics_models, search_models, notify_models,
+          xapi_models)
+TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks, notify_tasks, xapi_tasks)
 
 # Page blueprints, in the order of the top navigation.
 PAGES = (auth_views, two_factor_views, site_views, ledger_views, verify_views, learn_views, quiz_views, search_views,

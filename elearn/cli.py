@@ -13,6 +13,7 @@ from elearn.orgs import cli as orgs_cli
 from elearn.search import cli as search_cli
 from elearn.security import cli as security_cli
 from elearn.site import cli as site_cli
+from elearn.xapi import cli as xapi_cli
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,5 +25,5 @@ def main(argv: list[str] | None = None) -> None:
 
 def init_app(app: Flask) -> None:
     for domain in (site_cli, orgs_cli, auth_cli, search_cli, analytics_cli, media_cli, ledger_cli,
-                   security_cli):
+                   security_cli, xapi_cli):
         domain.register(app)

@@ -161,6 +161,19 @@ class Config:
         # (username|email), _ATTRIBUTE, and _SERVER_URL, _CAS_VERSION (CAS) or _ISSUER, _CLIENT_ID,
         # _CLIENT_SECRET, _SCOPE (OIDC).
         self.ELEARN_SSO_PROVIDERS = _sso_providers_from_env()
+        # Learning records (elearn.xapi): the LRS's xAPI endpoint (https://lrs.example.org/xAPI) and its HTTP
+        # basic credentials "user:password"; empty URL: statements stay in the outbox (exported by the CLI).
+        self.ELEARN_LRS_URL = (os.environ.get("ELEARN_LRS_URL") or "").rstrip("/")
+        self.ELEARN_LRS_AUTH = os.environ.get("ELEARN_LRS_AUTH") or ""
+        # Seconds one POST to the LRS may take before its batch counts as not delivered (tried again later).
+        self.ELEARN_LRS_TIMEOUT_S = _env_float("ELEARN_LRS_TIMEOUT_S", 10.0)
+        # How members are identified in statements: "account" (homePage + the member's stable id, nothing
+        # personal) or "mbox_sha1sum" (the hash of their e-mail, for LRSs that join members across platforms).
+        self.ELEARN_XAPI_ACTOR = os.environ.get("ELEARN_XAPI_ACTOR") or "account"
+        # The site's IRI in statements (the accounts' homePage, the root of activity ids): fixed once chosen, as
+        # an LRS joins statements on it. Defaults to the site's address.
+        self.ELEARN_XAPI_HOMEPAGE = (os.environ.get("ELEARN_XAPI_HOMEPAGE") or self.ELEARN_BASE_URL
+                                     or "http://elearn.localhost").rstrip("/")
 
 
 class TestingConfig(Config):

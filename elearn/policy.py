@@ -598,3 +598,23 @@ class CertificatePolicy:
 
 
 CERTIFICATES = CertificatePolicy()
+
+
+@dataclass(frozen=True)
+class XapiPolicy:
+    """Learning records sent to an LRS as xAPI statements (elearn.xapi.services)."""
+
+    # Statements per POST: LRSs take a batch whole or not at all; a refused batch is retried one by one.
+    batch_size: int = 50
+    # Batches one flush sends at most (the job runs every minute; the rest waits for the next run).
+    max_batches_per_flush: int = 40
+    # Seconds a statement waits after its first unsuccessful attempt; doubled each time, at most backoff_max_s.
+    backoff_base_s: int = 60
+    backoff_max_s: int = 3600
+    # Seconds a batch being sent is withheld from other workers (a worker that dies leaves it due after this).
+    lease_s: int = 120
+    # Shares of a lesson's duration whose crossing is a "progressed" statement (coarse: never per heartbeat).
+    progress_milestones: tuple[float, ...] = (0.25, 0.5, 0.75)
+
+
+XAPI = XapiPolicy()

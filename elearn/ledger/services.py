@@ -22,6 +22,7 @@ from elearn.ledger.models import MemberCourseProgress, StudyCredit, apply_credit
 from elearn.orgs import services as orgs
 from elearn.orgs.models import User
 from elearn.policy import CONTENT_CATEGORIES, CREDIT_KINDS, POLICY
+from elearn.xapi import services as xapi
 
 
 def hours_for_seconds(seconds: float) -> float:
@@ -42,6 +43,7 @@ def _insert_ignoring_duplicate(values: dict) -> bool:
         return False
     # The analytics summaries follow in the same transaction, only for a row that was really added.
     apply_credit_to_summaries(db.session.connection(), values)
+    xapi.credited(values)  # its learning record, in the same transaction
     return True
 
 

@@ -26,6 +26,7 @@ from elearn.ledger import services as ledger
 from elearn.orgs.models import User
 from elearn.policy import POLICY, QUESTION_KINDS, QUIZ_ANSWERS_SHOWN
 from elearn.quiz.models import Question, Quiz, QuizAttempt
+from elearn.xapi import services as xapi
 
 TRUE_FALSE = ("正确", "错误")  # stored for true/false questions; shown in the reader's language (option_texts)
 MAX_OPTIONS = 8
@@ -195,6 +196,7 @@ def _close_if_expired(attempt: QuizAttempt, now: datetime) -> bool:
         attempt.score_percent = 0.0
         attempt.passed = False
         attempt.answers = {}
+        xapi.quiz_graded(existing(User, attempt.user_id), attempt.quiz, attempt)  # failed, as expired
         return True
     return False
 
@@ -313,6 +315,7 @@ def submit(user: User, attempt: QuizAttempt, answers: dict[int, list[int]],
         ledger.credit(user, kind="quiz", source_kind="quiz", source_id=quiz.id, hours=quiz.hours,
                       title=f"{course.title} · {quiz.title}", category=course.category,
                       innovative_theory=course.innovative_theory, course_id=course.id, credited_on=clock.site_date(now))
+    xapi.quiz_graded(user, quiz, attempt)
     db.session.commit()
     return attempt
 

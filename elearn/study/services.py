@@ -69,6 +69,7 @@ from elearn.study.models import (
     WatchProgress,
 )
 from elearn.study.schemas import SESSION_ID_PATTERN, LessonReport, ReadingReport
+from elearn.xapi import services as xapi
 
 SESSION_ID_RE = re.compile(SESSION_ID_PATTERN)
 RETRIES = 6
@@ -147,6 +148,7 @@ def _register_session(sid: str, user: User, *, now: datetime, lesson_id: int | N
                       reading_id: int | None = None) -> PlaybackSession | None:
     """The session ``sid`` registered to ``user`` for this lesson/reading, or None if it belongs elsewhere."""
     session = db.session.get(PlaybackSession, sid)
+    started = session is None
     if session is None:
         db.session.execute(dialect_insert(db.session)(PlaybackSession).values(
             id=sid, user_id=user.id, lesson_id=lesson_id, reading_id=reading_id, started_at=now, last_seq=-1,
@@ -155,6 +157,8 @@ def _register_session(sid: str, user: User, *, now: datetime, lesson_id: int | N
     if session is None or session.user_id != user.id or session.lesson_id != lesson_id \
             or session.reading_id != reading_id:
         return None
+    if started:  # once per playback/reading session, never per report
+        xapi.launched(user, lesson_id=lesson_id, reading_id=reading_id, session_id=sid, at=now)
     return session
 
 
@@ -396,9 +400,11 @@ def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: 
     if checks and row.attention_answered_at is not None:
         row.attention_credited_s = round(row.attention_credited_s + intervals.length(granted), 3)
     if granted:
+        watched_before = row.watched_s
         watched = intervals.union(watched, granted)
         row.intervals = intervals.to_json(watched)
         row.watched_s = round(intervals.length(watched), 3)
+        xapi.lesson_progressed(user, lesson, watched_before, row.watched_s, now)  # a milestone crossed, or nothing
     _spend(study_clock, available, added, now)
     session.credited_s = round(session.credited_s + added, 3)
     row.position_s = min(report.position, duration)
@@ -412,6 +418,7 @@ def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: 
     hours = 0.0
     if row.completed_at is None and row.watched_s >= POLICY.completion_coverage * duration - 1e-6:
         row.completed_at = now
+        xapi.lesson_completed(user, lesson, row.watched_s, now)
         db.session.flush()
         hours = _credit_completion(user, lesson, now)
     db.session.flush()
@@ -601,6 +608,7 @@ def _apply_reading_report(user: User, reading: Reading, course: Course, report: 
     if row.completed_at is None and reading.estimated_minutes >= POLICY.reading_min_minutes \
             and row.active_s >= required - 1e-6:
         row.completed_at = now
+        xapi.reading_completed(user, reading, course, row.active_s, now)
         ledger.credit(user, kind="reading", source_kind="reading", source_id=reading.id,
                       hours=ledger.hours_for_seconds(reading.estimated_minutes * 60), title=reading.title,
                       category=course.category, innovative_theory=course.innovative_theory, course_id=course.id,

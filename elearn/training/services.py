@@ -25,6 +25,7 @@ from elearn.orgs import services as orgs
 from elearn.orgs.models import Organisation, User
 from elearn.policy import CONTENT_CATEGORIES, ORGANISER_LEVELS, POLICY
 from elearn.training.models import GroupAttendance, GroupSession, OfflineTraining
+from elearn.xapi import services as xapi
 
 
 def _check_attendees(actor: User, attendees: list[User], within: Organisation | None = None) -> None:
@@ -241,6 +242,7 @@ def mark_attendance(actor: User, session: GroupSession, attendees: list[User],
                       title=f"{course.title} · {lesson.title}", category=course.category,
                       innovative_theory=course.innovative_theory, course_id=course.id,
                       credited_on=clock.site_date(session.scheduled_at), recorded_by=actor)
+        xapi.attended(user, session, lesson, now)
         added += 1
     session.attendance_taken_at = now
     audit.record(actor, "group.attendance", session, after={"attendees": [u.id for u in attendees]})
