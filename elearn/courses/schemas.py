@@ -3,7 +3,7 @@ its player needs (``elearn.courses.api``)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -13,7 +13,8 @@ from elearn.http.schemas import QueryArgs
 from elearn.policy import CONTENT_CATEGORIES, SEARCH_QUERY_MAX_CHARS
 from elearn.study.schemas import LessonProgress
 
-Category = Literal[tuple(CONTENT_CATEGORIES)]  # type: ignore[valid-type]
+# The service refuses an unknown code too (bad_category); the document lists the codes.
+Category = Annotated[str, Field(max_length=40, json_schema_extra={"enum": list(CONTENT_CATEGORIES)})]
 Hours = Annotated[float, Field(ge=0, le=10_000)]
 
 

@@ -307,9 +307,7 @@ def catalog_courses(user: User, filters: CatalogFilter = CatalogFilter(),
     out = []
     for c in courses:
         holders = sorted(series_of[c.id], key=order.__getitem__)
-        opened = [max(d for d in (clock.site_date(by_id[s].published_at) if by_id[s].published_at else None,
-                                  by_id[s].opens_on) if d is not None)
-                  for s in holders if by_id[s].published_at or by_id[s].opens_on]
+        opened = [d for d in (_opened_on(by_id[s]) for s in holders) if d is not None]
         since = min(opened) if opened else None
         lesson_count, seconds = media.get(c.id, (0, 0.0))
         hours = round(c.declared_hours, 2) if c.declared_hours else ledger.hours_for_seconds(seconds)
@@ -331,6 +329,13 @@ def catalog_courses(user: User, filters: CatalogFilter = CatalogFilter(),
         out.sort(key=lambda e: e.title)
         out.sort(key=lambda e: e.available_since or date.min, reverse=True)
     return out
+
+
+def _opened_on(series: Series) -> date | None:
+    """The site date a published series became visible: published, and (if later) its open date."""
+    published = clock.site_date(series.published_at) if series.published_at is not None else None
+    dates = [d for d in (published, series.opens_on) if d is not None]
+    return max(dates) if dates else None
 
 
 def member_series(user: User, series_id: int, today: date | None = None) -> Series:
