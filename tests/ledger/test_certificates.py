@@ -21,14 +21,16 @@ from elearn.ledger.models import StudyCredit
 
 NAME = "阿依古丽·买买提"
 ORG = "红旗村第一党支部·示范点"
+# reportlab reads a paragraph as markup: this title made the old certificate fail (a 500) instead of printing it.
+HOSTILE_TITLE = "第3讲 <党章> & 党规 <b>"
 
 
 @pytest.fixture
 def member(make_org, make_user):
     org = make_org(ORG)
     user = make_user(name=NAME, org=org)
-    for i in range(1, 4):
-        ledger.credit(user, kind="lesson", source_kind="lesson", source_id=i, hours=2.5, title=f"第{i}讲 党章学习",
+    for i, title in enumerate(["第1讲 党章学习", "第2讲 党章学习", HOSTILE_TITLE], start=1):
+        ledger.credit(user, kind="lesson", source_kind="lesson", source_id=i, hours=2.5, title=title,
                       category="political_theory", innovative_theory=True, credited_on=date(2025, 3, i))
     db.session.commit()
     return user
@@ -57,6 +59,7 @@ def test_pdf_embeds_a_font_subset_and_reads_back_every_character(client, auth, m
     for ch in set(NAME + ORG + "党员教育培训学时证明" + "·"):
         assert ch in text, ch
     assert NAME in text and "7.50" in text and "第1讲 党章学习" in text  # body and the ledger's entries
+    assert HOSTILE_TITLE in text
     (cert,) = my_certificates(client)
     assert cert["serial"] in text and f"/verify/{cert['code']}" in text  # serial and the QR code's address
     assert len(PdfReader(io.BytesIO(r.data)).pages) == 2  # the certificate, then the ledger's entries
@@ -204,6 +207,18 @@ def test_secretary_certificate_states_the_yearly_offjob_training(client, auth, m
                                                                                 (2026, False)]
     page = client.get(f"/verify/{cert['code']}").get_data(as_text=True)
     assert "县级以上脱产培训" in page and "未达标" in page
+
+
+def test_verify_page_in_english(client, auth, member):
+    auth.login(member.username)
+    client.get("/me/certificate.pdf")
+    (cert,) = my_certificates(client)
+    auth.logout()
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+    page = client.get(f"/verify/{cert['code']}").get_data(as_text=True)
+    assert "Certificate verification" in page and "Serial number" in page and "Issued by" in page
+    assert "Valid (Ed25519)" in page and "Part of the name is hidden" in page
 
 
 def test_mask_name():
