@@ -144,6 +144,10 @@ def test_files_the_app_decides_on_are_sent_by_nginx_with_the_apps_headers(site):
     assert status == 200 and body == (stack.data / ids["output"] / "poster.jpg").read_bytes()
     assert headers["content-type"] == "image/jpeg" and headers["cache-control"].startswith("private, max-age=")
     assert headers["x-content-type-options"] == "nosniff" and "x-accel-redirect" not in headers
+    # nginx keeps only a few of the app's headers on an X-Accel answer; the site copies the security ones.
+    page = _anonymous(nginx.port, "/auth/login")[1]
+    for name in ("content-security-policy", "referrer-policy", "x-frame-options"):
+        assert headers.get(name) == page[name], name
     assert node.access_lines("/poster.jpg", at_least=2), "the app did not decide on the poster"
     # The internal location answers nobody directly.
     assert _anonymous(nginx.port, f"/protected-media/{ids['output']}/poster.jpg")[0] == 404
