@@ -6,6 +6,7 @@ internal /protected-media/ with the app's headers."""
 from __future__ import annotations
 
 import http.client
+import shutil
 import urllib.parse
 import uuid
 from pathlib import Path
@@ -58,6 +59,19 @@ def _clear_asset(lesson, data: Path) -> MediaAsset:
     return asset
 
 
+def _converted_copy(asset: MediaAsset, data: Path) -> MediaAsset:
+    """An asset laid out as `elearn media encrypt` leaves one it converted: its files in media/<id>-e<n>/."""
+    copy = MediaAsset(lesson_id=asset.lesson_id, uploaded_by_id=asset.uploaded_by_id, status="ready", progress=1.0,
+                      duration_s=asset.duration_s, segment_seconds=asset.segment_seconds, renditions=asset.renditions,
+                      key_secret=asset.key_secret)
+    db.session.add(copy)
+    db.session.flush()
+    copy.output_key = f"media/{copy.id}-e1"
+    shutil.copytree(data / asset.output_key, data / copy.output_key)
+    db.session.commit()
+    return copy
+
+
 @pytest.fixture(scope="module")
 def site(make_stack, redis_urls, postgres_url, tmp_path_factory):
     stack = make_stack(database_url=postgres_url, queue_url=redis_urls[0], redis_url=redis_urls[1],
@@ -72,8 +86,9 @@ def site(make_stack, redis_urls, postgres_url, tmp_path_factory):
         asset = seed.transcoded_asset(lecturer, course.lessons[0], clip)
         assert asset.key_secret
         clear = _clear_asset(course.lessons[1], stack.data)
+        converted = _converted_copy(asset, stack.data)
         ids = {"member": member.username, "asset": asset.id, "output": asset.output_key, "clear": clear.id,
-               "secret": bytes.fromhex(asset.key_secret)}
+               "converted": converted.id}
         db.session.remove()
     [node] = stack.start_web("web1")
     nginx = stack.start_nginx([node])
@@ -132,6 +147,15 @@ def test_segments_from_nginx_playlists_and_keys_from_the_app(site):
     assert len([line for line in served if ".m3u8" in line]) == 2
     # Every key the member received is the evidence that this playback can play that segment.
     assert _deliveries(app, ps) == [("keys", i) for i in range(len(keys))]
+
+    # An asset converted by `elearn media encrypt` lives in another folder than its URL names: nginx finds no
+    # file and hands the request to the app, which has nginx send it from there, as public and immutable.
+    converted = urllib.parse.urlsplit(segments[0]).path.replace(f"/media/{ids['asset']}/",
+                                                                f"/media/{ids['converted']}/")
+    status, headers, body = _anonymous(nginx.port, converted)
+    assert status == 200 and headers["cache-control"] == IMMUTABLE
+    assert body == _anonymous(nginx.port, segments[0])[2]
+    assert node.access_lines(converted, at_least=1)
 
 
 def test_files_the_app_decides_on_are_sent_by_nginx_with_the_apps_headers(site):
