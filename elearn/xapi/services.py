@@ -148,7 +148,7 @@ def credited(values: dict[str, Any]) -> None:
     user = db.session.get(User, values["user_id"])  # the ledger's caller holds the member: no query
     if user is None:  # pragma: no cover - the ledger's foreign key
         return
-    kind = values["source_kind"] if values["source_kind"] in statements.ACTIVITY_TYPES else "course"
+    kind = values["source_kind"]
     home = home_page()
     record(user, "earned", kind=kind, object_id=values["source_id"], name=values["title"],
            parent=("course", values["course_id"], None) if values.get("course_id") and kind != "course" else None,

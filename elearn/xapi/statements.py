@@ -70,12 +70,15 @@ def actor(*, member_id: int, email: str | None, ifi: str, home_page: str) -> dic
 
 
 def activity(home_page: str, kind: str, ident: int | str, name: str | None = None) -> dict[str, Any]:
-    """An elearn object (``kind`` of ACTIVITY_TYPES) as an xAPI Activity; ``name`` in Chinese when given."""
-    definition: dict[str, Any] = {"type": ACTIVITY_TYPES[kind]}
+    """An elearn object (``kind``, typed when ACTIVITY_TYPES knows it) as an xAPI Activity; ``name`` in Chinese
+    when given."""
+    definition: dict[str, Any] = {"type": ACTIVITY_TYPES[kind]} if kind in ACTIVITY_TYPES else {}
     if name:
         definition["name"] = {"zh-CN": name}
-    return {"objectType": "Activity", "id": f"{home_page}/xapi/activities/{kind}/{ident}",
-            "definition": definition}
+    found: dict[str, Any] = {"objectType": "Activity", "id": f"{home_page}/xapi/activities/{kind}/{ident}"}
+    if definition:
+        found["definition"] = definition
+    return found
 
 
 def statement(*, statement_id: str, actor: dict[str, Any], verb: str, obj: dict[str, Any], moment: datetime,

@@ -242,3 +242,35 @@ def test_wrong_lrs_credentials_keep_the_statements_pending(app, lesson_setup, lr
     assert {r.status for r in outbox()} == {PENDING}
     assert outbox()[0].last_error.startswith("HTTP 401")
     assert lrs.statements() == []
+
+
+def test_a_reading_read_through_the_api(client, auth, lesson_setup, lrs, site_clock, db):
+    from elearn.readings.models import CourseReading, Reading
+
+    member, course, _lesson = lesson_setup
+    reading = Reading(title="党章", filename="a.txt", source_key="k", estimated_minutes=2.0,
+                      uploaded_by_id=course.lecturer_id)
+    db.session.add(reading)
+    db.session.flush()
+    db.session.add(CourseReading(course_id=course.id, reading_id=reading.id))
+    db.session.commit()
+    auth.login(member.username)
+    url = f"/api/v1/readings/{reading.id}/progress"
+    headers = {"X-CSRFToken": client.csrf_token()}
+    for seq, active in enumerate((5, 125)):
+        r = client.post(url, headers=headers, json={"playback_session": SID, "seq": seq, "active_seconds": active,
+                                                    "position": 0.5, "visible": True})
+        assert r.status_code == 200
+        site_clock.advance(130)
+    assert r.get_json()["completed"] is True
+    flush_statements.run()
+
+    got = by_verb(lrs.statements())
+    assert sorted(got) == ["completed", "earned", "launched"]
+    reading_iri = f"{HOME}/xapi/activities/reading/{reading.id}"
+    assert {s["object"]["id"] for s in got.values()} == {reading_iri}
+    assert got["launched"]["context"]["registration"] == SID
+    assert got["completed"]["result"] == {"completion": True, "duration": "PT2M"}
+    assert got["completed"]["context"]["contextActivities"]["parent"][0]["definition"]["name"] == {
+        "zh-CN": course.title}
+    assert got["earned"]["context"]["extensions"][f"{HOME}/xapi/extensions/credit-kind"] == "reading"
