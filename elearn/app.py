@@ -27,6 +27,7 @@ from elearn.auth import api as auth_api
 from elearn.auth import models as auth_models
 from elearn.auth import services as auth_services
 from elearn.auth import sso_views, two_factor_views
+from elearn.auth import tasks as auth_tasks
 from elearn.auth import views as auth_views
 from elearn.config import Config, TestingConfig
 from elearn.courses import api as courses_api
@@ -83,7 +84,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = (orgs_models, auth_models, audit_models, courses_models, media_models, study_models, ledger_models,
           quiz_models, readings_models, training_models, analytics_models, search_models, notify_models,
           xapi_models)
-TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks, notify_tasks, xapi_tasks)
+TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks, notify_tasks, xapi_tasks, auth_tasks)
 
 # Page blueprints, in the order of the top navigation.
 PAGES = (auth_views, two_factor_views, site_views, ledger_views, verify_views, learn_views, quiz_views, search_views,

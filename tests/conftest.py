@@ -271,8 +271,12 @@ class SmtpServer:
     ``email.message.EmailMessage``) and ``envelopes`` (sender, recipients). ``url`` is its ``ELEARN_SMTP_URL``;
     ``stop()`` and ``start()`` take it down and bring it back on the same port (delivery retries)."""
 
-    def __init__(self):
+    def __init__(self, tls_context=None, credentials=None):
         import socket
+
+        # With ``tls_context`` the server requires STARTTLS before anything else; with ``credentials`` (user,
+        # password) it requires AUTH LOGIN/PLAIN with them.
+        self._tls_context, self._credentials = tls_context, credentials
 
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -294,8 +298,21 @@ class SmtpServer:
     def start(self):
         from aiosmtpd.controller import Controller
 
-        self._controller = Controller(self, hostname=self.host, port=self.port, ready_timeout=10)
+        options = {}
+        if self._tls_context is not None:
+            options.update(tls_context=self._tls_context, require_starttls=True)
+        if self._credentials is not None:
+            options.update(authenticator=self._authenticate, auth_required=True,
+                           auth_require_tls=self._tls_context is not None)
+        self._controller = Controller(self, hostname=self.host, port=self.port, ready_timeout=10, **options)
         self._controller.start()
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+
+        user, password = self._credentials
+        given = (auth_data.login.decode(), auth_data.password.decode())
+        return AuthResult(success=given == (user, password))
 
     def stop(self):
         if self._controller is not None:

@@ -18,6 +18,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from elearn import clock
 from elearn.access import Role
 from elearn.audit import services as audit
-from elearn.auth import passwords
+from elearn.auth import passwords, tasks
 from elearn.auth import services as auth
 from elearn.errors import Forbidden, ServiceError
 from elearn.extensions import Base, db, rowcount
@@ -85,24 +86,32 @@ def _invalid_link() -> ServiceError:
 
 # -- by e-mail ----------------------------------------------------------------------------------------------
 
-def _accounts_with(address: str) -> list[User]:
-    try:
-        normalized = contacts.email(address)
-    except ServiceError:
-        return []  # not an address: nobody has it, and the answer is the same as for anyone else
-    # Addresses are encrypted: matched through their keyed hash.
-    return list(db.session.execute(select(User).where(User.email_hash.in_(pii.lookup_hashes(normalized)),
-                                                      User.active.is_(True)).order_by(User.id)).scalars())
-
-
 def request_by_email(address: str) -> None:
-    """Send a reset link to every active account with ``address``; nothing for an unknown one. The caller gives
-    the same answer either way. The e-mails go through the outbox: the request does not wait for SMTP, so a
-    known address does not answer measurably later than an unknown one."""
+    """Ask for a reset link for ``address``: every active account with it gets one by e-mail, an unknown address
+    nothing. The caller gives the same answer either way, and the request costs the same either way: it only
+    enqueues ``tasks.send_reset_links`` with the address's keyed hashes (never the address itself), whose job
+    looks the accounts up and writes the e-mails."""
     if not by_email_available():
         raise ServiceError(_("本站未开通邮件找回密码，请联系所在组织的管理员重置密码。"), "reset_by_admin")
+    try:
+        hashes = pii.lookup_hashes(contacts.email(address or ""))
+    except ServiceError:
+        hashes = []  # not an address: nobody has it, and it is answered as any other
+    # The link's address is fixed here, where the request is: ELEARN_BASE_URL, else this request's own.
+    link_base = mail.absolute(url_for("auth.reset_password", token="-"))[:-1]
+    tasks.send_reset_links.enqueue(hashes, link_base, str(get_locale() or "zh"))
+
+
+def send_links(address_hashes: list[str], link_base: str, locale: str) -> int:
+    """The job of a reset request (``tasks.send_reset_links``): a new link for every active account whose e-mail
+    has one of ``address_hashes`` (an earlier link of theirs is voided), sent through the outbox; audited.
+    Returns how many were sent."""
+    if not address_hashes:
+        return 0
+    users = list(db.session.execute(select(User).where(User.email_hash.in_(address_hashes), User.active.is_(True))
+                                    .order_by(User.id)).scalars())
     now = clock.now_utc()
-    for user in _accounts_with(address or ""):
+    for user in users:
         token = secrets.token_urlsafe(32)
         # A later request voids the earlier links: only the newest e-mail works.
         db.session.execute(update(PasswordResetToken).where(PasswordResetToken.user_id == user.id,
@@ -112,12 +121,14 @@ def request_by_email(address: str) -> None:
                                           password_fingerprint=_fingerprint(user), created_at=now,
                                           expires_at=now + timedelta(minutes=RESET.link_minutes)))
         audit.record(user, "auth.reset.request", user)
-        link = mail.absolute(url_for("auth.reset_password", token=token))
-        body = _("%(name)s，您好：\n\n有人（希望是您本人）申请重置您在党员在线课堂的账号 %(username)s 的密码。"
-                 "请在 %(m)d 分钟内打开下面的链接设置新密码，链接只能使用一次：\n\n%(link)s\n\n"
-                 "如果不是您本人申请，请忽略本邮件，您的密码不会改变。",
-                 name=user.name, username=user.username, m=RESET.link_minutes, link=link)
-        notify.send_mail(user.email or "", _("重置密码"), body)  # commits the token and its audit entry with it
+        with force_locale(locale):
+            subject = _("重置密码")
+            body = _("%(name)s，您好：\n\n有人（希望是您本人）申请重置您在党员在线课堂的账号 %(username)s 的密码。"
+                     "请在 %(m)d 分钟内打开下面的链接设置新密码，链接只能使用一次：\n\n%(link)s\n\n"
+                     "如果不是您本人申请，请忽略本邮件，您的密码不会改变。",
+                     name=user.name, username=user.username, m=RESET.link_minutes, link=link_base + token)
+        notify.send_mail(user.email or "", subject, body)  # commits the token and its audit entry with it
+    return len(users)
 
 
 def user_for_token(token: str) -> User:

@@ -159,3 +159,10 @@ def test_requests_for_one_address_are_rate_limited(client, app_config):
     answers = [_request(client, "someone@example.org").status_code for _ in range(limit + 1)]
     assert answers == [302] * limit + [429]
     assert _request(client, "another@example.org").status_code == 302  # another address still gets its answer
+
+
+def test_the_e_mail_is_in_the_language_of_the_request(client, alice, smtp_server):
+    client.post("/auth/locale/en")
+    _request(client, "alice@example.org")
+    [message] = smtp_server.messages
+    assert message["Subject"] == "Reset password" and "within 30 minutes" in message.get_content()
