@@ -13,6 +13,8 @@ import pytest
 from elearn.extensions import db
 
 PUBLIC = {"auth.login", "auth.set_locale", "main.healthz", "openapi.openapi", "static"}
+# Certificates are checked by anyone who holds one (elearn.ledger.verify_views and verify_api).
+PUBLIC |= {"verify.key", "verify.key_pem", "verify.page", "verify_api.key_api", "verify_api.verify_api"}
 ADMIN_AREAS = ("/admin", "/publish", "/analytics", "/org", "/roster", "/training", "/studio")
 MISSING = 987654
 
