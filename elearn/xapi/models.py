@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from elearn.extensions import Base
+from elearn.extensions import PERSONAL, Base
 
 # The life of an outbox row: waiting to be sent (again, after a back-off), stored by the LRS, or refused by it
 # for its content (4xx: sending it again would not change the answer; an admin looks at ``last_error``).
@@ -37,7 +37,10 @@ class XapiStatement(Base):
     verb: Mapped[str] = mapped_column(String(20))
     # The statement as sent: the actor is the member's configured identifier (an account id or a mailbox
     # hash), never a name or address in the clear.
-    statement: Mapped[dict[str, Any]] = mapped_column(JSON)
+    statement: Mapped[dict[str, Any]] = mapped_column(JSON, info={
+        **PERSONAL, "encrypted": False,
+        "why": "pseudonymous: the member's id or the SHA-1 of their mailbox (xAPI's identifiers), never a name "
+               "or an address; the LRS receives and an export writes it as stored"})
     # When the event happened (the statement's timestamp, UTC): the export's period is on this.
     created_at: Mapped[datetime] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(10), default=PENDING)
