@@ -24,7 +24,7 @@ from tests.reliability import seed
 from tests.reliability.live import Browser, media_urls
 from tests.stack.stack import ROOT
 
-pytestmark = [pytest.mark.stack, needs_ffmpeg]
+pytestmark = [pytest.mark.stack, pytest.mark.slow, needs_ffmpeg]
 IMMUTABLE = "public, max-age=31536000, immutable"
 CLEAR_SEGMENTS = [bytes([0x47, i]) * 400 for i in range(2)]
 

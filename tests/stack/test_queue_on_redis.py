@@ -24,7 +24,7 @@ from tests.reliability import seed
 from tests.reliability.live import stop
 from tests.stack.stack import RedisServer
 
-pytestmark = [pytest.mark.stack, needs_ffmpeg]
+pytestmark = [pytest.mark.stack, pytest.mark.slow, needs_ffmpeg]
 
 
 def _asset(asset_id: int) -> MediaAsset:

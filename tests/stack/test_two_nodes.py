@@ -23,9 +23,9 @@ from elearn.orgs import members as users
 from elearn.orgs.models import User
 from tests.media.clips import make_clip, needs_ffmpeg
 from tests.reliability import seed
-from tests.reliability.live import Browser, media_urls
+from tests.reliability.live import Browser, media_urls, stop
 
-pytestmark = [pytest.mark.stack, needs_ffmpeg]
+pytestmark = [pytest.mark.stack, pytest.mark.slow, needs_ffmpeg]
 MEMBER_ADDRESS = "127.0.0.2"  # loopback too: nginx sees the member come from here, the nodes see nginx
 DECLARED_HOURS = 1.5
 STEP_S = 0.5  # media seconds per report, one report per STEP_S of wall-clock time (real-time playback)
@@ -192,3 +192,16 @@ def test_the_nodes_count_refused_sign_ins_together_in_redis(site):
     assert attempt(tabs[1], seed.PASSWORD) == 429
     for tab in tabs:
         tab.reset()
+
+
+def test_a_node_going_down_is_passed_over(site):
+    """Last in this module: it stops a node. nginx sends what that node would have had to the other one
+    (a request refused at connect was never sent, so even a sign-in is passed on), and nothing is lost."""
+    _stack, _app, nodes, nginx, ids = site
+    stop(nodes[1].proc)
+    tab = Member(nginx.port)
+    tab.login(ids["watcher"], seed.PASSWORD)  # GET, POST, GET: at least one of them meant for the stopped node
+    for _ in range(4):
+        assert _get_json(tab, "/api/v1/me/credits")["total_hours"] == pytest.approx(DECLARED_HOURS)
+    tab.reset()
+    assert "connect() failed" in (nginx.workdir / "error.log").read_text(encoding="utf-8")
