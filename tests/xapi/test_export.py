@@ -114,3 +114,25 @@ def test_mailbox_hash_actor_holds_no_address(app, client, auth, runner, quiz, me
 def test_flush_without_an_lrs_says_so(runner, app):
     result = runner.invoke(args=["xapi", "flush"])
     assert result.exit_code == 1 and "no LRS configured" in result.output
+
+
+def test_an_attempt_past_its_time_limit_is_a_failed_statement(client, auth, runner, site_clock, member, make_user,
+                                                             make_course, publish):
+    from elearn.policy import POLICY
+
+    lecturer = make_user(role="lecturer")
+    course = make_course(lecturer=lecturer)
+    publish([course], sectors=["rural"])
+    quizzes.add_question(lecturer, course, kind="single", text="题", options=["对", "错"], correct=[0])
+    timed = quizzes.save_quiz(lecturer, course, title="限时测验", question_count=1, pass_percent=100, max_attempts=2,
+                              time_limit_minutes=1, hours=0.5, published=True)
+    auth.login(member.username)
+    assert client.post(f"/quiz/{timed.id}/start").status_code == 302
+    attempt = quizzes.attempts_of(member, timed)[0]
+    site_clock.advance(60 + POLICY.quiz_time_grace_s + 1)
+    client.post(f"/quiz/attempt/{attempt.id}", data={f"q{attempt.drawn[0]['q']}": "0"})
+    lines = runner.invoke(args=["xapi", "export", "--from", "2000-01-01", "--to", "2100-01-01"]).stdout.splitlines()
+    assert [verb_of(line) for line in lines] == ["failed"]
+    statement = json.loads(lines[0])
+    assert statement["result"]["success"] is False and statement["result"]["score"]["raw"] == 0.0
+    assert statement["context"]["extensions"][f"{HOME}/xapi/extensions/expired"] is True
