@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
+from cas import CASClient
 from flask import current_app
 from flask_babel import gettext as _
 from joserfc import jwt
@@ -203,7 +204,6 @@ def _cas_service(callback_url: str, state: str) -> str:
 
 
 def _cas(p: Provider, service: str) -> Any:
-    from cas import CASClient  # python-cas (untyped)
     return CASClient(version=p.cas_version, service_url=service, server_url=p.server_url,
                      session=_TimedSession())
 

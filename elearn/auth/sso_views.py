@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from elearn.access import admin_required
 from elearn.auth import sso, two_factor_views
+from elearn.auth.views import _safe_next, complete_sign_in
 from elearn.errors import ServiceError
 from elearn.extensions import db
 from elearn.http.errors import status_for
@@ -56,7 +57,6 @@ def start(pid: str):
         abort(404)
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
-    from elearn.auth.views import _safe_next
     return _leave_for(p, intent="login", next=_safe_next(request.args.get("next")))
 
 
@@ -84,7 +84,6 @@ def callback(pid: str):
         user = sso.resolve(assertion)
     except ServiceError as exc:
         return _error_page(exc, p)
-    from elearn.auth.views import complete_sign_in
     next_url = str((pending or {}).get("next") or url_for("main.home"))
     return two_factor_views.second_step(user, remember=False, next_url=next_url) \
         or complete_sign_in(user, remember=False, next_url=next_url)
