@@ -154,8 +154,10 @@ class Config:
         self.ELEARN_SMTP_CA_FILE = os.environ.get("ELEARN_SMTP_CA_FILE") or ""
         # The site's address as members reach it (https://elearn.example.org): links in e-mails are built on it,
         # never on the Host header of the request that caused them (a forged Host would send a victim's reset link
-        # to another site). Empty: the request's own address (acceptable only behind a proxy that fixes Host).
-        self.ELEARN_BASE_URL = (os.environ.get("ELEARN_BASE_URL") or "").rstrip("/")
+        # to another site). Default: ELEARN_PUBLIC_URL (the same address, named so for certificates); empty: the
+        # request's own address (acceptable only behind a proxy that fixes Host).
+        self.ELEARN_BASE_URL = (os.environ.get("ELEARN_BASE_URL") or os.environ.get("ELEARN_PUBLIC_URL")
+                                or "").rstrip("/")
         # Sign-in providers of the organisations (CAS, OpenID Connect; elearn.auth.sso): one button each on the
         # sign-in page. ELEARN_SSO_PROVIDERS=ids, and per id ELEARN_SSO_<ID>_KIND (cas|oidc), _LABEL, _MATCH_BY
         # (username|email), _ATTRIBUTE, and _SERVER_URL, _CAS_VERSION (CAS) or _ISSUER, _CLIENT_ID,
