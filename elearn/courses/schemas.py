@@ -112,8 +112,9 @@ class LessonStartQuery(QueryArgs):
 
 class LessonPlayer(BaseModel):
     """A playback started for me, exactly as the lesson page's player gets it: fetch ``src`` (the master
-    playlist, carrying the playback session) with the same cookie or token, and report progress to
-    ``progress_url`` with ``playback_session``."""
+    playlist, carrying the playback session; its keys are the evidence that credits the playback) and report
+    progress to ``progress_url`` with ``playback_session``. The media URLs are served under ``/learn/media``,
+    which authenticates by the session cookie (a bearer token authenticates ``/api/v1`` only)."""
 
     src: str
     poster: str
