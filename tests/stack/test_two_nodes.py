@@ -90,7 +90,10 @@ def _get_json(tab: Browser, path: str) -> dict:
 
 
 def test_a_member_watches_on_two_nodes_and_is_credited_as_on_one(site):
-    _stack, app, nodes, nginx, ids = site
+    stack, app, nodes, nginx, ids = site
+    # Each node runs the environment file's WEB_CONCURRENCY worker processes (gunicorn reads it itself).
+    workers = int(stack.env["WEB_CONCURRENCY"])
+    assert [len(node.access_lines("Booting worker", at_least=workers)) for node in nodes] == [workers] * 2
     tab = Member(nginx.port)
     tab.login(ids["watcher"], seed.PASSWORD)
     # The sign-in is a row in the database (no sticky sessions): the same cookie on each node directly.
