@@ -126,14 +126,23 @@ def _check(raw: dict[str, Any]) -> Provider:
     return p
 
 
+def check_config(config: Any) -> dict[str, Provider]:
+    """The providers of an app's ``config``, checked: a wrong setting stops the app at start-up with the setting
+    named (ValueError), never a half-working sign-in page."""
+    found = [_check(dict(raw)) for raw in config.get("ELEARN_SSO_PROVIDERS") or []]
+    ids = [p.id for p in found]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"ELEARN_SSO_PROVIDERS names a provider twice: {ids}")
+    return {p.id: p for p in found}
+
+
+def init_app(app: Any) -> None:
+    app.extensions["elearn_sso"] = {"providers": check_config(app.config), "metadata": {}}
+
+
 def providers() -> dict[str, Provider]:
-    """The configured providers by id, in the configured order (checked once per app: a wrong setting stops
-    the site at its first sign-in page with the setting named, rather than half-working)."""
-    ext = current_app.extensions
-    if "elearn_sso" not in ext:
-        found = [_check(dict(raw)) for raw in current_app.config.get("ELEARN_SSO_PROVIDERS") or []]
-        ext["elearn_sso"] = {"providers": {p.id: p for p in found}, "metadata": {}}
-    return dict(ext["elearn_sso"]["providers"])
+    """The configured providers by id, in the configured order."""
+    return dict(current_app.extensions["elearn_sso"]["providers"])
 
 
 def provider(pid: str) -> Provider:

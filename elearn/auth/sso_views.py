@@ -17,13 +17,15 @@ from elearn.access import admin_required
 from elearn.auth import sso, two_factor_views
 from elearn.auth.views import _safe_next, complete_sign_in
 from elearn.errors import ServiceError
-from elearn.extensions import db
+from elearn.extensions import db, limiter
 from elearn.http.errors import status_for
 from elearn.http.schemas import int_arg
 from elearn.orgs import services as orgs
 from elearn.orgs.models import Organisation
+from elearn.policy import LOGIN_LIMIT_PER_ADDRESS
 
 bp = Blueprint("sso", __name__)
+bp.record_once(lambda state: sso.init_app(state.app))  # the providers' settings checked at start-up
 # The sign-in page shows a button per configured provider.
 bp.app_context_processor(lambda: {"sign_in_providers": lambda: list(sso.providers().values())})
 
@@ -61,6 +63,8 @@ def start(pid: str):
 
 
 @bp.route("/auth/sso/<pid>/callback")
+# Each return may cost a request to the provider: refused ones count like refused passwords.
+@limiter.limit(LOGIN_LIMIT_PER_ADDRESS, deduct_when=lambda response: response.status_code >= 400)
 def callback(pid: str):
     """Back from provider ``pid`` with a ticket (CAS) or a code (OIDC): checked, then signed in or linked. The
     session's mark is used once: the same return again is refused."""

@@ -8,8 +8,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import pytest
 from sqlalchemy import func, select
 
+from elearn import create_app
 from elearn.audit.models import AuditEntry
+from elearn.auth import sso
 from elearn.auth.models import LoginSession, SignInIdentity
+from elearn.config import Config
 from elearn.orgs import members
 from elearn.orgs.models import User
 from tests.conftest import PASSWORD
@@ -143,6 +146,13 @@ def test_a_cas_server_that_is_down_gets_a_message(client, db):
     assert "暂时无法连接停机的 CAS" in answer.get_data(as_text=True)
 
 
+def test_a_cas_server_answering_nonsense_gets_a_message(client):
+    start = _start(client, "casjunk")
+    state = parse_qs(urlsplit(parse_qs(urlsplit(start).query)["service"][0]).query)["state"][0]
+    answer = client.get("/auth/sso/casjunk/callback?" + urlencode({"state": state, "ticket": "ST-1-x"}))
+    assert answer.status_code == 502 and "暂时无法连接配错的 CAS" in answer.get_data(as_text=True)
+
+
 def test_an_oidc_provider_that_is_down_gets_a_message(client):
     answer = client.get("/auth/sso/oidcdown")
     assert answer.status_code == 502
@@ -207,3 +217,30 @@ def test_garbage_at_the_callback_is_a_clear_refusal(client):
         assert client.get("/auth/sso/uni/callback" + query).status_code == 400
     assert client.get("/auth/sso/nosuch").status_code == 404
     assert client.get("/auth/sso/nosuch/callback").status_code == 404
+
+
+@pytest.mark.parametrize(("provider", "named"), [
+    ({"id": "x", "kind": "saml"}, "KIND"),
+    ({"id": "x", "kind": "cas"}, "SERVER_URL"),
+    ({"id": "x", "kind": "oidc", "issuer": "https://idp.example"}, "CLIENT_ID"),
+    ({"id": "x", "kind": "cas", "server_url": "https://cas.example/", "match_by": "phone"}, "MATCH_BY"),
+    ({"id": "bad id", "kind": "cas", "server_url": "https://cas.example/"}, "id"),
+])
+def test_a_wrong_provider_setting_stops_the_app_at_start_up(tmp_path, provider, named):
+    with pytest.raises(ValueError, match=named):
+        create_app({"INSTANCE_PATH": str(tmp_path), "ELEARN_SSO_PROVIDERS": [provider]})
+
+
+def test_providers_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("ELEARN_SSO_PROVIDERS", "uni, corp")
+    monkeypatch.setenv("ELEARN_SSO_UNI_KIND", "cas")
+    monkeypatch.setenv("ELEARN_SSO_UNI_SERVER_URL", "https://cas.uni.example/cas/")
+    monkeypatch.setenv("ELEARN_SSO_CORP_KIND", "oidc")
+    monkeypatch.setenv("ELEARN_SSO_CORP_ISSUER", "https://idp.corp.example")
+    monkeypatch.setenv("ELEARN_SSO_CORP_CLIENT_ID", "elearn")
+    monkeypatch.setenv("ELEARN_SSO_CORP_MATCH_BY", "email")
+    found = sso.check_config(Config(str(tmp_path)).__dict__)
+    assert list(found) == ["uni", "corp"]
+    assert found["uni"].server_url == "https://cas.uni.example/cas/" and found["uni"].cas_version == 3
+    assert (found["corp"].issuer, found["corp"].client_id, found["corp"].match_by) == \
+        ("https://idp.corp.example", "elearn", "email")

@@ -112,7 +112,7 @@ def oidc_provider(tmp_path_factory):
 @pytest.fixture
 def sso_app_config(cas_server, oidc_provider):
     """App settings naming both providers several ways (CAS 3 and 2, OIDC by e-mail and by employee number) and
-    two providers nobody answers for."""
+    providers that do not answer, or not in their protocol."""
     down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     oidc = {"kind": "oidc", "issuer": oidc_provider["issuer"], "client_id": oidc_provider["client_id"],
             "client_secret": oidc_provider["client_secret"]}
@@ -123,6 +123,8 @@ def sso_app_config(cas_server, oidc_provider):
         {"id": "staff", "label": "工号登录", "attribute": "employeeNumber", **oidc},
         {"id": "casdown", "kind": "cas", "label": "停机的 CAS", "server_url": down + "/cas/"},
         {"id": "oidcdown", "kind": "oidc", "label": "停机的 OIDC", "issuer": down, "client_id": "x"},
+        # A server that answers, but not in CAS: the OpenID provider's 404 page.
+        {"id": "casjunk", "kind": "cas", "label": "配错的 CAS", "server_url": oidc_provider["issuer"] + "/nocas/"},
     ]}
 
 
