@@ -235,3 +235,18 @@ def test_a_series_not_yet_open_is_not_in_the_catalog(client, s, make_course, pub
     headers = bearer(s["member"])
     assert "下月课程" not in _titles(client.get("/api/v1/catalog", headers=headers))
     assert client.get(f"/api/v1/courses/{later.id}", headers=headers).status_code == 404
+
+
+def test_catalog_queries_do_not_grow_with_the_courses(client, s, make_course, make_lesson, publish,
+                                                      count_queries):
+    headers = bearer(s["member"])
+    client.get("/api/v1/catalog", headers=headers)  # warm: token look-up paths, caches
+    with count_queries() as few:
+        assert client.get("/api/v1/catalog", headers=headers).get_json()["total"] == 3
+    more = [make_course(title=f"加课{i}") for i in range(12)]
+    for c in more:
+        make_lesson(course=c, duration=300)
+    publish(more, sectors=["rural"])
+    with count_queries() as many:
+        assert client.get("/api/v1/catalog", headers=headers).get_json()["total"] == 15
+    assert many[0] <= few[0] + 1  # a constant number of statements, not one more per course
