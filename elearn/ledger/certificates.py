@@ -215,10 +215,18 @@ def _latest(user: User, kind: str, series_id: int | None) -> Certificate | None:
     return db.session.execute(stmt.order_by(C.id.desc()).limit(1)).scalar()
 
 
+def _one_issuer_at_a_time(user: User) -> None:
+    """Make two issues for one member at once wait for each other, so that they do not both find nothing current
+    and issue twice: PostgreSQL locks the member's row; SQLite's write lock is taken by the transaction's first
+    write (this UPDATE of no row begins it), and the other writer waits for the commit."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    else:
+        db.session.execute(update(Certificate).where(Certificate.id == -1).values(revoked_reason=None))
+
+
 def _issue(user: User, kind: str, statement: dict[str, Any], series_id: int | None) -> Certificate:
-    # One issuer at a time per member (PostgreSQL: the member's row lock; SQLite serialises writers anyway), so
-    # two downloads at once do not both find nothing current and issue twice.
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    _one_issuer_at_a_time(user)
     digest = _digest(statement)
     latest = _latest(user, kind, series_id)
     if latest is not None and latest.revoked_at is None and latest.statement_digest == digest:

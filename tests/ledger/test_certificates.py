@@ -241,3 +241,30 @@ def test_look_ups_are_rate_limited_per_address(client, db):
         client.get(f"/verify/{'C' * 16}")
     r = client.get(f"/verify/{'C' * 16}")
     assert r.status_code == 429 and "请求过于频繁" in r.get_data(as_text=True)
+
+
+def test_two_downloads_at_once_issue_one_certificate(app, member):
+    import threading
+
+    from elearn.ledger.models import Certificate
+    from elearn.orgs.models import User
+    user_id, barrier, serials, errors = member.id, threading.Barrier(4), [], []
+
+    def download():
+        try:
+            with app.app_context():
+                user = db.session.get(User, user_id)
+                statement = certificates.cycle_statement(user)
+                barrier.wait()  # all four have read the ledger: now they race to issue
+                serials.append(certificates._issue(user, "cycle", statement, None).serial)
+                db.session.remove()
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=download) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors and len(serials) == 4 and len(set(serials)) == 1
+    assert db.session.query(Certificate).count() == 1
