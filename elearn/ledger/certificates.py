@@ -314,6 +314,7 @@ class Verification:
     certificate: Certificate
     content: dict[str, Any]
     signature_ok: bool
+    key_current: bool  # signed by the key published now (else by one replaced since: not checkable here)
     state: State
     current: Certificate | None  # the newest of the same member and kind, when not this one
 
@@ -356,10 +357,13 @@ def verify(code: str) -> Verification:
     """Look up ``code`` and check its signature against the current key; NotFound as :func:`lookup`."""
     cert = lookup(code)
     data = cert.content.encode()
-    ok = cert.key_id == key_id() and signature_valid(data, cert.signature)
+    key = public_key()
+    key_current = cert.key_id == key_id(key)
+    ok = key_current and signature_valid(data, cert.signature, key)
     current = _newest(cert)
     state: State = "revoked" if cert.revoked_at is not None else ("superseded" if current is not None else "valid")
-    return Verification(certificate=cert, content=json.loads(data), signature_ok=ok, state=state, current=current)
+    return Verification(certificate=cert, content=json.loads(data), signature_ok=ok, key_current=key_current,
+                        state=state, current=current)
 
 
 def signed_payload(cert: Certificate) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def _facts(v: certificates.Verification) -> dict[str, Any]:
         "period_start": c["period"]["start"], "period_end": c["period"]["end"], "stated": stated,
         "series": c.get("series"), "courses": c.get("courses", []), "offjob_years": c.get("offjob_years"),
         "issued_on": c["issued_on"], "state": v.state, "state_label": STATE_LABELS[v.state](),
-        "signature_ok": v.signature_ok, "revoked_at": v.certificate.revoked_at,
+        "signature_ok": v.signature_ok, "key_current": v.key_current, "revoked_at": v.certificate.revoked_at,
         "revoked_reason": v.certificate.revoked_reason,
         "current_url": url_for("verify.page", code=current.code) if current is not None else None,
         "current_serial": current.serial if current is not None else None,

@@ -13,11 +13,13 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
 
 from elearn.extensions import db
 from elearn.ledger import certificates
 from elearn.ledger import services as ledger
-from elearn.ledger.models import StudyCredit
+from elearn.ledger.certificate_pdf import FONT_NAME
+from elearn.ledger.models import Certificate, StudyCredit
 
 NAME = "阿依古丽·买买提"
 ORG = "红旗村第一党支部·示范点"
@@ -56,8 +58,10 @@ def test_pdf_embeds_a_font_subset_and_reads_back_every_character(client, auth, m
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     assert b"/FontFile2" in r.data and b"STSong-Light" not in r.data  # embedded TrueType, not the viewer's font
     text = pdf_text(r.data)
+    face = pdfmetrics.getFont(FONT_NAME).face
     for ch in set(NAME + ORG + "党员教育培训学时证明" + "·"):
         assert ch in text, ch
+        assert ord(ch) in face.charToGlyph, ch  # a glyph of its own in the embedded font, not a ☒
     assert NAME in text and "7.50" in text and "第1讲 党章学习" in text  # body and the ledger's entries
     assert HOSTILE_TITLE in text
     (cert,) = my_certificates(client)
@@ -221,6 +225,21 @@ def test_verify_page_in_english(client, auth, member):
     assert "Valid (Ed25519)" in page and "Part of the name is hidden" in page
 
 
+def test_a_tampered_row_or_a_replaced_key_is_told_apart(app, client, auth, member):
+    auth.login(member.username)
+    client.get("/me/certificate.pdf")
+    (cert,) = my_certificates(client)
+    row = db.session.query(Certificate).one()
+    row.content = row.content.replace('"7.50"', '"170.50"')  # rewritten in the database behind the app
+    db.session.commit()
+    body = client.get(f"/api/v1/verify/{cert['code']}").get_json()
+    assert body["signature_valid"] is False
+    assert "可能被篡改" in client.get(f"/verify/{cert['code']}").get_data(as_text=True)
+    Path(app.config["ELEARN_CERTIFICATE_SIGNING_KEY_FILE"]).unlink()  # a new key is generated at the next use
+    page = client.get(f"/verify/{cert['code']}").get_data(as_text=True)
+    assert "已更换的签名密钥" in page and "可能被篡改" not in page
+
+
 def test_mask_name():
     assert certificates.mask_name("张三明") == "张*明"
     assert certificates.mask_name("李四") == "李*"
@@ -246,7 +265,6 @@ def test_look_ups_are_rate_limited_per_address(client, db):
 def test_two_downloads_at_once_issue_one_certificate(app, member):
     import threading
 
-    from elearn.ledger.models import Certificate
     from elearn.orgs.models import User
     user_id, barrier, serials, errors = member.id, threading.Barrier(4), [], []
 
