@@ -174,23 +174,45 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(XAPI.backoff_max_s, XAPI.backoff_base_s * 2 ** max(0, attempts - 1)))
 
 
-def _due(now: datetime, limit: int) -> list[XapiStatement]:
-    stmt = (select(XapiStatement).where(XapiStatement.status == PENDING, XapiStatement.next_attempt_at <= now)
+@dataclass(frozen=True)
+class _Claimed:
+    """A statement taken for one send: what is needed after the claim's commit, without reading the row again."""
+
+    id: int
+    attempts: int
+    statement: dict[str, Any]
+
+
+def _claim(now: datetime, limit: int) -> list[_Claimed]:
+    """The due pending statements, oldest first, withheld from other workers for the length of a send
+    (``XAPI.lease_s``: a worker that dies meanwhile leaves them due again soon after); commits."""
+    stmt = (select(XapiStatement.id, XapiStatement.attempts, XapiStatement.statement)
+            .where(XapiStatement.status == PENDING, XapiStatement.next_attempt_at <= now)
             .order_by(XapiStatement.next_attempt_at, XapiStatement.id).limit(limit))
     # Another worker flushing at the same time takes other rows (PostgreSQL; SQLite has one writer anyway).
-    return list(db.session.execute(stmt.with_for_update(skip_locked=True)).scalars())
+    claimed = [_Claimed(*row) for row in db.session.execute(stmt.with_for_update(skip_locked=True)).tuples()]
+    if claimed:
+        db.session.execute(update(XapiStatement).where(XapiStatement.id.in_([c.id for c in claimed])).values(
+            next_attempt_at=now + timedelta(seconds=XAPI.lease_s)))
+    db.session.commit()
+    return claimed
 
 
-def _mark_sent(rows: list[XapiStatement], now: datetime) -> None:
-    for row in rows:
-        row.status, row.sent_at, row.attempts, row.last_error = SENT, now, row.attempts + 1, None
+def _mark_sent(claimed: list[_Claimed], now: datetime) -> None:
+    db.session.execute(update(XapiStatement).where(XapiStatement.id.in_([c.id for c in claimed])).values(
+        status=SENT, sent_at=now, attempts=XapiStatement.attempts + 1, last_error=None))
 
 
-def _defer(rows: list[XapiStatement], now: datetime, error: str | None) -> None:
-    for row in rows:
-        row.attempts += 1
-        row.next_attempt_at = now + backoff(row.attempts)
-        row.last_error = error
+def _defer(claimed: list[_Claimed], now: datetime, error: str | None) -> None:
+    for attempts in sorted({c.attempts for c in claimed}):
+        ids = [c.id for c in claimed if c.attempts == attempts]
+        db.session.execute(update(XapiStatement).where(XapiStatement.id.in_(ids)).values(
+            attempts=attempts + 1, next_attempt_at=now + backoff(attempts + 1), last_error=error))
+
+
+def _mark_failed(claimed: _Claimed, error: str | None) -> None:
+    db.session.execute(update(XapiStatement).where(XapiStatement.id == claimed.id).values(
+        status=FAILED, attempts=claimed.attempts + 1, last_error=error))
 
 
 def flush(now: datetime | None = None) -> FlushResult:
@@ -201,45 +223,40 @@ def flush(now: datetime | None = None) -> FlushResult:
         return result
     for _batch in range(XAPI.max_batches_per_flush):
         at = now or clock.now_utc()
-        rows = _due(at, XAPI.batch_size)
-        if not rows:
+        claimed = _claim(at, XAPI.batch_size)
+        if not claimed:
             break
-        # Claimed for the length of a send: a worker that dies meanwhile leaves them due again soon after.
-        for row in rows:
-            row.next_attempt_at = at + timedelta(seconds=XAPI.lease_s)
-        db.session.commit()
-        answer = client.post([row.statement for row in rows])
+        answer = client.post([c.statement for c in claimed])
+        stopped = False
         if answer.outcome == STORED:
-            _mark_sent(rows, at)
-            result.sent += len(rows)
+            _mark_sent(claimed, at)
+            result.sent += len(claimed)
         elif answer.outcome == NOT_NOW:
-            _defer(rows, at, answer.error)
-            result.deferred += len(rows)
-            db.session.commit()
-            break  # the LRS is not taking statements now: the rest waits for the next run
+            _defer(claimed, at, answer.error)
+            result.deferred += len(claimed)
+            stopped = True  # the LRS is not taking statements now: the rest waits for the next run
         else:
-            stopped = _one_by_one(client, rows, at, result)
-            if stopped:
-                db.session.commit()
-                break
+            stopped = _one_by_one(client, claimed, at, result)
         db.session.commit()
+        if stopped:
+            break
     return result
 
 
-def _one_by_one(client: LrsClient, rows: list[XapiStatement], at: datetime, result: FlushResult) -> bool:
+def _one_by_one(client: LrsClient, claimed: list[_Claimed], at: datetime, result: FlushResult) -> bool:
     """A batch was refused: send its statements alone so that only the bad ones fail. True when the LRS
     stopped answering meanwhile (the rest are deferred)."""
-    for index, row in enumerate(rows):
-        answer = client.post([row.statement])
+    for index, one in enumerate(claimed):
+        answer = client.post([one.statement])
         if answer.outcome == STORED:
-            _mark_sent([row], at)
+            _mark_sent([one], at)
             result.sent += 1
         elif answer.outcome == NOT_NOW:
-            _defer(rows[index:], at, answer.error)
-            result.deferred += len(rows) - index
+            _defer(claimed[index:], at, answer.error)
+            result.deferred += len(claimed) - index
             return True
         else:
-            row.status, row.attempts, row.last_error = FAILED, row.attempts + 1, answer.error
+            _mark_failed(one, answer.error)
             result.failed += 1
     return False
 
