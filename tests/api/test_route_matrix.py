@@ -152,7 +152,7 @@ def test_every_operation_answers_each_role_as_declared(client, world, role):
     assert not wrong, f"{role}:\n" + "\n".join(wrong)
 
 
-def test_the_matrix_covers_every_operation_and_no_other():
+def test_the_matrix_covers_every_operation_and_no_other(app):  # the app imports every API module
     declared = {(op.method, op.rule) for op in OPERATIONS}
     assert declared - set(MATRIX) == set(), "operations missing from MATRIX"
     assert set(MATRIX) - declared == set(), "MATRIX names operations that do not exist"
