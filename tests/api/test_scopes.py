@@ -145,3 +145,16 @@ def test_study_token_cannot_reach_admin_endpoints(client, auth, tree):
     assert client.get("/api/v1/me", headers=admin_scoped).get_json()["error"]["code"] == "insufficient_scope"
     auth.login(tree.admin.username)  # a cookie session has every scope
     assert client.get("/api/v1/members").status_code == 200
+
+
+def test_openapi_documents_etags_and_the_import_upload(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    members = spec["paths"]["/members"]["get"]
+    assert "304" in members["responses"] and "ETag" in members["responses"]["200"]["headers"]
+    assert any(p["name"] == "If-None-Match" and p["in"] == "header" for p in members["parameters"])
+    assert {p["name"] for p in members["parameters"]} >= {"page", "per_page", "org", "q", "role", "category"}
+    page = spec["components"]["schemas"]["MemberOutPage"]
+    assert set(page["required"]) >= {"items", "page", "per_page", "total"}
+    upload = spec["paths"]["/members/import"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert upload["properties"]["file"]["format"] == "binary"
+    assert spec["paths"]["/members"]["post"]["x-scope"] == "admin"
