@@ -1,13 +1,18 @@
 """Benchmark: progress heartbeats per second under gunicorn, against a bare endpoint, in the same run.
 
-    .venv/bin/python benchmarks/bench_progress.py [--seconds 8] [--clients 8] [--workers 2] [--threads 4]
+    .venv/bin/python benchmarks/bench_progress.py [--seconds 5] [--clients 8] [--workers 2] [--threads 4]
+                                                  [--members 10 10000]
 
-Builds a throwaway instance (SQLite) with demo-like data — members, an approved course published to their
-sector, a lesson with a ready asset, and every segment already delivered to each member's playback session —
-then starts gunicorn on loopback twice with the same settings: once with the app, once with a tiny WSGI app
-that answers every request with a constant and does no work. A thread pool of keep-alive HTTP clients posts
-valid progress reports (each advancing the member's watched media by a little, so every report is credited
-and written) and prints req/s, p50/p99 latency and the ratio app/bare.
+For each ``--members`` count, builds a throwaway instance (SQLite) with demo-like data — members, an approved
+course published to their sector, a lesson with a ready asset, and every segment already delivered to each
+member's playback session; the first ``--clients`` members report, the others have each received the first
+20 minutes of the same video (their evidence rows are what a report must not scan) — then starts gunicorn
+on loopback with the app plus one bare Flask route (``POST /bench/bare``: reads the body, answers a
+constant), so both targets pass through the same Flask app, hooks and middleware and the ratio measures the
+work of a report. A thread pool of keep-alive HTTP clients posts valid progress reports (each advancing the
+member's watched media by a little, so every report is credited and written) and prints req/s, p50/p99
+latency and the ratio progress/bare; a plain WSGI callable under the same gunicorn settings is printed too,
+for comparison with the figures before the bare target was a Flask route.
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+STEP_S = 0.01  # media seconds per report
 
 
 def free_port() -> int:
@@ -36,8 +42,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def build_instance(instance: Path, clients: int) -> dict:
-    """Create the database and data; return the lesson id and one (token, session id) per client."""
+def build_instance(instance: Path, clients: int, members: int) -> dict:
+    """Create the database and data; return the lesson id and one (token, session id) per client. The
+    ``members - clients`` others each get a session holding the first 200 segments of the same asset."""
     os.environ["ELEARN_INSTANCE"] = str(instance)
     # The clients report as fast as the server answers: the per-user limit would refuse them (its job); this
     # measures the work of a report.
@@ -85,7 +92,33 @@ def build_instance(instance: Path, clients: int) -> dict:
                 study.record_segment_delivery(member, asset, "720p", k, k * segment, (k + 1) * segment, sid,
                                               now=started)
             out.append((tokens.issue(member, "bench"), sid))
+        _add_audience(db, org.id, lesson.id, asset.id, members - clients, started, segment)
         return {"lesson_id": lesson.id, "clients": out}
+
+
+def _add_audience(db, org_id: int, lesson_id: int, asset_id: int, count: int, started: datetime,
+                  segment: float) -> None:
+    """``count`` more members who watched the first 20 minutes of the video: rows written in bulk (the
+    evidence a report must not have to scan), not through the services, so building 10,000 takes seconds."""
+    from elearn.orgs.models import User
+    from elearn.study.models import PlaybackSession, SegmentDelivery
+    if count <= 0:
+        return
+    first = db.session.execute(db.select(db.func.max(User.id))).scalar() + 1
+    for lo in range(0, count, 1000):
+        ids = range(first + lo, first + min(count, lo + 1000))
+        db.session.execute(db.insert(User.__table__), [
+            {"id": uid, "username": f"audience{uid}", "name": "党员", "password_hash": "!", "role": "member",
+             "category": "member", "exempt": False, "organisation_id": org_id, "active": True,
+             "failed_logins": 0} for uid in ids])
+        db.session.execute(db.insert(PlaybackSession.__table__), [
+            {"id": f"audience-{uid:08d}", "user_id": uid, "lesson_id": lesson_id, "started_at": started,
+             "last_seq": -1, "credited_s": 0.0, "version": 1} for uid in ids])
+        db.session.execute(db.insert(SegmentDelivery.__table__), [
+            {"session_id": f"audience-{uid:08d}", "user_id": uid, "asset_id": asset_id, "rendition": "720p",
+             "segment_index": k, "start_s": k * segment, "end_s": (k + 1) * segment, "delivered_at": started,
+             "credited_s": 0.0} for uid in ids for k in range(200)])
+        db.session.commit()
 
 
 def start_gunicorn(app_spec: str, port: int, cwd: Path, env: dict, workers: int, threads: int) -> subprocess.Popen:
@@ -148,7 +181,7 @@ def load(port: int, path: str, make_body, headers_for, clients: int, seconds: fl
             "p99_ms": flat[min(len(flat) - 1, int(len(flat) * 0.99))] * 1000, "n": len(flat), "errors": sum(errors)}
 
 
-BARE_APP = textwrap.dedent('''
+WSGI_APP = textwrap.dedent('''
     def app(environ, start_response):
         size = int(environ.get("CONTENT_LENGTH") or 0)
         if size:
@@ -159,71 +192,118 @@ BARE_APP = textwrap.dedent('''
 ''')
 
 APP_MODULE = textwrap.dedent('''
+    from flask import jsonify, request
+
     from elearn import create_app
+    from elearn.extensions import csrf
+
     app = create_app()
+
+
+    def bare():
+        request.get_data()
+        return jsonify(ok=True)
+
+
+    app.add_url_rule("/bench/bare", "bench_bare", bare, methods=["POST"])
+    csrf.exempt(bare)
 ''')
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory(prefix="bench-progress-") as tmp:
-        tmp = Path(tmp)
+def run(args: argparse.Namespace, members: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-progress-") as tmp_name:
+        tmp = Path(tmp_name)
         instance = tmp / "instance"
-        data = build_instance(instance, args.clients)
+        t_build = time.time()
+        data = build_instance(instance, args.clients, max(members, args.clients))
+        t_build = time.time() - t_build
         (tmp / "bench_app.py").write_text(APP_MODULE)
-        (tmp / "bare_app.py").write_text(BARE_APP)
+        (tmp / "wsgi_app.py").write_text(WSGI_APP)
         env = {**os.environ, "ELEARN_INSTANCE": str(instance),
                "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp)])}
         lesson_path = f"/api/v1/lessons/{data['lesson_id']}/progress"
         t_start = time.time()
+        load_before = os.getloadavg()[0]
 
-        def report_body(i: int, n: int) -> str:
-            # Each report: the next 0.05 s of media — plausible at 1× for a client posting every ~50 ms.
-            start = 0.05 * n
+        sent = [0] * args.clients  # reports per client so far, warm-up included: seq and media go on from there
+
+        def report_body(i: int, _n: int) -> str:
+            # Each report: the next 10 ms of media — what a client posting every 10 ms plays at 1×, so that the
+            # member's clock (2 media seconds per second) never cuts a report short below 200 reports/s/client.
+            n = sent[i]
+            sent[i] += 1
+            start = STEP_S * n
             return json.dumps({"playback_session": data["clients"][i][1], "seq": n,
-                               "intervals": [[round(start, 3), round(start + 0.05, 3)]],
-                               "position": round(start + 0.05, 3), "rate": 1.0, "visible": True})
+                               "intervals": [[round(start, 3), round(start + STEP_S, 3)]],
+                               "position": round(start + STEP_S, 3), "rate": 1.0, "visible": True})
 
         def headers_for(i: int) -> dict:
             return {"Authorization": f"Bearer {data['clients'][i][0]}", "Content-Type": "application/json"}
 
+        def plain_headers(_i: int) -> dict:
+            return {"Content-Type": "application/json"}
+
+        def bare_body(i: int, n: int) -> str:
+            return json.dumps({"playback_session": data["clients"][i][1], "seq": n, "intervals": [[n, n + 0.05]],
+                               "position": n + 0.05, "rate": 1.0, "visible": True})
+
         results = {}
-        for name, spec, path in (("bare", "bare_app:app", "/anything"), ("progress", "bench_app:app", lesson_path)):
-            port = free_port()
-            proc = start_gunicorn(spec, port, tmp, env, args.workers, args.threads)
-            try:
-                load(port, path, report_body, headers_for, args.clients, 1.0)  # warm-up
-                results[name] = load(port, path, report_body if name == "progress" else
-                                     (lambda i, n: report_body(i, n + 10**6)), headers_for, args.clients,
-                                     args.seconds)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+        port = free_port()
+        proc = start_gunicorn("bench_app:app", port, tmp, env, args.workers, args.threads)
+        try:
+            load(port, "/bench/bare", bare_body, plain_headers, args.clients, 1.0)  # warm-up
+            load(port, lesson_path, report_body, headers_for, args.clients, 0.2)
+            results["bare"] = load(port, "/bench/bare", bare_body, plain_headers, args.clients, args.seconds)
+            results["progress"] = load(port, lesson_path, report_body, headers_for, args.clients, args.seconds)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        port = free_port()
+        proc = start_gunicorn("wsgi_app:app", port, tmp, env, args.workers, args.threads)
+        try:
+            load(port, "/anything", bare_body, plain_headers, args.clients, 0.5)
+            results["wsgi"] = load(port, "/anything", bare_body, plain_headers, args.clients, args.seconds)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
 
         sys.path.insert(0, str(ROOT))
+        from sqlalchemy import text
+
         from elearn import create_app
         from elearn.extensions import db
         from elearn.study.models import WatchProgress
         with create_app().app_context():
             watched = db.session.query(WatchProgress.watched_s).all()
-            from sqlalchemy import text
             journal = db.session.execute(text("pragma journal_mode")).scalar()
-        print(f"gunicorn gthread, {args.workers} workers × {args.threads} threads; {args.clients} keep-alive "
-              f"clients; {args.seconds:.0f} s per target; SQLite (journal_mode={journal}) in a temp instance; "
-              f"run {time.time() - t_start:.0f} s")
-        print(f"{'target':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
-        for name in ("bare", "progress"):
+        print(f"{members} members ({members - args.clients} of them with 200 segments of evidence each, built in "
+              f"{t_build:.0f} s); gunicorn gthread, {args.workers} workers × {args.threads} threads; "
+              f"{args.clients} keep-alive clients; {args.seconds:.0f} s per target; SQLite "
+              f"(journal_mode={journal}); load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} "
+              f"after; run {time.time() - t_start:.0f} s")
+        print(f"{'target':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
+        labels = {"bare": "bare (Flask route)", "progress": "progress", "wsgi": "bare (plain WSGI)"}
+        for name in ("bare", "progress", "wsgi"):
             r = results[name]
-            print(f"{name:<10}{r['rps']:>10.1f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{r['n']:>10}{r['errors']:>8}")
+            print(f"{labels[name]:<22}{r['rps']:>10.1f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{r['n']:>10}"
+                  f"{r['errors']:>8}")
         ratio = results["progress"]["rps"] / results["bare"]["rps"] if results["bare"]["rps"] else float("nan")
-        print(f"ratio progress/bare: {ratio:.3f}  (media seconds credited across members: "
-              f"{sum(w for (w,) in watched):.1f})")
+        print(f"ratio progress/bare: {ratio:.3f}  (progress/plain WSGI: "
+              f"{results['progress']['rps'] / results['wsgi']['rps']:.3f}; media seconds credited across "
+              f"members: {sum(w for (w,) in watched):.1f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--members", type=int, nargs="+", default=[10, 10000],
+                        help="audience sizes of the video to measure at (default 10 and 10,000)")
+    args = parser.parse_args()
+    for members in args.members:
+        run(args, members)
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ class StudyPolicy:
     pace_grace_days: int = 30
     # A report may carry at most this many intervals; a longer list is refused as malformed.
     report_max_intervals: int = 200
-    # A report covering more media seconds than this is refused (clients report every ~15 s).
+    # A report covering more media seconds than this is refused (the player reports every 30 s: HEARTBEAT).
     report_max_span_s: float = 3600.0
     # Readings: active reading time counts at most 1 s per wall-clock second (plus the allowance above) and
     # at most the reading's estimated time; the reading is credited once, when active time reaches the
@@ -618,3 +618,20 @@ class XapiPolicy:
 
 
 XAPI = XapiPolicy()
+
+
+@dataclass(frozen=True)
+class HeartbeatPolicy:
+    """Lesson heartbeats (elearn.study.heartbeat, static/js/player.js)."""
+
+    # The player reports what it played every this many seconds while playing, and on pause, hide and end.
+    report_every_s: int = 30
+    # A token's member and "this member may watch this lesson" are trusted this long per web process: a revoked
+    # token, a deactivated member, an unpublished course or a member moved out of its audience stops being
+    # credited at most this long after the change.
+    cache_s: float = 30.0
+    # Entries per cache and process before it is emptied (memory bound; the next reports refill it).
+    cache_entries: int = 100_000
+
+
+HEARTBEAT = HeartbeatPolicy()

@@ -6,6 +6,7 @@ from flask_login import current_user
 from elearn.extensions import limiter
 from elearn.http.api import api_blueprint, operation, per_user
 from elearn.policy import HEARTBEAT_LIMIT_PER_USER
+from elearn.study import heartbeat
 from elearn.study import services as study
 from elearn.study.schemas import (
     AttentionAnswer,
@@ -17,6 +18,9 @@ from elearn.study.schemas import (
 )
 
 bp = api_blueprint("study_api", __name__)
+# Bearer-token lesson heartbeats are answered before the generic API hooks when they can be (see heartbeat).
+bp.record_once(lambda state: heartbeat.init_app(state.app))
+bp.before_app_request(heartbeat.fast_lesson_report)
 
 _LESSON_ERRORS = {404: "no such lesson within reach"}
 _READING_ERRORS = {404: "no such reading within reach"}
@@ -27,7 +31,7 @@ _READING_ERRORS = {404: "no such reading within reach"}
            invalid_code="bad_report", on_invalid=lambda _exc: study.count_malformed_report(current_user),
            errors={**_LESSON_ERRORS, 409: "no playable media, or session of another lesson",
                    503: "too many concurrent updates, retry"})
-@limiter.limit(HEARTBEAT_LIMIT_PER_USER, key_func=per_user)
+@limiter.shared_limit(HEARTBEAT_LIMIT_PER_USER, scope=heartbeat.LIMIT_SCOPE, key_func=per_user)
 def report_lesson(lesson_id: int, body: LessonReport) -> LessonProgress:
     """Accept a playback heartbeat: intervals played since the last report, position, rate, visibility."""
     lesson = study.get_lesson_for(current_user, lesson_id)

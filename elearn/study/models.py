@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     ForeignKey,
+    Index,
     String,
     UniqueConstraint,
     func,
@@ -74,8 +75,11 @@ class SegmentDelivery(Base):
     """Evidence that the app served one HLS segment of an asset to one playback session."""
 
     __tablename__ = "segment_delivery"
-    # Per asset too: a lesson whose video is replaced mid-session gets evidence for the new one.
-    __table_args__ = (UniqueConstraint("session_id", "asset_id", "segment_index"),)
+    # Per asset too: a lesson whose video is replaced mid-session gets evidence for the new one. A report reads
+    # its session's evidence by time (elearn.study.services, the lean path): one index range per session,
+    # whatever the audience of the video.
+    __table_args__ = (UniqueConstraint("session_id", "asset_id", "segment_index"),
+                      Index("ix_segment_delivery_session_time", "session_id", "asset_id", "delivered_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("playback_session.id"))

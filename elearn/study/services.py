@@ -33,18 +33,21 @@ retried from a fresh read, so concurrent workers neither double count nor lose a
 from __future__ import annotations
 
 import bisect
+import json
 import math
 import random
 import re
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -211,23 +214,47 @@ def _deliveries(session_id: str, asset_id: int) -> list[Evidence]:
 
 def _sequential_grant(rows: list[Evidence], new: intervals.Intervals, now: datetime, rate: float,
                       budget: float) -> tuple[intervals.Intervals, bool]:
+    """:func:`_grant_plan`, and each delivery's ``credited_s`` updated by what it gave."""
+    granted, bounded, added = _grant_plan(rows, new, now, rate, budget)
+    _write_delivery_credit(added)
+    return granted, bounded
+
+
+def _write_delivery_credit(added: dict[int, float]) -> None:
+    if added:
+        table = cast(Table, SegmentDelivery.__table__)
+        db.session.execute(
+            table.update().where(table.c.id == bindparam("row_id")).values(
+                credited_s=table.c.credited_s + bindparam("amount")),
+            [{"row_id": row_id, "amount": round(amount, 3)} for row_id, amount in added.items()])
+
+
+def _grant_plan(rows: list[Evidence], new: intervals.Intervals, now: datetime, rate: float,
+                budget: float) -> tuple[intervals.Intervals, bool, dict[int, float]]:
     """What of ``new`` (media intervals, in order) the session may be credited: at most ``budget`` seconds;
     from each segment no more than ``(now − its delivery) × rate`` in all (wherever in it the player started:
     a resume mid-segment loses nothing); and — since one player plays one place at a time — for every moment
     ``d`` at which the session received evidence, all media ever credited from segments delivered at ``d`` or
     later stays within ``(now − d) × rate`` plus the allowance. Segments fetched all at once are thus not
-    played all at once, however long the page sat idle before. Updates each delivery's ``credited_s``;
-    returns the granted intervals and whether these bounds (rather than ``budget``) cut the grant short."""
+    played all at once, however long the page sat idle before. Writes nothing: returns the granted
+    intervals, whether these bounds (rather than ``budget``) cut the grant short, and what each delivery (by
+    id) gave."""
     if not new or budget <= 0:
-        return [], False
+        return [], False, {}
     # own[j]: what the j-th delivery's segment itself may still give (the time since it arrived × rate);
     # slack[j]: room left under the constraint of the j-th delivery (those delivered at or after it).
-    own = [max(0.0, (now - row.delivered_at).total_seconds()) * rate - row.credited_s for row in rows]
+    # A session's segments arrive in bursts: one subtraction per distinct delivery time.
+    times: dict[datetime, float] = {}
+    for row in rows:
+        if row.delivered_at not in times:
+            times[row.delivered_at] = max(0.0, (now - row.delivered_at).total_seconds()) * rate
+    own = [times[row.delivered_at] - row.credited_s for row in rows]
     slack = [0.0] * len(rows)
     later = 0.0
+    allowance = POLICY.report_allowance_s
     for j in range(len(rows) - 1, -1, -1):
         later += rows[j].credited_s
-        slack[j] = max(0.0, (now - rows[j].delivered_at).total_seconds()) * rate + POLICY.report_allowance_s - later
+        slack[j] = times[rows[j].delivered_at] + allowance - later
     lo_all, hi_all = new[0][0], new[-1][1]
     touched = sorted((j for j, row in enumerate(rows) if row.end_s > lo_all and row.start_s < hi_all),
                      key=lambda j: rows[j].start_s)
@@ -257,13 +284,7 @@ def _sequential_grant(rows: list[Evidence], new: intervals.Intervals, now: datet
                 slack[k] -= amount
             added[row.id] = added.get(row.id, 0.0) + amount
             budget -= amount
-    if added:
-        table = cast(Table, SegmentDelivery.__table__)
-        db.session.execute(
-            table.update().where(table.c.id == bindparam("row_id")).values(
-                credited_s=table.c.credited_s + bindparam("amount")),
-            [{"row_id": row_id, "amount": round(amount, 3)} for row_id, amount in added.items()])
-    return intervals.normalise(granted), bounded
+    return intervals.normalise(granted), bounded, added
 
 
 def _with_retries(user: User, apply: Callable[[datetime], R], now: datetime | None) -> R:
@@ -346,7 +367,191 @@ def report_lesson_progress(user: User, lesson: Lesson, report: LessonReport,
     """Apply one validated report (see the module docstring); commits. Retries on concurrent updates."""
     if lesson.asset is None or lesson.asset.status != "ready" or not lesson.duration_s:
         raise Conflict(_("该课程内容暂无可播放的视频。"), "not_playable")
+    lean = lean_lesson_report(user.id, lesson.id, report, now or clock.now_utc())
+    if lean is not None:
+        return lean
     return _with_retries(user, lambda at: _apply_lesson_report(user, lesson, report, at), now)
+
+
+# The lean path: the common report — a known session of this member and lesson, the next seq, visible, at an
+# allowed rate, every claimed second backed by evidence and within every bound, not completing the lesson —
+# in two reads and at most four writes, no ORM objects. Anything else (the first report, a refusal of any
+# reason, attention checks, completion, a milestone, a concurrent update) returns None before committing and
+# the full path below applies the report, so both apply the same rules.
+#
+# Its statements go through the driver's cursor on the session's connection (inside the session's
+# transaction): SQLAlchemy's per-statement and per-row processing was most of a report's cost once the ORM
+# was gone. What the column types do on the way in and out is done here: timestamps as the DateTime type
+# stores them on SQLite (ISO text), JSON as text (and cast on PostgreSQL).
+_LEAN_STATE = """
+SELECT s.last_seq, s.credited_s, s.version,
+       w.id, w.intervals, w.watched_s, w.completed_at, w.version,
+       k.budget_s, k.budget_at, k.version,
+       a.id, a.duration_s, c.attention_checks
+FROM playback_session s
+JOIN lesson l ON l.id = {p}
+JOIN media_asset a ON a.id = l.asset_id AND a.status = 'ready'
+JOIN course c ON c.id = l.course_id
+JOIN watch_progress w ON w.user_id = s.user_id AND w.lesson_id = l.id
+JOIN study_clock k ON k.user_id = s.user_id
+WHERE s.id = {p} AND s.user_id = {p} AND s.lesson_id = l.id AND s.reading_id IS NULL"""
+# The session's evidence for the claimed media: the segments it overlaps, row by row; every other delivery only
+# bounds the grant through its time and what it has credited (_grant_plan's per-moment bound), so those come
+# summed per delivery time. A sum stands first among the rows of its time, where the bound is tightest: the
+# plan's result is the same as over every row (a session's 450 segments are a handful of bursts).
+_LEAN_TOUCHED = ("SELECT id, start_s, end_s, delivered_at, credited_s FROM segment_delivery "
+                 "WHERE session_id = {p} AND asset_id = {p} AND end_s > {p} AND start_s < {p}")
+_LEAN_OTHERS = ("SELECT delivered_at, SUM(credited_s) FROM segment_delivery "
+                "WHERE session_id = {p} AND asset_id = {p} AND NOT (end_s > {p} AND start_s < {p}) "
+                "GROUP BY delivered_at")
+_LEAN_DELIVERY_CREDIT = "UPDATE segment_delivery SET credited_s = credited_s + {p} WHERE id = {p}"
+_LEAN_SESSION = ("UPDATE playback_session SET credited_s = {p}, last_seq = {p}, last_report_at = {p}, "
+                 "version = version + 1 WHERE id = {p} AND version = {p}")
+_LEAN_PROGRESS = ("UPDATE watch_progress SET intervals = {json}, watched_s = {p}, position_s = {p}, asset_id = {p}, "
+                  "updated_at = CURRENT_TIMESTAMP, version = version + 1 WHERE id = {p} AND version = {p}")
+_LEAN_CLOCK = ("UPDATE study_clock SET budget_s = {p}, budget_at = {p}, version = version + 1 "
+               "WHERE user_id = {p} AND version = {p}")
+
+
+class _LeanSql(NamedTuple):
+    state: str
+    touched: str
+    others: str
+    delivery_credit: str
+    session: str
+    progress: str
+    clock: str
+    sqlite: bool
+
+
+_LEAN_SQL: dict[str, _LeanSql] = {}
+_SQLITE_WRITER = threading.Lock()
+
+
+def _lean_sql(conn: Connection) -> _LeanSql:
+    dialect = conn.dialect.name
+    found = _LEAN_SQL.get(dialect)
+    if found is None:
+        sqlite = dialect == "sqlite"
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        fill = {"p": mark, "json": mark if sqlite else f"CAST({mark} AS JSON)"}
+        found = _LEAN_SQL[dialect] = _LeanSql(
+            state=_LEAN_STATE.format(**fill), touched=_LEAN_TOUCHED.format(**fill),
+            others=_LEAN_OTHERS.format(**fill), delivery_credit=_LEAN_DELIVERY_CREDIT.format(**fill),
+            session=_LEAN_SESSION.format(**fill), progress=_LEAN_PROGRESS.format(**fill),
+            clock=_LEAN_CLOCK.format(**fill), sqlite=sqlite)
+    return found
+
+
+def _when(value: datetime | str) -> datetime:
+    """A timestamp as the driver returns it (SQLite: the DateTime type's ISO text)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _stored_when(value: datetime, sqlite: bool) -> datetime | str:
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else value
+
+
+def lean_lesson_report(user_id: int, lesson_id: int, report: LessonReport, now: datetime) -> LessonProgress | None:
+    """Apply ``report`` of member ``user_id`` (who may watch the lesson: the caller's check) on the lean path
+    and commit, or return None — having written nothing — for the full path (see above)."""
+    conn = db.session.connection()
+    sql = _lean_sql(conn)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return _lean_apply(cursor, sql, user_id, lesson_id, report, now)
+    finally:
+        cursor.close()
+
+
+def _lean_apply(cursor: Any, sql: _LeanSql, user_id: int, lesson_id: int, report: LessonReport,
+                now: datetime) -> LessonProgress | None:
+    sid = report.playback_session
+    cursor.execute(sql.state, (lesson_id, sid, user_id))
+    state = cursor.fetchone()
+    rate = max_rate()
+    if state is None:
+        return None
+    (last_seq, s_credited, s_version, w_id, stored_intervals, watched_before, completed_at, w_version,
+     budget_s, budget_at, k_version, asset_id, duration_s, attention_checks) = state
+    if attention_checks or not duration_s or report.seq <= last_seq or not report.visible \
+            or report.rate > rate + 1e-9:
+        return None
+    if isinstance(stored_intervals, str):
+        stored_intervals = json.loads(stored_intervals)
+    duration = float(duration_s)
+    watched = intervals.normalise(stored_intervals or [])
+    claimed = intervals.clip(intervals.normalise(report.intervals), 0.0, duration)
+    new = intervals.subtract(claimed, watched)
+    rows: list[Evidence] = []
+    if new:
+        wanted = intervals.length(new)
+        lo, hi = new[0][0], new[-1][1]
+        cursor.execute(sql.touched, (sid, asset_id, lo, hi))
+        touched = [Evidence(r[0], r[1], r[2], _when(r[3]), r[4]) for r in cursor.fetchall()]
+        new = intervals.intersect(new, intervals.normalise([(r.start_s, r.end_s) for r in touched]))
+        if intervals.length(new) + 1e-6 < wanted:
+            return None  # "evidence"
+        cursor.execute(sql.others, (sid, asset_id, lo, hi))
+        # A sum has no media of its own (it never overlaps a claim and is never written) and stands first
+        # among the rows of its time.
+        ordered = [((r.delivered_at, 1, r.id), r) for r in touched]
+        for at, credited in cursor.fetchall():
+            when = _when(at)
+            ordered.append(((when, 0, 0), Evidence(-1, -1.0, -1.0, when, float(credited or 0.0))))
+        ordered.sort(key=lambda item: item[0])
+        rows = [row for _key, row in ordered]
+    budget_at = _when(budget_at)
+    available = min(max(budget_s, 0.0), POLICY.report_allowance_s) + max(0.0, (now - budget_at).total_seconds()) * rate
+    granted, _bounded, per_delivery = _grant_plan(rows, new, now, rate, available)
+    added = intervals.length(granted)
+    if added + 1e-6 < intervals.length(new):
+        return None  # "early" or "budget"
+    watched_s = watched_before
+    if granted:
+        watched = intervals.union(watched, granted)
+        watched_s = round(intervals.length(watched), 3)
+    if completed_at is None and watched_s >= POLICY.completion_coverage * duration - 1e-6:
+        return None  # completion: the ledger entry is the full path's
+    if any(watched_before < mark * duration <= watched_s for mark in policy.XAPI.progress_milestones):
+        return None  # a learning-record milestone: the full path records it
+    position = min(report.position, duration)
+    stored = sql.sqlite
+    writes: list[tuple[str, tuple]] = [
+        (sql.session, (round(s_credited + added, 3), report.seq, _stored_when(now, stored), sid, s_version)),
+        (sql.progress, (json.dumps(intervals.to_json(watched) if granted else stored_intervals), watched_s,
+                        position, asset_id, w_id, w_version)),
+    ]
+    if added > 0:
+        writes.append((sql.clock, (min(available - added, POLICY.report_allowance_s),
+                                   _stored_when(max(budget_at, now), stored), user_id, k_version)))
+    credit = [(round(amount, 3), row_id) for row_id, amount in per_delivery.items()]
+    if stored:
+        # SQLite has one writer: this process's threads queue here, woken the moment the lock is free, rather
+        # than in SQLite's busy handler, which sleeps in steps of milliseconds for a write of a fraction of one.
+        with _SQLITE_WRITER:
+            done = _lean_write(cursor, sql, credit, writes)
+    else:
+        done = _lean_write(cursor, sql, credit, writes)
+    if not done:
+        return None
+    return LessonProgress(lesson_id=lesson_id, accepted=True, credited_seconds=added, watched_seconds=watched_s,
+                          duration_seconds=duration, coverage=watched_s / duration, position=position,
+                          completed=completed_at is not None)
+
+
+def _lean_write(cursor: Any, sql: _LeanSql, credit: list[tuple[float, int]], writes: list[tuple[str, tuple]]) -> bool:
+    """The versioned updates and the commit; False (rolled back) when a concurrent report got there first —
+    the full path then retries from a fresh read."""
+    if credit:
+        cursor.executemany(sql.delivery_credit, credit)
+    for statement, params in writes:
+        cursor.execute(statement, params)
+        if cursor.rowcount != 1:
+            db.session.rollback()
+            return False
+    db.session.commit()
+    return True
 
 
 def _apply_lesson_report(user: User, lesson: Lesson, report: LessonReport, now: datetime) -> LessonProgress:

@@ -3,7 +3,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import create_engine, func, select, update
 
 from elearn import clock
 from elearn.auth import tokens
@@ -11,7 +11,7 @@ from elearn.extensions import db
 from elearn.ledger import services as ledger
 from elearn.ledger.models import StudyCredit
 from elearn.study import services as study
-from elearn.study.models import WatchProgress
+from elearn.study.models import SegmentDelivery, WatchProgress
 
 SID = "12345678-aaaa-4bbb-8ccc-123456789abc"
 
@@ -153,9 +153,46 @@ def test_a_conflicting_update_is_retried_not_lost(s, monkeypatch):
         return row
 
     monkeypatch.setattr(study, "_progress_row", racing)
+    monkeypatch.setattr(study, "lean_lesson_report", lambda *args: None)  # the full path, with its retries
     r = study.report_lesson_progress(s["member"], s["lesson"], study.parse_lesson_report(body(1, [(10, 20)], 20)),
                                      now=t + timedelta(seconds=10))
     assert len(calls) == 2 and r.accepted and r.watched_seconds == pytest.approx(20)
+
+
+def test_a_conflict_on_the_lean_path_writes_nothing_and_the_full_path_applies_the_report(s, monkeypatch):
+    """Another worker's report lands between the lean path's read and its versioned writes: the lean path
+    rolls back (its evidence credit too) and the full path applies the report once, from a fresh read."""
+    deliver_past(s["member"], s["lesson"])
+    t = clock.now_utc()
+    study.report_lesson_progress(s["member"], s["lesson"], study.parse_lesson_report(body(0, [(0, 10)], 10)), now=t)
+    real_plan = study._grant_plan
+    other = create_engine(db.engine.url)  # another worker: its own connection, its own commit
+    lean_calls, full_calls = [], []
+
+    def racing_plan(*args):
+        if not lean_calls:
+            with other.begin() as conn:
+                conn.execute(update(WatchProgress.__table__).values(version=WatchProgress.__table__.c.version + 1))
+        lean_calls.append(1)
+        return real_plan(*args)
+
+    real_full = study._apply_lesson_report
+
+    def full(*args):
+        full_calls.append(1)
+        return real_full(*args)
+
+    monkeypatch.setattr(study, "_grant_plan", racing_plan)
+    monkeypatch.setattr(study, "_apply_lesson_report", full)
+    r = study.report_lesson_progress(s["member"], s["lesson"], study.parse_lesson_report(body(1, [(10, 20)], 20)),
+                                     now=t + timedelta(seconds=10))
+    other.dispose()
+    assert lean_calls == [1, 1] and full_calls == [1]  # the lean attempt, then the full path once
+    assert r.accepted and r.credited_seconds == pytest.approx(10)
+    assert r.watched_seconds == pytest.approx(20)
+    assert study.lesson_progress(s["member"], s["lesson"]).watched_seconds == pytest.approx(20)
+    credited = db.session.execute(select(func.sum(SegmentDelivery.credited_s))).scalar_one()
+    assert credited == pytest.approx(20)  # the lean attempt's evidence credit was rolled back
 
 
 def test_openapi_describes_the_endpoints(client):
