@@ -62,6 +62,13 @@ def worker_command(workers: int):
     Consumer(huey, workers=workers, worker_type="thread", periodic=True, check_worker_health=True).run()
 
 
+def gunicorn_command(bindir: str, host: str, port: int, workers: int) -> list[str]:
+    """How ``elearn serve`` starts gunicorn (benchmarks/bench_startup.py starts it the same way)."""
+    return [os.path.join(bindir, "gunicorn"), "-c", "python:elearn.site.gunicorn_conf", "--bind", f"{host}:{port}",
+            "--workers", str(workers), "--threads", "4", "--timeout", "120", "--access-logfile", "-",
+            "elearn:create_app()"]
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
@@ -71,9 +78,8 @@ def serve_command(host: str, port: int, workers: int, with_worker: bool):
     """Serve the site with gunicorn (and the job worker), stopping both on Ctrl-C."""
     workers = workers or (2 * (os.cpu_count() or 1) + 1)
     bindir = os.path.dirname(sys.executable)
-    procs = [subprocess.Popen([os.path.join(bindir, "gunicorn"), "--bind", f"{host}:{port}",
-                               "--workers", str(workers), "--threads", "4", "--timeout", "120",
-                               "--access-logfile", "-", "elearn:create_app()"])]
+    # The app is built and warmed up once, before the workers fork (elearn/site/gunicorn_conf.py).
+    procs = [subprocess.Popen(gunicorn_command(bindir, host, port, workers))]
     if with_worker:
         procs.append(subprocess.Popen([os.path.join(bindir, "elearn"), "worker"]))
     click.echo(f"elearn at http://{host}:{port}/  (Ctrl-C stops)")
