@@ -273,7 +273,9 @@
   var pending = [];
   var lastTime = null;
   var seq = 0;
-  var REPORT_EVERY_MS = 15000;
+  // Every 30 s while playing (policy HEARTBEAT.report_every_s; data-report-every-ms overrides it), and on pause,
+  // end and hide: one report carries every interval played since the last (the server takes a batch).
+  var REPORT_EVERY_MS = Number(cfg.reportEveryMs) || 30000;
 
   video.addEventListener("timeupdate", function () {
     var now = video.currentTime;

@@ -128,17 +128,20 @@ def test_member_plays_a_lesson_on_a_phone_until_it_counts(live_server, phone, sc
     page.get_by_label("倍速").select_option("2.0")
     assert _video(page, "v.playbackRate") == 2.0
 
-    # Play to the end. A heartbeat goes out every 15 s of playing: the first one already counts; the last one
-    # (sent when the video ends) completes the lesson.
+    # Play to the end. A report goes out every 30 s of playing and whenever the member pauses: a pause a few
+    # seconds in sends the first one, which already counts; the last one (sent when the video ends) completes
+    # the lesson.
     with page.expect_response(lambda r: _is_progress_post(r) and not (r.request.post_data_json or {}).get("ended"),
                               timeout=40_000) as first_report:
         _press_native_play_button(page, playing=True)
-        page.wait_for_function(f"() => {VIDEO}.currentTime > 1", timeout=15_000)
+        page.wait_for_function(f"() => {VIDEO}.currentTime > 4", timeout=15_000)
         shoot(page, screenshot_dir, "e2e-player-playing", "phone", full_page=False)
+        _press_native_play_button(page, playing=False)
     assert first_report.value.status == 200
     assert first_report.value.request.post_data_json["rate"] == 2
     midway = _server_progress(page, lesson_id)
     assert 0 < midway["watched_seconds"] < 0.9 * 48 and not midway["completed"], midway
+    _press_native_play_button(page, playing=True)
 
     with page.expect_response(lambda r: _is_progress_post(r) and (r.request.post_data_json or {}).get("ended"),
                               timeout=60_000) as ended_report:
