@@ -29,7 +29,7 @@ def members(org, count: int, prefix: str = "member") -> list[User]:
     """``count`` members of ``org`` created by the service; all share the first one's password hash."""
     first = users.create(None, username=f"{prefix}0", name=f"{prefix}0", password=PASSWORD, organisation=org)
     out = [first]
-    with mock.patch.object(passwords, "hash_password", lambda _password: first.password_hash):
+    with mock.patch.object(passwords, "hash_password", lambda _password, **_options: first.password_hash):
         for i in range(1, count):
             out.append(users.create(None, username=f"{prefix}{i}", name=f"{prefix}{i}", password=PASSWORD,
                                     organisation=org, commit=False))
