@@ -15,6 +15,8 @@ from elearn.extensions import db
 PUBLIC = {"auth.login", "auth.set_locale", "main.healthz", "openapi.openapi", "static"}
 # Certificates are checked by anyone who holds one (elearn.ledger.verify_views and verify_api).
 PUBLIC |= {"verify.key", "verify.key_pem", "verify.page", "verify_api.key_api", "verify_api.verify_api"}
+# Signing in through a provider starts and ends signed out (elearn.auth.sso_views).
+PUBLIC |= {"sso.start", "sso.callback"}
 ADMIN_AREAS = ("/admin", "/publish", "/analytics", "/org", "/roster", "/training", "/studio")
 MISSING = 987654
 
