@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
+import segno
 from flask import current_app
 from flask_babel import gettext as _
 
@@ -115,7 +116,6 @@ def draw_seal(canvas: Any, cx: float, cy: float, radius: float, organisation: st
 
 def draw_qr(canvas: Any, url: str, x: float, y: float, size: float) -> None:
     """``url`` as a QR code (segno, error correction M) filling a ``size`` square whose lower left is (x, y)."""
-    import segno
     from reportlab.lib import colors  # (reportlab, as in font_name)
 
     qr = segno.make(url, error="m", micro=False)
