@@ -34,3 +34,4 @@ def test_after_fork_the_worker_opens_its_own_database_connections(app):
     startup.after_fork(app)
     with app.app_context():
         assert db.engine.pool is not pool and db.engine.pool.checkedin() == 0
+    pool.dispose()  # in a real fork the master keeps and closes these; here the test is the master
