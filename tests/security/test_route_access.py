@@ -17,6 +17,8 @@ PUBLIC = {"auth.login", "auth.set_locale", "main.healthz", "openapi.openapi", "s
 PUBLIC |= {"verify.key", "verify.key_pem", "verify.page", "verify_api.key_api", "verify_api.verify_api"}
 # Signing in through a provider starts and ends signed out (elearn.auth.sso_views).
 PUBLIC |= {"sso.start", "sso.callback"}
+# A forgotten password is reset signed out (elearn.auth.reset): the request form and the e-mailed link.
+PUBLIC |= {"auth.reset_request", "auth.reset_password"}
 ADMIN_AREAS = ("/admin", "/publish", "/analytics", "/org", "/roster", "/training", "/studio")
 MISSING = 987654
 
