@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from wtforms.validators import ValidationError
 
 from elearn.auth import tokens
-from elearn.http.api import API_PREFIX, api_blueprint, operation
+from elearn.http.api import API_PREFIX, api_blueprint, insufficient_scope, operation
 from elearn.http.errors import json_error
 from elearn.orgs import members
 
@@ -21,6 +21,8 @@ def authenticate_api_request() -> Response | None:
     """Before every ``/api/v1`` request: a bearer token sets the request's user without a session (a token
     call mints no cookie); without one, a cookie-authenticated write must carry the ``X-CSRFToken`` header or
     a ``csrf_token`` query parameter (a cross-site page can send the cookie but cannot read the token)."""
+    if request.path.startswith(MEDIA_PREFIX) and request.method in ("GET", "HEAD"):
+        return _authenticate_media_request()
     if not request.path.startswith(API_PREFIX + "/"):
         return None
     g.api_token_auth = False
@@ -43,6 +45,29 @@ def authenticate_api_request() -> Response | None:
             validate_csrf(request.headers.get("X-CSRFToken") or request.args.get("csrf_token", ""))
         except (ValidationError, CSRFError):
             return json_error(400, "csrf", _("缺少或无效的 CSRF 令牌（X-CSRFToken 头）。"))
+    return None
+
+
+# The HLS files a lesson's playback names (playlists, keys, segments): an app or mini-program that plays with a
+# token fetches them with the same bearer header as its API calls (``GET /api/v1/lessons/<id>`` hands out the URL).
+MEDIA_PREFIX = "/learn/media/"
+
+
+def _authenticate_media_request() -> Response | None:
+    """A bearer token on a media file sets the request's user, as on the API, when the token may study (a key is
+    the evidence that a playback session can play its segment); without the header the session cookie decides."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _sep, value = header.partition(" ")
+    token = tokens.token_for(value.strip()) if scheme.lower() == "bearer" and value.strip() else None
+    if token is None:
+        return json_error(401, "unauthorized", _("令牌无效或已吊销。"))
+    if "study" not in token.scope_list:
+        return insufficient_scope("study")
+    g._login_user = token.user
+    g.api_token = token
+    g.api_token_auth = True
     return None
 
 

@@ -113,8 +113,8 @@ class LessonStartQuery(QueryArgs):
 class LessonPlayer(BaseModel):
     """A playback started for me, exactly as the lesson page's player gets it: fetch ``src`` (the master
     playlist, carrying the playback session; its keys are the evidence that credits the playback) and report
-    progress to ``progress_url`` with ``playback_session``. The media URLs are served under ``/learn/media``,
-    which authenticates by the session cookie (a bearer token authenticates ``/api/v1`` only)."""
+    progress to ``progress_url`` with ``playback_session``. The media URLs under ``/learn/media`` take the session
+    cookie or the same ``Authorization: Bearer`` header as the API (a token with the ``study`` scope)."""
 
     src: str
     poster: str

@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from elearn.auth import tokens
 from elearn.extensions import db
 from elearn.media import services as media
 from elearn.media.models import MediaAsset
+from elearn.orgs.models import User
 from elearn.storage import get_storage
 from elearn.study.models import SegmentDelivery
 from media_pipeline.encrypt import decrypt_bytes, encrypt_asset_dir, segment_iv, segment_key
@@ -197,3 +199,32 @@ def test_a_video_replaced_mid_session_gets_evidence_for_the_new_one(client, auth
     db.session.expire_all()
     assert sorted(db.session.execute(select(SegmentDelivery.asset_id).where(
         SegmentDelivery.session_id == PS)).scalars()) == sorted([old.id, new.id])
+
+
+def test_an_app_plays_with_its_bearer_token_alone(app, world, site_clock):
+    """A mobile app or mini-program has no session cookie: it starts the lesson through the API and fetches the
+    playlists and keys with the same bearer token; the keys are its evidence, as for the browser's player."""
+    _write_asset(world["asset"], encrypted=True)
+    member = db.session.execute(select(User).where(User.username == "member1")).scalar_one()
+    study = {"Authorization": f"Bearer {tokens.issue(member, 'app', scopes='read study')}"}
+    read_only = {"Authorization": f"Bearer {tokens.issue(member, 'viewer', scopes='read')}"}
+    api = app.test_client()  # no cookie ever
+    player = api.get(f"/api/v1/lessons/{world['lesson'].id}", headers=study).get_json()["player"]
+    ps, aid = player["playback_session"], world["asset"].id
+    master = _get(api, player["src"], headers=study)
+    assert master.status_code == 200 and f"360p/index.m3u8?ps={ps}" in master.get_data(as_text=True)
+    assert _get(api, f"/learn/media/{aid}/360p/index.m3u8?ps={ps}", headers=study).status_code == 200
+    # Keys are study: a read-only token, a forged one or none at all gets no key and leaves no evidence.
+    assert _get(api, f"/learn/media/{aid}/keys/0?ps={ps}", headers=read_only).status_code == 403
+    assert _get(api, f"/learn/media/{aid}/keys/0?ps={ps}",
+                headers={"Authorization": "Bearer elt_forged"}).status_code == 401
+    assert _get(api, f"/learn/media/{aid}/keys/0?ps={ps}").status_code == 401
+    assert db.session.scalar(select(func.count()).select_from(SegmentDelivery)) == 0
+    for i in range(4):
+        r = _get(api, f"/learn/media/{aid}/keys/{i}?ps={ps}", headers=study)
+        assert r.status_code == 200 and r.data == segment_key(SECRET, i)
+    assert "Set-Cookie" not in r.headers  # a token call mints no session
+    site_clock.advance(24)
+    report = {"playback_session": ps, "seq": 0, "intervals": [[0, 24]], "position": 24, "rate": 1, "visible": True}
+    body = api.post(player["progress_url"], json=report, headers=study).get_json()
+    assert body["watched_seconds"] == 24 and body["completed"]
