@@ -11,11 +11,11 @@ preload_app = True
 def on_starting(server: Any) -> None:
     # The app is already built (preload_app, in gunicorn's setup); this runs before the sockets are bound, so
     # the port accepts requests only once the workers need load nothing more.
-    from elearn.site import startup
+    from elearn.site import startup  # gunicorn reads this file before the app exists: the app's modules load later
     took = startup.warm_up(server.app.wsgi())
     server.log.info("elearn warmed up before forking: %s", ", ".join(f"{k} {v:.2f} s" for k, v in took.items()))
 
 
 def post_fork(server: Any, worker: Any) -> None:
-    from elearn.site import startup
+    from elearn.site import startup  # (as in on_starting)
     startup.after_fork(server.app.wsgi())

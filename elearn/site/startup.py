@@ -17,7 +17,10 @@ from flask import Flask
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+import content
 from elearn.extensions import db
+from elearn.queue import get_huey
+from elearn.search import services as search
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +28,6 @@ log = logging.getLogger(__name__)
 def warm_up(app: Flask) -> dict[str, float]:
     """Load jieba, the Traditional→Simplified table, the search index, the translations and the templates;
     return the seconds each took. Touches no database row and opens nothing a worker keeps."""
-    import content
-    from elearn.search import services as search
-
     took: dict[str, float] = {}
 
     def step(name: str, work) -> None:
@@ -66,7 +66,6 @@ def warm_up(app: Flask) -> dict[str, float]:
 
 def after_fork(app: Flask) -> None:
     """In a freshly forked worker: nothing opened by the master is used by the child."""
-    from elearn.queue import get_huey
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)  # the master's connections stay the master's
