@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from elearn import clock
 from elearn.courses.models import Course, Lesson, Series, SeriesCourse
 from elearn.errors import NotFound
 from elearn.extensions import db
-from elearn.ledger import requirements
+from elearn.ledger import chain, requirements
 from elearn.ledger.models import Certificate, MemberCourseProgress, StudyCredit
 from elearn.media.models import MediaAsset
 from elearn.orgs.models import User
@@ -67,22 +66,7 @@ def _key_path() -> Path:
 def signing_key() -> Ed25519PrivateKey:
     """The certificate key (PEM at ``ELEARN_CERTIFICATE_SIGNING_KEY_FILE``), generated once when missing, with
     mode 0600. There is no other key to fall back to: an unreadable or foreign file is an error."""
-    path = _key_path()
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        try:  # O_EXCL: two workers issuing at once must agree on one key
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(pem)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise RuntimeError(f"{path} does not hold an Ed25519 private key")
-    return key
+    return chain.ed25519_key_file(_key_path())
 
 
 def public_key() -> Ed25519PublicKey:

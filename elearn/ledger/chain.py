@@ -152,7 +152,13 @@ def seal_orm_entry(conn: Connection, entry: StudyCredit) -> None:
 
 def _signing_key() -> Ed25519PrivateKey:
     """The checkpoint key (PEM at ``ELEARN_LEDGER_SIGNING_KEY_FILE``), generated once when missing."""
-    path = Path(current_app.config["ELEARN_LEDGER_SIGNING_KEY_FILE"])
+    return ed25519_key_file(Path(current_app.config["ELEARN_LEDGER_SIGNING_KEY_FILE"]))
+
+
+def ed25519_key_file(path: Path) -> Ed25519PrivateKey:
+    """The Ed25519 private key in PEM at ``path``, generated there once (mode 0600) when missing. There is no
+    other key to fall back to: an unreadable or foreign file is an error (the ledger's checkpoints and the
+    certificates each have their own file)."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(
