@@ -56,11 +56,12 @@ def check_request_text() -> None:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        # A multipart part without a name comes through with the name None (werkzeug): nothing to check in it.
         for key, value in request.form.items(multi=True):
-            _check(key, _("表单内容"))
-            _check(value, _("表单内容"))
+            _check(key or "", _("表单内容"))
+            _check(value or "", _("表单内容"))
         for key, upload in request.files.items(multi=True):
-            _check(key, _("表单内容"))
+            _check(key or "", _("表单内容"))
             _check(upload.filename or "", _("文件名"))
     elif request.is_json:
         # Only bodies the JSON views would read at all (they refuse larger ones themselves): parsing and

@@ -114,3 +114,20 @@ def test_no_json_body_breaks_an_endpoint(app, client, auth, world, caplog, who):
                     data=json.dumps({"playback_session": "abcdefgh-1", "seq": 0, "intervals": [], "position": 0,
                                      "rate": 1, "visible": True}), content_type="application/json")
     assert r.status_code in (200, 404, 409)
+
+
+def test_a_multipart_part_without_a_name_is_no_error(app, client, auth, make_user, caplog):
+    """Found by the API fuzzer: werkzeug gives a part whose Content-Disposition has no name the name None; the
+    input guard checked it as text and failed with a 500 before any view ran."""
+    make_user("nameless_admin", role="site_admin")
+    auth.login("nameless_admin")
+    boundary = "fuzzboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; filename=\"m.csv\"\r\n"
+            f"Content-Type: text/csv\r\n\r\nusername\r\n--{boundary}--\r\n").encode()
+    with caplog.at_level(logging.ERROR):
+        for url in ("/api/v1/members/import", "/admin/import"):
+            r = client.post(url, data=body, csrf=False, content_type=f"multipart/form-data; boundary={boundary}",
+                            headers={"X-CSRFToken": client.csrf_token()})
+            assert r.status_code < 500, (url, r.status_code)
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
