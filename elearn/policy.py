@@ -635,3 +635,30 @@ class HeartbeatPolicy:
 
 
 HEARTBEAT = HeartbeatPolicy()
+
+
+@dataclass(frozen=True)
+class CommunityPolicy:
+    """Bookmarks, notes, questions and ratings (elearn.community)."""
+
+    # Characters of a note, a question, an answer or reply, a rating's comment, a report's reason.
+    note_max_chars: int = 2000
+    post_max_chars: int = 4000
+    comment_max_chars: int = 500
+    report_reason_max_chars: int = 200
+    # Notes a member keeps at most (one lesson's or reading's notes are listed whole under it).
+    notes_per_member: int = 5000
+    # Posts (questions, answers, replies) and reports per member (Flask-Limiter notation): enough for a lively
+    # class, too few to flood a lesson.
+    post_limit_per_user: str = "10 per minute; 100 per day"
+    report_limit_per_user: str = "20 per hour"
+    # Questions, reports and notes per page of the moderation queue and "my notes".
+    page_size: int = 50
+
+
+COMMUNITY = CommunityPolicy()
+AUDIT_ACTIONS.update({
+    "community.post_hidden": _l("隐藏讨论帖"),
+    "community.post_unhidden": _l("取消隐藏讨论帖"),
+    "community.reports_dismissed": _l("驳回讨论帖的举报"),
+})

@@ -10,6 +10,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from elearn.community import panels as community
 from elearn.courses import services as courses
 from elearn.courses.catalog import can_view_course, can_view_lesson
 from elearn.courses.models import Course, Lesson
@@ -61,7 +62,7 @@ def course(course_id: int):
         quiz_rows.append({"id": quiz.id, "title": quiz.title, "hours": quiz.hours, "used": len(attempts),
                           "max_attempts": quiz.max_attempts, "passed": any(a.passed for a in attempts)})
     return render_template("courses/learn/course.html", course=course, lessons=lessons, readings=reading_rows,
-                           quizzes=quiz_rows,
+                           quizzes=quiz_rows, community=community.course_panel(current_user, course),
                            description_html=courses.render_markdown(course.description))
 
 

@@ -137,7 +137,7 @@ def cycle_statement(user: User) -> dict[str, Any]:
     return out
 
 
-def _finished_course_ids(user: User) -> set[int]:
+def finished_course_ids(user: User) -> set[int]:
     """Courses ``user`` has finished: a course credit, or credits for each playable lesson (the rule of
     elearn.analytics.queries.series_org_rows, on one member)."""
     P = MemberCourseProgress
@@ -152,7 +152,7 @@ def _finished_course_ids(user: User) -> set[int]:
 
 def completed_series(user: User) -> list[Series]:
     """Published series every course of which ``user`` has finished, in the order they were published."""
-    done = _finished_course_ids(user)
+    done = finished_course_ids(user)
     if not done:
         return []
     found = db.session.execute(
