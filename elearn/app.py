@@ -50,6 +50,7 @@ from elearn.media import tasks as media_tasks
 from elearn.media import views as media_views
 from elearn.notify import api as notify_api
 from elearn.notify import models as notify_models
+from elearn.branch import meeting_models
 from elearn.branch import models as branch_models
 from elearn.community import models as community_models
 from elearn.community import views as community_views
@@ -86,7 +87,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # their handles on the queue).
 MODELS = (orgs_models, auth_models, audit_models, courses_models, media_models, study_models, ledger_models,
           quiz_models, readings_models, training_models, analytics_models, search_models, notify_models,
-          xapi_models, branch_models, community_models)
+          xapi_models, branch_models, meeting_models, community_models)
 TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks, notify_tasks, xapi_tasks, auth_tasks)
 
 # Page blueprints, in the order of the top navigation.

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -661,4 +661,71 @@ AUDIT_ACTIONS.update({
     "community.post_hidden": _l("隐藏讨论帖"),
     "community.post_unhidden": _l("取消隐藏讨论帖"),
     "community.reports_dismissed": _l("驳回讨论帖的举报"),
+})
+
+
+@dataclass(frozen=True)
+class MeetingKind:
+    """One kind of organisational-life meeting: its label, whether (and as what) attending it earns 学时, and how
+    many a branch usually holds a year (None: no cadence)."""
+
+    label: object  # a lazy string
+    credits: bool = False
+    category: str = "political_theory"  # CONTENT_CATEGORIES code of the credit
+    innovative_theory: bool = False
+    per_year: int | None = None
+
+
+def _meeting_kinds() -> dict[str, MeetingKind]:
+    return {
+        "assembly": MeetingKind(_l("支部党员大会"), per_year=4),
+        "committee": MeetingKind(_l("支部委员会"), per_year=12),
+        "group": MeetingKind(_l("党小组会"), per_year=4),
+        "lecture": MeetingKind(_l("党课"), credits=True, innovative_theory=True, per_year=4),
+        "theme_day": MeetingKind(_l("主题党日")),
+        "life_meeting": MeetingKind(_l("组织生活会"), per_year=1),
+        "review": MeetingKind(_l("民主评议党员"), per_year=1),
+        "talk": MeetingKind(_l("谈心谈话")),
+        "central_group": MeetingKind(_l("中心组学习"), credits=True, innovative_theory=True),
+        "special_lecture": MeetingKind(_l("专题讲座")),
+    }
+
+
+@dataclass(frozen=True)
+class MeetingPolicy:
+    """Organisational-life meetings (elearn.branch.meetings): 三会一课, 主题党日 and the rest."""
+
+    kinds: dict[str, MeetingKind] = field(default_factory=_meeting_kinds)
+    # A crediting kind credits its duration at this many minutes per 学时 (as online study), at most this much.
+    minutes_per_hour: int = 45
+    max_credit_hours: float = 8.0
+    # A meeting lasts at least a minute and at most a day.
+    max_duration_h: int = 24
+    title_max: int = 200
+    place_max: int = 200
+    agenda_max_chars: int = 20_000
+    minutes_max_chars: int = 100_000
+    reason_max: int = 300
+    # An attachment: JPEG, PNG, PDF, DOCX or XLSX (checked by its content), at most this large; this many per meeting.
+    attachment_max_bytes: int = 20 * 1024 * 1024
+    attachments_per_meeting: int = 30
+    # Members check in from this long before the start until this long after the end.
+    checkin_opens_before_min: int = 30
+    checkin_closes_after_min: int = 0
+    # Meetings are entered for years from the cycle's start to next year.
+    first_year: int = 2020
+    upcoming_shown: int = 10
+
+
+MEETINGS = MeetingPolicy()
+CREDIT_KINDS["meeting"] = _l("组织生活")
+AUDIT_ACTIONS.update({
+    "meeting.create": _l("登记支部会议"),
+    "meeting.update": _l("修改支部会议"),
+    "meeting.cancel": _l("取消支部会议"),
+    "meeting.attendance": _l("登记会议出勤"),
+    "meeting.checkin": _l("扫码签到（支部会议）"),
+    "meeting.held": _l("会议已召开"),
+    "meeting.attachment": _l("上传会议附件"),
+    "meeting.attachment_delete": _l("删除会议附件"),
 })

@@ -137,13 +137,7 @@ def correct(actor: User, entry_id: int, note: str) -> StudyCredit:
         raise ServiceError(_("更正记录不能再次更正。"), "bad_correction")
     if not (note or "").strip():
         raise ServiceError(_("请填写更正原因。"), "note_required")
-    added = _insert_ignoring_duplicate({
-        "user_id": member.id, "hours": -entry.hours, "kind": "correction", "source_kind": "correction",
-        "source_id": entry.id, "course_id": entry.course_id, "title": entry.title, "category": entry.category,
-        "innovative_theory": entry.innovative_theory, "offjob": entry.offjob, "county_level": entry.county_level,
-        "credited_on": entry.credited_on, "organisation_id": entry.organisation_id, "recorded_by_id": actor.id,
-        "note": note.strip()[:300],
-    })
+    added = _insert_ignoring_duplicate(_correction_of(entry, actor, note))
     if not added:
         raise ServiceError(_("该记录已更正过。"), "already_corrected")
     if entry.course_id is not None and (entry.source_kind == "lesson" or entry.kind == "course"):
@@ -161,6 +155,29 @@ def correct(actor: User, entry_id: int, note: str) -> StudyCredit:
     return row
 
 
+def _correction_of(entry: StudyCredit, actor: User, note: str) -> dict:
+    return {
+        "user_id": entry.user_id, "hours": -entry.hours, "kind": "correction", "source_kind": "correction",
+        "source_id": entry.id, "course_id": entry.course_id, "title": entry.title, "category": entry.category,
+        "innovative_theory": entry.innovative_theory, "offjob": entry.offjob, "county_level": entry.county_level,
+        "credited_on": entry.credited_on, "organisation_id": entry.organisation_id, "recorded_by_id": actor.id,
+        "note": note.strip()[:300],
+    }
+
+
+def reverse(user: User, source_kind: str, source_id: int, *, actor: User, note: str) -> bool:
+    """Cancel the member's credit of ``(source_kind, source_id)`` with a correction as :func:`correct` does, for
+    a service that has checked its own rights (a branch secretary re-marking a meeting's attendance). False when
+    there is no such credit or it is already corrected. Does not commit."""
+    entry = db.session.execute(select(StudyCredit).where(
+        StudyCredit.user_id == user.id, StudyCredit.source_kind == source_kind,
+        StudyCredit.source_id == source_id)).scalar_one_or_none()
+    if entry is None or not _insert_ignoring_duplicate(_correction_of(entry, actor, note)):
+        return False
+    certificates.revoke_for_correction(entry, note.strip()[:300])
+    return True
+
+
 def corrected_ids(user: User) -> set[int]:
     """Ids of the member's entries that a correction has cancelled."""
     return set(db.session.execute(select(StudyCredit.source_id).where(
@@ -176,6 +193,7 @@ __all__ = [
     "entries",
     "hours_for_seconds",
     "is_credited",
+    "reverse",
     "rows",
     "total_hours",
 ]
