@@ -30,6 +30,7 @@ from elearn.auth import sso_views, two_factor_views
 from elearn.auth import tasks as auth_tasks
 from elearn.auth import views as auth_views
 from elearn.config import Config, TestingConfig
+from elearn.community import api as community_api
 from elearn.courses import api as courses_api
 from elearn.courses import learn_views, publish_views, studio_views
 from elearn.courses import models as courses_models
@@ -95,7 +96,7 @@ PAGES = (auth_views, two_factor_views, site_views, ledger_views, verify_views, l
          readings_views, studio_views, media_views, publish_views, training_views, import_views, plan_views,
          analytics_views, roster_views, orgs_views, audit_views, notify_views, sso_views, community_views)
 APIS = (auth_api, study_api, ledger_api, verify_api, search_api, courses_api, readings_api, quiz_api, notify_api,
-        orgs_api, training_api, analytics_api, openapi)
+        orgs_api, training_api, analytics_api, community_api, openapi)
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -87,4 +87,5 @@ def lesson(lesson_id: int):
                            progress=progress, threshold=round(POLICY.completion_coverage * 100),
                            previous=siblings[index - 1] if index > 0 else None,
                            next=siblings[index + 1] if index + 1 < len(siblings) else None,
-                           description_html=courses.render_markdown(lesson.description))
+                           description_html=courses.render_markdown(lesson.description),
+                           community=community.lesson_panel(current_user, lesson))

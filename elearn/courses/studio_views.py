@@ -26,6 +26,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from elearn.community import panels as community
 from elearn.courses import services as courses
 from elearn.courses.catalog import can_edit_course
 from elearn.errors import Forbidden, ServiceError
@@ -128,7 +129,7 @@ def course(course_id: int):
         flash_and_redirect(_("已保存。"), url_for("studio.course", course_id=course.id))))
     return done.response or (render_template(
         "courses/studio/course.html", course=course, form=form, lesson_form=lesson_form, rows=_lesson_rows(course),
-        editable=can_edit_course(current_user, course),
+        editable=can_edit_course(current_user, course), community=community.studio_panel(course),
         description_html=courses.render_markdown(course.description)), done.status)
 
 

@@ -30,6 +30,7 @@ from elearn.extensions import db
 from elearn.http.errors import error_response, status_for
 from elearn.http.forms import Form
 from elearn.http.schemas import int_arg, json_body
+from elearn.community import panels as community
 from elearn.readings import services as readings
 from elearn.readings.schemas import PositionReport
 from elearn.search import services as search
@@ -155,7 +156,8 @@ def view(reading_id: int):
         reading={"id": reading.id, "title": reading.title, "minutes": int(reading.estimated_minutes),
                  "chars": reading.chars, "manage": readings.can_manage(current_user, reading)},
         sections=sections, toc=toc, query=query, marked_count=len(marked), first_mark=first_mark,
-        last=last if last and last != "p-1" else None, credit=_reading_credit(reading))
+        last=last if last and last != "p-1" else None, credit=_reading_credit(reading),
+        community=community.reading_panel(current_user, reading, [(p.id, p.text) for p in parsed.paragraphs]))
 
 
 def _reading_credit(reading) -> dict | None:

@@ -463,6 +463,12 @@
     if (document.visibilityState === "hidden") { reportProgress(true); }
   });
 
+  // The page's other scripts (the lesson's notes, static/js/community.js) read the time and seek through this.
+  root.elearnPlayer = {
+    currentTime: function () { return video.currentTime || 0; },
+    seek: function (seconds) { video.currentTime = Math.max(0, Math.min(Number(seconds) || 0, duration())); }
+  };
+
   loadStoryboard();
   start();
 }());
