@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 from elearn import cli, policy, queue, storage
 from elearn.access import Role
 from elearn.analytics import api as analytics_api
+from elearn.analytics import evaluation_views
 from elearn.analytics import models as analytics_models
 from elearn.analytics import tasks as analytics_tasks
 from elearn.analytics import tracking
@@ -94,7 +95,8 @@ TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks, notify_tasks,
 # Page blueprints, in the order of the top navigation.
 PAGES = (auth_views, two_factor_views, site_views, ledger_views, verify_views, learn_views, quiz_views, search_views,
          readings_views, studio_views, media_views, publish_views, training_views, import_views, plan_views,
-         analytics_views, roster_views, orgs_views, audit_views, notify_views, sso_views, community_views)
+         analytics_views, evaluation_views, roster_views, orgs_views, audit_views, notify_views, sso_views,
+         community_views)
 APIS = (auth_api, study_api, ledger_api, verify_api, search_api, courses_api, readings_api, quiz_api, notify_api,
         orgs_api, training_api, analytics_api, community_api, openapi)
 

@@ -729,3 +729,19 @@ AUDIT_ACTIONS.update({
     "meeting.attachment": _l("上传会议附件"),
     "meeting.attachment_delete": _l("删除会议附件"),
 })
+
+
+# --- The evaluation report (中期/五年总结评估, issue 16 part 5) ---
+
+
+@dataclass(frozen=True)
+class EvaluationPolicy:
+    """Bounds of the evaluation report (elearn.analytics.evaluation)."""
+
+    # A period longer than the cycle and a year either side is a typing mistake, not an evaluation.
+    max_period_days: int = 7 * 366
+    # At-risk counts are listed for this many organisations (most at risk first); the rest are summed in one line.
+    at_risk_orgs_listed: int = 30
+
+
+EVALUATION = EvaluationPolicy()
