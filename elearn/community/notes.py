@@ -175,3 +175,9 @@ def grouped(rows: list[NoteRow]) -> list[tuple[str, str, list[NoteRow]]]:
             groups.append((row.kind, row.group, []))
         groups[-1][2].append(row)
     return groups
+
+
+def export_rows(user: User) -> list[list[str]]:
+    """``user``'s notes for their transcript download: a header row, then one row a note (in /me/notes' order)."""
+    head = [_("课程或阅读材料"), _("位置"), _("笔记"), _("记于")]
+    return [head, *[[r.group, r.place, r.text, r.created_at] for r in my_notes(user)]]

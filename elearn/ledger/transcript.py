@@ -12,6 +12,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 
 from elearn import clock, spreadsheets
+from elearn.community import notes as study_notes
 from elearn.ledger import certificate_pdf as certificate_pdf_drawing
 from elearn.ledger import certificates, requirements
 from elearn.ledger import services as ledger
@@ -66,6 +67,11 @@ def xlsx_bytes(user: User) -> bytes:
         cell.font = Font(bold=True)
     for col, width in zip("ABCDEFGHI", (12, 12, 40, 18, 12, 10, 10, 8, 20), strict=True):
         ws.column_dimensions[col].width = width
+    notes_ws = wb.create_sheet(_("学习笔记"))  # the member's own notes (elearn.community.notes)
+    for row in study_notes.export_rows(user):
+        notes_ws.append(spreadsheets.xlsx_row(notes_ws, row))
+    for col, width in zip("ABCD", (30, 24, 60, 18), strict=True):
+        notes_ws.column_dimensions[col].width = width
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

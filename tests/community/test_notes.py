@@ -120,3 +120,26 @@ def test_bookmarks_toggle_and_list(classroom, reading, client, auth, api):
     assert client.post("/community/bookmarks/nonsense/1").status_code == 404
     assert client.get("/api/v1/bookmarks").get_json() == {"items": []}
     assert db.session.execute(select(func.count(Bookmark.id))).scalar_one() == 2
+
+
+def test_the_xlsx_transcript_carries_my_notes_and_no_one_elses(classroom, reading, client, auth, make_user):
+    import io
+
+    from openpyxl import load_workbook
+    auth.login("member1")
+    client.post(f"/community/lessons/{classroom.lesson.id}/notes", data={"position_s": "75", "text": "=1+1 不是公式"})
+    client.post(f"/community/readings/{reading.id}/notes", data={"paragraph": "p-2", "text": "段落笔记"})
+    auth.logout()
+    make_user(org=classroom.org, username="member2")
+    auth.login("member2")
+    client.post(f"/community/lessons/{classroom.lesson.id}/notes", data={"position_s": "1", "text": "别人的笔记"})
+    auth.logout()
+    auth.login("member1")
+    resp = client.get("/me/transcript.xlsx")
+    assert resp.status_code == 200
+    sheet = load_workbook(io.BytesIO(resp.data))["学习笔记"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["课程或阅读材料", "位置", "笔记", "记于"]
+    assert [r[:3] for r in rows[1:]] == [["新思想课程", "第一讲 · 01:15", "=1+1 不是公式"],
+                                         ["学习计划", "第 2 段", "段落笔记"]]
+    assert sheet.cell(2, 3).data_type == "s"  # text, never a formula
