@@ -745,3 +745,31 @@ class EvaluationPolicy:
 
 
 EVALUATION = EvaluationPolicy()
+
+
+# --- Training-needs surveys (issue 16, part 4) ---
+
+
+@dataclass(frozen=True)
+class SurveyPolicy:
+    """Limits of a needs survey (elearn.branch.surveys): big enough for any real questionnaire, small enough
+    that a forged submission cannot fill the database."""
+
+    max_questions: int = 50
+    max_options: int = 20  # per choice question
+    option_max_chars: int = 200
+    question_max_chars: int = 500
+    text_answer_max_chars: int = 2000  # a free-text answer
+    default_open_days: int = 30  # the closing day proposed when publishing
+
+
+SURVEY = SurveyPolicy()
+AUDIT_ACTIONS.update({
+    "survey.create": _l("创建需求调研"),
+    "survey.update": _l("修改需求调研"),
+    "survey.publish": _l("发布需求调研"),
+    "survey.close": _l("结束需求调研"),
+    "lecturer.status": _l("师资状态变更"),
+    "lecturer.link": _l("关联讲师账号"),
+    "training_plan.survey": _l("培训计划引用调研"),
+})
