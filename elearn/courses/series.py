@@ -24,6 +24,7 @@ from elearn.extensions import db
 from elearn.i18n import join_list
 from elearn.ledger import services as ledger
 from elearn.media.models import MediaAsset
+from elearn.notify import tasks as notify_tasks
 from elearn.orgs.models import Organisation, User
 from elearn.policy import CATALOG, CONTENT_CATEGORIES, MEMBER_CATEGORIES, SECTORS
 from elearn.search import tasks as search_tasks
@@ -185,6 +186,8 @@ def publish(actor: User, series: Series) -> Series:
     audit.record(actor, "series.publish", series, before=before, after=_audit_view(series))
     db.session.commit()
     _reindex_audience({item.course_id for item in series.items})
+    if series.required:  # each member of the audience is told once, by a job in batches
+        notify_tasks.fan_out.enqueue("series_required", series.id)
     return series
 
 

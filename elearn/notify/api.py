@@ -1,14 +1,25 @@
 """Notifications in the JSON API (``/api/v1/notifications``): my notifications a page at a time, the unread
-count (what the badge shows), marking one or all read."""
+count (what the badge shows), marking one or all read, my e-mail preferences; announcements sent to me."""
 from __future__ import annotations
 
 from flask_login import current_user
 
 from elearn.http.api import api_blueprint, operation
 from elearn.http.paging import envelope, page_model, paginate
+from elearn.notify import announcements, kinds
 from elearn.notify import services as notify
 from elearn.notify.models import Notification
-from elearn.notify.schemas import MarkedRead, NotificationItem, NotificationsQuery, UnreadCount
+from elearn.notify.schemas import (
+    AnnouncementDetail,
+    AnnouncementItem,
+    AnnouncementList,
+    MarkedRead,
+    NotificationItem,
+    NotificationsQuery,
+    Preferences,
+    PreferencesUpdate,
+    UnreadCount,
+)
 
 bp = api_blueprint("notify_api", __name__)
 
@@ -49,3 +60,44 @@ def mark_read(notification_id: int) -> MarkedRead:
 def mark_all_read() -> MarkedRead:
     """Every unread notification of mine becomes read."""
     return MarkedRead(marked=notify.mark_all_read(current_user), unread=0)
+
+
+def _preferences() -> Preferences:
+    prefs = notify.my_preferences(current_user)
+    digest = prefs.pop(kinds.DIGEST)
+    return Preferences(email=prefs, digest=digest)
+
+
+@operation(bp, "/notifications/preferences", operation_id="getNotificationPreferences", response=Preferences,
+           summary="Which kinds of notification reach me by e-mail")
+def get_preferences() -> Preferences:
+    """Every kind with my choice (or its default), and the daily digest."""
+    return _preferences()
+
+
+@operation(bp, "/notifications/preferences", method="PUT", operation_id="setNotificationPreferences",
+           body=PreferencesUpdate, response=Preferences, summary="Choose which kinds reach me by e-mail")
+def set_preferences(body: PreferencesUpdate) -> Preferences:
+    """An unknown kind is a 400 ``bad_kind`` and changes nothing."""
+    choices = dict(body.email)
+    if body.digest is not None:
+        choices[kinds.DIGEST] = body.digest
+    notify.set_preferences(current_user, choices)
+    return _preferences()
+
+
+@operation(bp, "/announcements", operation_id="listMyAnnouncements", response=AnnouncementList,
+           summary="The announcements sent to me, newest first")
+def list_announcements() -> AnnouncementList:
+    """With whether I opened each."""
+    return AnnouncementList(items=[AnnouncementItem(id=a.id, title=a.title, organisation=a.organisation,
+                                                    published_at=a.published_at, read=a.read)
+                                   for a in announcements.mine(current_user)])
+
+
+@operation(bp, "/announcements/<int:announcement_id>", operation_id="getAnnouncement", response=AnnouncementDetail,
+           errors={404: "no such announcement to me"}, summary="One announcement to me (marks it read)")
+def get_announcement(announcement_id: int) -> AnnouncementDetail:
+    """Opening it through the API counts as reading it, as on its page."""
+    row = announcements.open_announcement(current_user, announcement_id)
+    return AnnouncementDetail(id=row.id, title=row.title, body_html=row.body, published_at=row.published_at)

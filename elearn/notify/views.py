@@ -1,20 +1,29 @@
 """The notification centre (``/notifications``): my notifications, newest first, marked read one by one or
-all at once; the number unread is the badge of its entry in the top navigation."""
+all at once; the number unread is the badge of its entry in the top navigation. My e-mail choices per kind
+(``/notifications/settings``); announcements: an org admin's list with read counts and the form to publish one,
+and a member's page of one announcement (opening it marks it read)."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import func, select
 
+from elearn.access import ADMINS
+from elearn.errors import NotFound, ServiceError
 from elearn.extensions import db
 from elearn.http.forms import attempt
 from elearn.http.schemas import int_arg
+from elearn.notify import announcements, kinds
 from elearn.notify import services as notify
-from elearn.policy import NOTIFICATIONS_PAGE_SIZE
+from elearn.orgs import services as orgs
+from elearn.policy import MEMBER_CATEGORIES, NOTIFICATIONS_PAGE_SIZE, NOTIFY, SECTORS
 
 bp = Blueprint("notify", __name__)
-NAV = [("notify.centre", _l("通知"), None, notify.unread_count)]
+NAV = [("notify.centre", _l("通知"), None, notify.unread_count),
+       ("notify.announcements_admin", _l("公告"), ADMINS)]
 
 
 def _safe_link(link: str | None) -> str | None:
@@ -57,3 +66,69 @@ def read_all():
     """Mark all my notifications read."""
     attempt(lambda: notify.mark_all_read(current_user))
     return redirect(url_for("notify.centre"))
+
+
+@bp.route("/notifications/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """Which kinds of notification also reach me by e-mail, and whether I take one digest a day instead."""
+    if request.method == "POST":
+        chosen = {code: request.form.get(f"email_{code}") == "1" for code in kinds.KINDS}
+        chosen[kinds.DIGEST] = request.form.get("digest") == "1"
+        if attempt(lambda: notify.set_preferences(current_user, chosen), _("通知设置已保存。")) is not None:
+            return redirect(url_for("notify.settings"))
+    prefs = notify.my_preferences(current_user)
+    rows = [{"code": code, "label": k.label, "email": prefs[code]} for code, k in kinds.KINDS.items()]
+    return render_template("notify/settings.html", rows=rows, digest=prefs[kinds.DIGEST],
+                           digest_hour=NOTIFY.digest_hour, email_on_file=bool(current_user.email))
+
+
+@bp.route("/notifications/announcements")
+@login_required
+def announcements_admin():
+    """The announcements of the organisations I manage, newest first, with how many of their audience read them."""
+    if current_user.role not in ADMINS:
+        abort(403)
+    rows = [{"id": s.announcement.id, "title": s.announcement.title, "organisation": s.organisation,
+             "published_at": s.announcement.published_at, "audience": s.audience, "readers": s.readers,
+             "share": round(s.read_share * 100)} for s in announcements.published_by_me(current_user)]
+    return render_template("notify/announcements.html", rows=rows)
+
+
+@bp.route("/notifications/announcements/new", methods=["GET", "POST"])
+@login_required
+def announcement_new():
+    """Publish an announcement to an organisation I manage and its subtree, optionally to some sectors and
+    member categories only."""
+    if current_user.role not in ADMINS:
+        abort(403)
+    choices = orgs.managed_org_choices(current_user)
+    title, body = request.form.get("title", ""), request.form.get("body", "")
+    sectors, categories = request.form.getlist("sectors"), request.form.getlist("categories")
+    if request.method == "POST":
+        try:
+            org = orgs.managed_org(current_user, int_arg(request.form, "organisation_id"))
+            announcements.publish(current_user, org, title=title, body=body, sectors=sectors, categories=categories)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("公告已发布，正在通知相关党员。"), "success")
+            return redirect(url_for("notify.announcements_admin"))
+    form = {"title": title, "body": body, "organisation_id": request.form.get("organisation_id", ""),
+            "sectors": sectors, "categories": categories}
+    return render_template("notify/announcement_new.html", form=form, org_choices=choices,
+                           sectors=list(SECTORS.items()), categories=list(MEMBER_CATEGORIES.items()),
+                           title_max=NOTIFY.announcement_title_max, body_max=NOTIFY.announcement_body_max)
+
+
+@bp.route("/notifications/announcements/<int:announcement_id>")
+@login_required
+def announcement(announcement_id: int):
+    """One announcement to me; opening it marks it read."""
+    try:
+        row = announcements.open_announcement(current_user, announcement_id)
+    except NotFound:
+        abort(404)
+    return render_template("notify/announcement.html", title=row.title, published_at=row.published_at,
+                           body=Markup(row.body))  # sanitised when published (announcements.publish)

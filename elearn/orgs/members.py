@@ -16,6 +16,7 @@ from elearn.auth import passwords
 from elearn.auth import services as auth
 from elearn.errors import Forbidden, NotFound, ServiceError
 from elearn.extensions import db
+from elearn.notify import services as notify
 from elearn.orgs import contacts
 from elearn.orgs import services as orgs
 from elearn.orgs.models import Membership, Organisation, User
@@ -160,6 +161,10 @@ def transfer(actor: User, user: User, to_org: Organisation, *, on: date | None =
     audit.record(actor, "user.transfer", user,
                  before=before,
                  after={"organisation_id": to_org.id, "mobile": mobile, "on": on.isoformat()})
+    notify.notify(user, "transfer_recorded", _("组织关系转接已登记"),
+                  (_("您已作为流动党员转入 %(o)s 学习（%(d)s 起）。", o=to_org.name, d=on.isoformat()) if mobile
+                   else _("您的组织关系已转入 %(o)s（%(d)s 起）。", o=to_org.name, d=on.isoformat())),
+                  link="/me/", dedupe_key=f"transfer:{new.id}", commit=False)
     db.session.commit()
     return new
 

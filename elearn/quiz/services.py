@@ -23,6 +23,7 @@ from elearn.courses.models import Course
 from elearn.errors import Conflict, Forbidden, NotFound, ServiceError
 from elearn.extensions import db, existing, rowcount
 from elearn.ledger import services as ledger
+from elearn.notify import services as notify
 from elearn.orgs.models import User
 from elearn.policy import POLICY, QUESTION_KINDS, QUIZ_ANSWERS_SHOWN
 from elearn.quiz.models import Question, Quiz, QuizAttempt
@@ -316,6 +317,10 @@ def submit(user: User, attempt: QuizAttempt, answers: dict[int, list[int]],
                       title=f"{course.title} · {quiz.title}", category=course.category,
                       innovative_theory=course.innovative_theory, course_id=course.id, credited_on=clock.site_date(now))
     xapi.quiz_graded(user, quiz, attempt)
+    notify.notify(user, "quiz_graded", _("测验已评分：%(t)s", t=quiz.title),
+                  _("得分 %(s).1f 分，已通过。", s=attempt.score_percent) if attempt.passed
+                  else _("得分 %(s).1f 分，未通过。", s=attempt.score_percent),
+                  link=f"/quiz/attempt/{attempt.id}/result", dedupe_key=f"quiz.attempt:{attempt.id}", commit=False)
     db.session.commit()
     return attempt
 
