@@ -52,7 +52,9 @@ from elearn.media import tasks as media_tasks
 from elearn.media import views as media_views
 from elearn.notify import api as notify_api
 from elearn.notify import models as notify_models
+from elearn.branch import api as branch_api
 from elearn.branch import meeting_models
+from elearn.branch import views as branch_views
 from elearn.branch import models as branch_models
 from elearn.branch import survey_api, survey_models, survey_tasks, survey_views
 from elearn.community import models as community_models
@@ -97,9 +99,9 @@ TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks, notify_tasks,
 PAGES = (auth_views, two_factor_views, site_views, ledger_views, verify_views, learn_views, quiz_views, search_views,
          readings_views, studio_views, media_views, publish_views, training_views, import_views, plan_views,
          analytics_views, evaluation_views, roster_views, orgs_views, audit_views, notify_views, sso_views,
-         community_views, survey_views)
+         community_views, survey_views, branch_views)
 APIS = (auth_api, study_api, ledger_api, verify_api, search_api, courses_api, readings_api, quiz_api, notify_api,
-        orgs_api, training_api, analytics_api, community_api, survey_api, openapi)
+        orgs_api, training_api, analytics_api, community_api, survey_api, branch_api, openapi)
 
 
 class BoundedIntConverter(IntegerConverter):

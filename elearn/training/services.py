@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from elearn import clock
 from elearn.access import Role
 from elearn.audit import services as audit
+from elearn.branch import officers
 from elearn.courses.models import Course, Lesson
 from elearn.errors import Conflict, Forbidden, NotFound, ServiceError
 from elearn.extensions import db, existing, rowcount
@@ -33,7 +34,9 @@ def _check_attendees(actor: User, attendees: list[User], within: Organisation | 
         raise ServiceError(_("请至少选择一名参训党员。"), "no_attendees")
     for user in attendees:
         outside = within is not None and not user.organisation.is_within(within)
-        if not orgs.can_manage(actor, user.organisation) or outside:
+        # A branch's secretary marks the members of their branch (the group session's organisation).
+        runs = within is not None and officers.may_manage_branch(actor, within)
+        if not (runs or orgs.can_manage(actor, user.organisation)) or outside:
             raise Forbidden(_("%(n)s 不在您管理的组织内。", n=user.name))
 
 
@@ -151,7 +154,7 @@ def schedulable_lessons(limit: int = 300) -> list[Lesson]:
 
 def schedule_group_session(actor: User, *, organisation: Organisation, lesson: Lesson, scheduled_at: datetime,
                            location: str = "") -> GroupSession:
-    orgs.require_manage(actor, organisation)
+    officers.require_manage_branch(actor, organisation)
     if lesson.course.status != "approved" or not lesson.duration_s:
         raise ServiceError(_("只能安排已审核且视频可播放的课程。"), "bad_lesson")
     session = GroupSession(organisation_id=organisation.id, lesson_id=lesson.id, scheduled_at=scheduled_at,
@@ -167,7 +170,7 @@ def schedule_group_session(actor: User, *, organisation: Organisation, lesson: L
 def cancel_group_session(actor: User, session: GroupSession) -> None:
     """Cancel a scheduled group session that nobody has been marked present at (then it credited nobody);
     once attendance is taken it stays, and a wrong credit is corrected on the member's page."""
-    if not orgs.can_manage(actor, session.organisation):
+    if not officers.may_manage_branch(actor, session.organisation):
         raise NotFound(_("集中培训不存在。"))
     taken = _("已有签到记录，不能取消；如签到有误，请在党员页面更正学时。")
     if session.attendance_taken_at is not None or session.attendees:
@@ -190,7 +193,7 @@ def cancel_group_session(actor: User, session: GroupSession) -> None:
 
 def get_group_session(actor: User, session_id: int) -> GroupSession:
     session = db.session.get(GroupSession, session_id)
-    if session is None or not orgs.can_manage(actor, session.organisation):
+    if session is None or not officers.may_manage_branch(actor, session.organisation):
         raise NotFound(_("集中培训不存在。"))
     return session
 
@@ -216,7 +219,7 @@ def mark_attendance(actor: User, session: GroupSession, attendees: list[User],
                     now: datetime | None = None) -> int:
     """Mark members present and credit each the lesson's duration in 学时. Returns how many were newly marked."""
     now = now or clock.now_utc()
-    if not orgs.can_manage(actor, session.organisation):
+    if not officers.may_manage_branch(actor, session.organisation):
         raise NotFound(_("集中培训不存在。"))
     if now < session.scheduled_at:
         raise ServiceError(_("培训尚未开始，不能签到。"), "not_started")
