@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, false, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from elearn import clock
@@ -224,30 +225,73 @@ def mark_attendance(actor: User, session: GroupSession, attendees: list[User],
     if now < session.scheduled_at:
         raise ServiceError(_("培训尚未开始，不能签到。"), "not_started")
     _check_attendees(actor, attendees, within=session.organisation)
-    # Claim the session first (a cancellation racing with this finds attendance taken, or we find it gone).
-    claimed = rowcount(db.session.execute(update(GroupSession).where(GroupSession.id == session.id).values(
-        attendance_taken_at=func.coalesce(GroupSession.attendance_taken_at, now))
-        .execution_options(synchronize_session=False)))
-    if claimed != 1:
-        db.session.rollback()
-        raise NotFound(_("集中培训不存在。"))
+    _claim(session, now)
     lesson = existing(Lesson, session.lesson_id)
-    course = lesson.course
     already = set(db.session.execute(select(GroupAttendance.user_id).where(
         GroupAttendance.session_id == session.id)).scalars())
     added = 0
     for user in attendees:
         if user.id in already:
             continue
-        db.session.add(GroupAttendance(session_id=session.id, user_id=user.id, marked_by_id=actor.id, marked_at=now))
-        ledger.credit(user, kind="group", source_kind="group_session", source_id=session.id,
-                      hours=ledger.hours_for_seconds(lesson.duration_s or 0.0),
-                      title=f"{course.title} · {lesson.title}", category=course.category,
-                      innovative_theory=course.innovative_theory, course_id=course.id,
-                      credited_on=clock.site_date(session.scheduled_at), recorded_by=actor)
-        xapi.attended(user, session, lesson, now)
+        _attend(session, lesson, user, marked_by=actor, now=now)
         added += 1
     session.attendance_taken_at = now
     audit.record(actor, "group.attendance", session, after={"attendees": [u.id for u in attendees]})
     db.session.commit()
     return added
+
+
+def _claim(session: GroupSession, now: datetime) -> None:
+    # Claim the session before marking anyone (a cancellation racing with this finds attendance taken, or we find
+    # it gone); the row lock also makes a second check-in of the same member wait for the first.
+    claimed = rowcount(db.session.execute(update(GroupSession).where(GroupSession.id == session.id).values(
+        attendance_taken_at=func.coalesce(GroupSession.attendance_taken_at, now))
+        .execution_options(synchronize_session=False)))
+    if claimed != 1:
+        db.session.rollback()
+        raise NotFound(_("集中培训不存在。"))
+
+
+def _attend(session: GroupSession, lesson: Lesson, user: User, *, marked_by: User, now: datetime) -> GroupAttendance:
+    # One way to be present, whoever marks it: the attendance row, the ledger's credit and the xAPI statement.
+    course = lesson.course
+    row = GroupAttendance(session_id=session.id, user_id=user.id, marked_by_id=marked_by.id, marked_at=now)
+    db.session.add(row)
+    ledger.credit(user, kind="group", source_kind="group_session", source_id=session.id,
+                  hours=ledger.hours_for_seconds(lesson.duration_s or 0.0),
+                  title=f"{course.title} · {lesson.title}", category=course.category,
+                  innovative_theory=course.innovative_theory, course_id=course.id,
+                  credited_on=clock.site_date(session.scheduled_at), recorded_by=marked_by)
+    xapi.attended(user, session, lesson, now)
+    return row
+
+
+def group_attendance_of(session: GroupSession, user: User) -> GroupAttendance | None:
+    return db.session.execute(select(GroupAttendance).where(
+        GroupAttendance.session_id == session.id, GroupAttendance.user_id == user.id)).scalar_one_or_none()
+
+
+def check_in_attendee(session: GroupSession, user: User, *, now: datetime,
+                      evidence: dict[str, str]) -> tuple[GroupAttendance, bool]:
+    """Mark ``user`` present at ``session`` by their own check-in (elearn.branch.checkin has decided the window
+    and the audience), credited exactly as when an admin ticks them. Returns the attendance and whether it is
+    new; a member already marked (by an admin or a check-in racing with this one) keeps the first row."""
+    found = group_attendance_of(session, user)
+    if found is not None:
+        return found, False
+    _claim(session, now)
+    found = group_attendance_of(session, user)  # the claim waited for any racing check-in to commit
+    if found is not None:
+        db.session.rollback()
+        return found, False
+    row = _attend(session, existing(Lesson, session.lesson_id), user, marked_by=user, now=now)
+    audit.record(user, "group.checkin", session, after={"user_id": user.id, **evidence})
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same member's other device won between the read and the write
+        db.session.rollback()
+        won = group_attendance_of(session, user)
+        if won is None:
+            raise
+        return won, False
+    return row, True
