@@ -766,3 +766,29 @@ class NotifyPolicy:
 
 
 NOTIFY = NotifyPolicy()
+
+
+@dataclass(frozen=True)
+class BranchShowcasePolicy:
+    """Party lectures (党课开讲啦, 优秀党课) and model stories (学习身边榜样): elearn.branch.lectures, .stories."""
+
+    # The content category a recorded 党课's course gets unless the secretary chooses another.
+    lecture_category: str = "political_theory"
+    title_max: int = 200
+    speaker_max: int = 100
+    # A showcase names its year: from this one up to next year.
+    first_showcase_year: int = 2024
+    story_body_max_chars: int = 50_000
+    # A story's photo: JPEG or PNG (checked by its first bytes), at most this large.
+    story_photo_max_bytes: int = 3 * 1024 * 1024
+    stories_page_size: int = 20
+
+
+BRANCH_SHOWCASE = BranchShowcasePolicy()
+AUDIT_ACTIONS.update({
+    "lecture.create": _l("登记党课"),
+    "lecture.nominate": _l("推荐党课"),
+    "lecture.showcase": _l("评为优秀党课"),
+    "story.publish": _l("发布身边榜样"),
+    "story.unpublish": _l("撤回身边榜样"),
+})

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, null, select, union_all
 
 from elearn import clock
 from elearn.analytics.queries import EPS, Scope, in_subtree, judged, subtree_members, target_expr
@@ -214,7 +214,8 @@ class EvaluationReport:
 
 
 def _period_members(path: str, start: date, end: date):
-    """Per member of the subtree: hours and theory hours credited within [start, end] — a subquery."""
+    """Per member of the subtree: hours and theory hours credited within [start, end] — a CTE, materialised:
+    both the sums and the medians read it, and it is the one pass over the members' ledger rows."""
     m = subtree_members(path).subquery("m")
     C = StudyCredit
     return (select(m.c.user_id, m.c.organisation_id, m.c.category, m.c.exempt,
@@ -223,15 +224,17 @@ def _period_members(path: str, start: date, end: date):
                    .label("theory"))
             .select_from(m)
             .outerjoin(C, and_(C.user_id == m.c.user_id, C.credited_on >= start, C.credited_on <= end))
-            .group_by(m.c.user_id, m.c.organisation_id, m.c.category, m.c.exempt)).subquery("pm")
+            .group_by(m.c.user_id, m.c.organisation_id, m.c.category, m.c.exempt)
+            .cte("pm").prefix_with("MATERIALIZED"))
 
 
-def _org_category_rows(path: str, start: date, end: date, share: float) -> list:
-    """Sums per (organisation, category): the rows every section rolls up from."""
+def _org_category_rows(path: str, start: date, end: date, share: float) -> tuple[list, dict[str, float]]:
+    """Sums per (organisation, category) — the rows every section rolls up from — and the median period hours
+    of each category's non-exempt members (window functions), in one statement over one pass."""
     p = _period_members(path, start, end)
     required = p.c.exempt.is_(False)
     target = target_expr(p.c.category) * share
-    stmt = (select(p.c.organisation_id, p.c.category, func.count().label("members"),
+    sums = (select(literal("sum").label("row"), p.c.organisation_id, p.c.category, func.count().label("members"),
                    func.sum(case((required, 0), else_=1)).label("exempt"),
                    func.sum(case((and_(required, p.c.total > EPS), 1), else_=0)).label("covered"),
                    func.sum(case((and_(required, p.c.total >= target - EPS), 1), else_=0)).label("met"),
@@ -241,23 +244,22 @@ def _org_category_rows(path: str, start: date, end: date, share: float) -> list:
                    func.sum(case((required, p.c.total), else_=0.0)).label("required_hours"),
                    func.sum(p.c.total).label("hours"), func.sum(p.c.theory).label("theory_hours"))
             .group_by(p.c.organisation_id, p.c.category))
-    return list(db.session.execute(stmt))
-
-
-def _medians(path: str, start: date, end: date) -> dict[str, float]:
-    """The median period hours of each category's non-exempt members (window functions: one query)."""
-    p = _period_members(path, start, end)
     ranked = (select(p.c.category, p.c.total,
                      func.row_number().over(partition_by=p.c.category, order_by=p.c.total).label("rn"),
                      func.count().over(partition_by=p.c.category).label("n"))
-              .where(p.c.exempt.is_(False))).subquery("r")
+              .where(required)).subquery("r")
+    zero, none = literal(0), null()
     # rows (n + 1) // 2 and (n + 2) // 2: the middle one, or the middle two of an even count
-    stmt = select(ranked.c.category, ranked.c.total).where(
-        (ranked.c.rn == (ranked.c.n + 1) // 2) | (ranked.c.rn == (ranked.c.n + 2) // 2))
-    found: dict[str, list[float]] = {}
-    for category, total in db.session.execute(stmt):
-        found.setdefault(category, []).append(float(total))
-    return {c: round(sum(v) / len(v), 2) for c, v in found.items()}
+    middle = (select(literal("median"), none, ranked.c.category, zero, zero, zero, zero, zero, ranked.c.total,
+                     zero, zero)
+              .where((ranked.c.rn == (ranked.c.n + 1) // 2) | (ranked.c.rn == (ranked.c.n + 2) // 2)))
+    rows, found = [], {}
+    for r in db.session.execute(union_all(sums, middle)):
+        if r.row == "sum":
+            rows.append(r)
+        else:
+            found.setdefault(r.category, []).append(float(r.required_hours))
+    return rows, {c: round(sum(v) / len(v), 2) for c, v in found.items()}
 
 
 def _years(start: date, end: date) -> list[tuple[int, date, date]]:
@@ -325,8 +327,7 @@ def build_report(org: Organisation, start: date, end: date) -> EvaluationReport:
                                      Organisation.parent_id).where(in_subtree(org.path))
                               .order_by(Organisation.path)).all()
     by_id = {o.id: o for o in tree}
-    rows = _org_category_rows(org.path, start, end, share)
-    medians = _medians(org.path, start, end)
+    rows, medians = _org_category_rows(org.path, start, end, share)
     risk = _at_risk_by_org(org, as_of)
 
     total = Coverage(_("合计"))

@@ -40,6 +40,8 @@ class TrainingPlan(Base):
     filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # The needs survey (elearn.branch.survey_models) this plan answers: of the plan's organisation or above.
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("survey.id"))
 
     organisation: Mapped[Organisation] = relationship()
     trainings: Mapped[list[PlannedTraining]] = relationship(
