@@ -26,7 +26,6 @@ from elearn.community.schemas import (
     ReportOut,
     ThreadList,
 )
-from elearn.courses.catalog import can_view_course
 from elearn.courses.models import Course
 from elearn.errors import NotFound
 from elearn.extensions import db, limiter
@@ -130,9 +129,8 @@ def report(post_id: int, body: ReportIn) -> ReportOut:
 
 
 def _rating(course_id: int) -> RatingOut:
-    course = db.session.get(Course, course_id)
-    if course is None or not can_view_course(current_user, course):
-        raise NotFound("course not found")
+    course = bookmarks.target_visible(current_user, "course", course_id)
+    assert isinstance(course, Course)
     panel = ratings.rating_panel(current_user, course)
     return RatingOut(course_id=course.id, average=panel.average, count=panel.count, may_rate=panel.may_rate,
                      stars=panel.stars, comment=panel.comment)

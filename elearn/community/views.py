@@ -12,13 +12,13 @@ from werkzeug.wrappers import Response
 from elearn.access import Role
 from elearn.community import bookmarks, discussion, notes, ratings
 from elearn.community.models import DiscussionPost
-from elearn.courses.catalog import can_view_course
-from elearn.courses.models import Course
+from elearn.courses.models import Course, Lesson
 from elearn.errors import ServiceError
 from elearn.extensions import db, limiter
 from elearn.http.api import per_user
 from elearn.http.forms import attempt
 from elearn.policy import COMMUNITY
+from elearn.readings.models import Reading
 
 bp = Blueprint("community", __name__)
 
@@ -34,18 +34,12 @@ def _int(raw: str | None) -> int | None:
         return None
 
 
-def _course_or_404(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None or not can_view_course(current_user, course):
-        abort(404)
-    return course
-
-
 @bp.post("/community/courses/<int:course_id>/rating")
 @login_required
 def rate(course_id: int) -> Response:
     """Rate a course I have finished (1–5 stars and a comment); re-rating replaces my rating."""
-    course = _course_or_404(course_id)
+    course = _visible_or_404("course", course_id)
+    assert isinstance(course, Course)
     attempt(lambda: ratings.rate_course(current_user, course, _int(request.form.get("stars")),
                                         request.form.get("comment", "")),
             _("已保存您的评分。"))
@@ -138,9 +132,9 @@ def my_notes() -> str:
 
 # --- questions -----------------------------------------------------------------------------------------------
 
-def _visible_or_404(kind: str, target_id: int) -> None:
+def _visible_or_404(kind: str, target_id: int) -> Course | Lesson | Reading:
     try:
-        bookmarks.target_visible(current_user, kind, target_id)
+        return bookmarks.target_visible(current_user, kind, target_id)
     except ServiceError:
         abort(404)
 

@@ -151,3 +151,12 @@ def test_members_have_no_moderation_queue(classroom, client, auth):
     auth.login("member1")
     assert client.get("/community/moderation").status_code == 403
     assert client.get(f"/community/courses/{classroom.course.id}/questions").status_code == 404
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True}])
+def test_posting_through_the_api_is_rate_limited_too(classroom, client, auth, api):
+    auth.login("member1")
+    url = f"/api/v1/lessons/{classroom.lesson.id}/questions"
+    codes = [api.post(url, json={"body": f"问题{i}"}).status_code for i in range(11)]
+    assert codes == [200] * 10 + [429]
+    assert len(_posts()) == 10

@@ -64,3 +64,19 @@ def test_summary_in_one_query(classroom, make_user, make_course, finish, count_q
     assert n[0] == 1
     assert summary == {ids[0]: (4.33, 3)}
     assert ratings.course_rating_summary([]) == {}
+
+
+def test_rating_through_the_api(classroom, client, auth, api, finish):
+    auth.login("member1")
+    url = f"/api/v1/courses/{classroom.course.id}/rating"
+    refused = api.put(url, json={"stars": 5})
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "not_completed"
+    finish(classroom.member, classroom.course)
+    for bad in ({"stars": 0}, {"stars": "5"}, {"stars": 5.0}, {"stars": True}, {}):
+        assert api.put(url, json=bad).status_code == 400, bad
+    done = api.put(url, json={"stars": 4, "comment": "讲得清楚"}).get_json()
+    assert done == {"course_id": classroom.course.id, "average": 4.0, "count": 1, "may_rate": True, "stars": 4,
+                    "comment": "讲得清楚"}
+    auth.logout()
+    auth.login("outsider1")
+    assert api.get(url).status_code == 404
