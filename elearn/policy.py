@@ -747,29 +747,48 @@ class EvaluationPolicy:
 EVALUATION = EvaluationPolicy()
 
 
-# --- Training-needs surveys (issue 16, part 4) ---
+@dataclass(frozen=True)
+class NotifyPolicy:
+    """Notifications that reach members (elearn.notify): reminders, fan-outs, the daily digest, announcements."""
+
+    # Members told per transaction of a fan-out job (a series, an announcement, a reminder); the job enqueues
+    # itself again for the next batch.
+    fanout_batch: int = 500
+    # A required series not completed is reminded this many days before its due date (once per series).
+    due_reminder_days: int = 7
+    # The daily digest goes out from this hour of the site's day on (the hourly job sends each member one a day).
+    digest_hour: int = 20
+    # Notifications listed in one digest e-mail at most (the rest: "and N more" with the centre's link).
+    digest_max_items: int = 50
+    # Announcements: the title's and the body's (Markdown) length limits.
+    announcement_title_max: int = 200
+    announcement_body_max: int = 20_000
+
+
+NOTIFY = NotifyPolicy()
 
 
 @dataclass(frozen=True)
-class SurveyPolicy:
-    """Limits of a needs survey (elearn.branch.surveys): big enough for any real questionnaire, small enough
-    that a forged submission cannot fill the database."""
+class BranchShowcasePolicy:
+    """Party lectures (党课开讲啦, 优秀党课) and model stories (学习身边榜样): elearn.branch.lectures, .stories."""
 
-    max_questions: int = 50
-    max_options: int = 20  # per choice question
-    option_max_chars: int = 200
-    question_max_chars: int = 500
-    text_answer_max_chars: int = 2000  # a free-text answer
-    default_open_days: int = 30  # the closing day proposed when publishing
+    # The content category a recorded 党课's course gets unless the secretary chooses another.
+    lecture_category: str = "political_theory"
+    title_max: int = 200
+    speaker_max: int = 100
+    # A showcase names its year: from this one up to next year.
+    first_showcase_year: int = 2024
+    story_body_max_chars: int = 50_000
+    # A story's photo: JPEG or PNG (checked by its first bytes), at most this large.
+    story_photo_max_bytes: int = 3 * 1024 * 1024
+    stories_page_size: int = 20
 
 
-SURVEY = SurveyPolicy()
+BRANCH_SHOWCASE = BranchShowcasePolicy()
 AUDIT_ACTIONS.update({
-    "survey.create": _l("创建需求调研"),
-    "survey.update": _l("修改需求调研"),
-    "survey.publish": _l("发布需求调研"),
-    "survey.close": _l("结束需求调研"),
-    "lecturer.status": _l("师资状态变更"),
-    "lecturer.link": _l("关联讲师账号"),
-    "training_plan.survey": _l("培训计划引用调研"),
+    "lecture.create": _l("登记党课"),
+    "lecture.nominate": _l("推荐党课"),
+    "lecture.showcase": _l("评为优秀党课"),
+    "story.publish": _l("发布身边榜样"),
+    "story.unpublish": _l("撤回身边榜样"),
 })

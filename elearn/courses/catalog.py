@@ -30,25 +30,35 @@ def _ancestor_ids(org: Organisation) -> list[int]:
     return [int(x) for x in org.path.strip("/").split("/") if x]
 
 
-def audience_condition(user: User, today: date | None = None):
-    """A SQL condition on ``Series`` true for the published, opened series whose audience includes ``user``."""
-    today = today or clock.site_today()
+def targets_condition(user: User, target, owned):
+    """A SQL condition true when the targets of an owner include ``user``: any sector/organisation target matches
+    (an org target with ``include_subtree`` its whole subtree) and, if categories are named, theirs is one.
+
+    ``target`` is a table shaped like ``SeriesTarget`` (kind, sector, organisation_id, include_subtree,
+    member_category) and ``owned`` the condition joining its rows to their owner (``SeriesTarget.series_id ==
+    Series.id``), so other published things (model stories) share the series' audience rule.
+    """
     orgs_now = current_orgs(user)
     own_ids = {o.id for o in orgs_now}
     ancestors = {a for o in orgs_now for a in _ancestor_ids(o)}
     sectors = {o.sector for o in orgs_now}
     place = or_(
-        and_(SeriesTarget.kind == "sector", SeriesTarget.sector.in_(sectors)),
-        and_(SeriesTarget.kind == "organisation", SeriesTarget.organisation_id.in_(own_ids)),
-        and_(SeriesTarget.kind == "organisation", SeriesTarget.include_subtree.is_(True),
-             SeriesTarget.organisation_id.in_(ancestors)),
+        and_(target.kind == "sector", target.sector.in_(sectors)),
+        and_(target.kind == "organisation", target.organisation_id.in_(own_ids)),
+        and_(target.kind == "organisation", target.include_subtree.is_(True),
+             target.organisation_id.in_(ancestors)),
     )
-    place_ok = exists().where(SeriesTarget.series_id == Series.id, place)
-    names_categories = exists().where(SeriesTarget.series_id == Series.id, SeriesTarget.kind == "category")
-    category_ok = exists().where(SeriesTarget.series_id == Series.id, SeriesTarget.kind == "category",
-                                 SeriesTarget.member_category == user.category)
+    place_ok = exists().where(owned, place)
+    names_categories = exists().where(owned, target.kind == "category")
+    category_ok = exists().where(owned, target.kind == "category", target.member_category == user.category)
+    return and_(place_ok, or_(~names_categories, category_ok))
+
+
+def audience_condition(user: User, today: date | None = None):
+    """A SQL condition on ``Series`` true for the published, opened series whose audience includes ``user``."""
+    today = today or clock.site_today()
     return and_(Series.published.is_(True), or_(Series.opens_on.is_(None), Series.opens_on <= today),
-                place_ok, or_(~names_categories, category_ok))
+                targets_condition(user, SeriesTarget, SeriesTarget.series_id == Series.id))
 
 
 def series_for(user: User, today: date | None = None) -> list[Series]:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from elearn.access import Role
 from elearn.audit import services as audit
+from elearn.branch.lecture_access import may_upload_recording
 from elearn.courses.catalog import can_edit_course
 from elearn.courses.models import Course, Lesson
 from elearn.errors import Forbidden, NotFound, ServiceError
@@ -74,6 +75,17 @@ def studio_lesson(user: User, lesson_id: int) -> Lesson:
 def check_editable(user: User, course: Course) -> None:
     if not can_edit_course(user, course):
         raise Forbidden(_("课程正在审核或已通过审核，不能修改。"))
+
+
+def video_upload_course(user: User, course_id: int) -> Course:
+    """The course whose lesson videos ``user`` may upload: one they may edit in the studio, or the recording
+    course of a party lecture of a branch they run (elearn.branch.lecture_access, and nothing else)."""
+    course = db.session.get(Course, course_id)
+    if course is not None and may_upload_recording(user, course):
+        return course
+    course = studio_course(user, course_id)
+    check_editable(user, course)
+    return course
 
 
 def _clean_fields(title: str, category: str, declared_hours: float | None) -> str:

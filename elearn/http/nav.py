@@ -9,7 +9,9 @@ from typing import Any
 from flask import Flask, url_for
 from flask_login import current_user
 
-NavEntry = tuple[str, Any, Sequence[str] | None] | tuple[str, Any, Sequence[str] | None, Callable[[Any], int]]
+# roles: a list of roles, None for everyone signed in, or a predicate of the user (a branch secretary's tools).
+Roles = Sequence[str] | Callable[[Any], bool] | None
+NavEntry = tuple[str, Any, Roles] | tuple[str, Any, Roles, Callable[[Any], int]]
 
 
 def register_navigation(app: Flask, entries: Iterable[NavEntry]) -> None:
@@ -21,7 +23,7 @@ def register_navigation(app: Flask, entries: Iterable[NavEntry]) -> None:
         shown = []
         if current_user.is_authenticated:
             for endpoint, label, roles, *badge in items:
-                if roles is None or current_user.role in roles:
+                if roles is None or (roles(current_user) if callable(roles) else current_user.role in roles):
                     shown.append({"url": url_for(endpoint), "label": label, "endpoint": endpoint,
                                   "badge": badge[0](current_user) if badge else 0})
         return {"nav_items": shown}

@@ -96,7 +96,7 @@ def create_upload(user: User, lesson: Lesson, *, filename: str, size: int, sha25
     A new upload replaces the user's other open uploads for the lesson. The lesson keeps playing its current
     video until the new one is transcoded.
     """
-    courses.check_editable(user, lesson.course)
+    courses.video_upload_course(user, lesson.course_id)
     filename = _clean_filename(filename)
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         raise ServiceError(_("文件大小无效。"), "bad_size")
@@ -160,7 +160,7 @@ def append_chunk(user: User, upload: UploadSession, offset: int, stream: IO[byte
     if upload.status != "open":
         raise Conflict(_("该上传已结束。"), "upload_closed")
     lesson = existing(Lesson, existing(MediaAsset, upload.asset_id).lesson_id)
-    courses.check_editable(user, courses.studio_course(user, lesson.course_id))
+    courses.video_upload_course(user, lesson.course_id)
     path = get_storage().path(upload.storage_key)
     # Unbuffered: every byte is either on disk or reported as an error, never held back in a buffer that a
     # full disk would make fail again on close.

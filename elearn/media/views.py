@@ -182,13 +182,14 @@ def _recorded_once_sent(response: Response, record) -> Response:
 CONTENT_RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
 
-def studio_json(view):
-    """JSON endpoints: 401/403 and service errors as JSON ``{"error": …}`` instead of pages."""
+def upload_json(view, roles=None):
+    """JSON endpoints of uploads: 401 (and 403 outside ``roles`` when given) and service errors as JSON
+    ``{"error": …}`` instead of pages; a refused chunk carries the offset to resume from."""
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
             return json_error(401, "unauthorized", _("请先登录。"))
-        if current_user.role not in courses.STUDIO_ROLES:
+        if roles is not None and current_user.role not in roles:
             return json_error(403, "forbidden", _("您无权访问此页面。"))
         try:
             return view(*args, **kwargs)
@@ -201,6 +202,11 @@ def studio_json(view):
             db.session.rollback()
             return error_response(exc)
     return wrapped
+
+
+def studio_json(view):
+    """The studio's JSON endpoints: lecturers and site admins only (:func:`upload_json`)."""
+    return upload_json(view, courses.STUDIO_ROLES)
 
 
 # ---------------------------------------------------------------- JSON: uploads and status

@@ -101,7 +101,7 @@ def _member_out(user: User, model: type[MemberOut] = MemberOut, **extra) -> Memb
 
     return model(id=user.id, username=user.username, name=user.name, role=str(user.role), category=user.category,
                  exempt=user.exempt, exempt_reason=shown("exempt_reason"), phone=shown("phone"),
-                 email=shown("email"), active=user.active,
+                 email=shown("email"), active=user.active, party_joined_on=user.party_joined_on,
                  organisation=OrgRef(id=user.organisation.id, name=user.organisation.name),
                  created_at=user.created_at, **extra)
 
@@ -155,7 +155,8 @@ def create_member(body: MemberCreate) -> MemberDetail:
     org = tokens.reachable_org(current_user, body.organisation_id)
     user = users.create(current_user, username=body.username, name=body.name, password=body.password,
                         organisation=org, role=body.role, category=body.category, exempt=body.exempt,
-                        exempt_reason=body.exempt_reason, phone=body.phone, email=body.email)
+                        exempt_reason=body.exempt_reason, phone=body.phone, email=body.email,
+                        party_joined_on=body.party_joined_on)
     return _detail(user)
 
 

@@ -61,6 +61,7 @@ class MemberForm(Form):
     category = SelectField(_l("党员类别"))
     exempt = BooleanField(_l("免予学时要求（年老体弱、行动不便）"))
     exempt_reason = StringField(_l("免予原因"), validators=[Optional(), Length(max=200)])
+    party_joined_on = DateField(_l("入党日期"), validators=[Optional()])  # the political birthday
     password = PasswordField(_l("初始密码"), validators=[Optional()], render_kw={"autocomplete": "new-password"})
     submit = SubmitField(_l("保存"))
 

@@ -22,11 +22,12 @@ import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from zipfile import BadZipFile, ZipFile
 
 from flask_babel import gettext as _
 
-from elearn import spreadsheets
+from elearn import clock, spreadsheets
 from elearn.audit import services as audit
 from elearn.auth import passwords
 from elearn.errors import Forbidden, ServiceError, TooLarge
@@ -49,6 +50,7 @@ HEADINGS = {
     "exempt_reason": "exempt_reason", "免予原因": "exempt_reason",
     "phone": "phone", "手机号": "phone", "手机": "phone",
     "email": "email", "电子邮箱": "email", "邮箱": "email",
+    "party_joined_on": "party_joined_on", "入党日期": "party_joined_on", "入党时间": "party_joined_on",
 }
 REQUIRED = ("username", "name")
 TRUE_WORDS = {"1", "y", "yes", "true", "是", "√", "✓"}
@@ -238,6 +240,25 @@ def read_rows(filename: str, data: bytes) -> Sheet:
 
 # -- checking rows ----------------------------------------------------------------------------------------------
 
+_DATE = re.compile(r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?(?:[ T]00:00(?::00)?)?")
+
+
+def _party_joined_on(value: str, reasons: list[str]) -> date | None:
+    """入党日期 as 2001-07-01 (or 2001/7/1, 2001.7.1, 2001年7月1日; a spreadsheet's date cell at midnight)."""
+    text = value.strip()
+    if not text:
+        return None
+    found = _DATE.fullmatch(text)
+    try:
+        day = date(int(found.group(1)), int(found.group(2)), int(found.group(3))) if found else None
+    except ValueError:
+        day = None
+    if day is None or not date(1921, 7, 1) <= day <= clock.site_today():
+        reasons.append(_("入党日期“%(d)s”无效：请写成 2001-07-01 这样的日期，且不晚于今天。", d=text[:20]))
+        return None
+    return day
+
+
 def _flag(value: str) -> bool | None:
     v = value.strip().lower()
     if v in TRUE_WORDS:
@@ -276,6 +297,7 @@ class _Row:
     exempt_reason: str | None
     phone: str | None
     email: str | None
+    party_joined_on: date | None
     reasons: list[str]
 
 
@@ -329,9 +351,10 @@ class _RowChecker:
             reasons.append(_("免予原因须为不超过 %(n)d 个字符的文字。", n=self.reason_max))
         phone = self._contact(contacts.phone, rec.get("phone", ""), reasons)
         email = self._contact(contacts.email, rec.get("email", ""), reasons)
+        joined = _party_joined_on(rec.get("party_joined_on", ""), reasons)
         return _Row(username=username, name=name, password=password, organisation=org,
                     category=category or "member", exempt=bool(exempt), exempt_reason=reason or None, phone=phone,
-                    email=email, reasons=reasons)
+                    email=email, party_joined_on=joined, reasons=reasons)
 
     def _organisation(self, ref: str, reasons: list[str]) -> Organisation:
         """The row's organisation: an id or a name unique in the actor's subtree; the default when blank."""
@@ -394,7 +417,7 @@ def import_members(actor: User, default_org: Organisation, filename: str, data: 
                 users.create(actor, username=row.username, name=row.name, password=password,
                              organisation=row.organisation, category=row.category, exempt=row.exempt,
                              exempt_reason=row.exempt_reason, phone=row.phone, email=row.email, commit=False,
-                             generated_password=not row.password)
+                             generated_password=not row.password, party_joined_on=row.party_joined_on)
             except ServiceError as exc:
                 row.reasons.append(exc.message)
             else:
@@ -417,6 +440,6 @@ def import_members(actor: User, default_org: Organisation, filename: str, data: 
 def template_csv() -> bytes:
     """A CSV with the expected headings and one example row, for admins to fill in."""
     return spreadsheets.csv_bytes([
-        ["用户名", "姓名", "初始密码", "所在组织", "党员类别", "免予要求", "免予原因", "手机号", "电子邮箱"],
-        ["zhangsan", "张三", "", "", str(MEMBER_CATEGORIES["member"]), "否", "", "", ""],
+        ["用户名", "姓名", "初始密码", "所在组织", "党员类别", "免予要求", "免予原因", "手机号", "电子邮箱", "入党日期"],
+        ["zhangsan", "张三", "", "", str(MEMBER_CATEGORIES["member"]), "否", "", "", "", "2001-07-01"],
     ])

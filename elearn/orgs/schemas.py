@@ -84,6 +84,7 @@ class MemberOut(BaseModel):
     phone: str | None
     email: str | None
     active: bool
+    party_joined_on: date | None = Field(None, description="the day the member joined the party (political birthday)")
     organisation: OrgRef
     created_at: datetime
 
@@ -112,11 +113,12 @@ class MemberCreate(Payload):
     exempt_reason: Reason | None = None
     phone: Phone | None = None
     email: Email | None = None
+    party_joined_on: date | None = None
 
 
 class MemberUpdate(Payload):
     """The fields to change (absent ones stay as they are; only the contact details and the exemption reason
-    may be null, which clears them)."""
+    may be null, which clears them, and the party-joining date)."""
 
     NOT_NULL: ClassVar[frozenset[str]] = frozenset({"name", "role", "category", "exempt", "active"})
 
@@ -128,6 +130,7 @@ class MemberUpdate(Payload):
     phone: Phone | None = None
     email: Email | None = None
     active: bool | None = None
+    party_joined_on: date | None = None
 
 
 class ImportProblem(BaseModel):

@@ -101,7 +101,8 @@ def new_member():
                             password=form.password.data,
                             organisation=orgs.managed_org(current_user, form.organisation_id.data),
                             role=form.role.data, category=form.category.data, exempt=form.exempt.data,
-                            exempt_reason=form.exempt_reason.data, phone=form.phone.data, email=form.email.data)
+                            exempt_reason=form.exempt_reason.data, phone=form.phone.data, email=form.email.data,
+                            party_joined_on=form.party_joined_on.data)
 
     done = submit(form, create, not_found_status=404,
                   done=lambda user: flash_and_redirect(_("已创建用户：%(name)s", name=user.name),
@@ -127,7 +128,8 @@ def member(user_id: int):
     done = submit(form, lambda: users.update(
         current_user, user, name=form.name.data, phone=form.phone.data or None, email=form.email.data or None,
         role=form.role.data, category=form.category.data, exempt=form.exempt.data,
-        exempt_reason=form.exempt_reason.data or None), not_found_status=404,
+        exempt_reason=form.exempt_reason.data or None, party_joined_on=form.party_joined_on.data),
+        not_found_status=404,
         done=lambda _user: flash_and_redirect(_("已保存。"), url_for("admin.member", user_id=user.id)))
     if done.response is not None:
         return done.response

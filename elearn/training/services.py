@@ -20,6 +20,7 @@ from elearn.extensions import db, existing, rowcount
 from elearn.i18n import join_list
 from elearn.ledger import services as ledger
 from elearn.media.models import MediaAsset
+from elearn.notify import tasks as notify_tasks
 from elearn.orgs import members as users
 from elearn.orgs import services as orgs
 from elearn.orgs.models import Organisation, User
@@ -161,6 +162,7 @@ def schedule_group_session(actor: User, *, organisation: Organisation, lesson: L
     audit.record(actor, "group.schedule", session, after={"lesson_id": lesson.id, "organisation_id": organisation.id,
                                                           "scheduled_at": scheduled_at.isoformat()})
     db.session.commit()
+    notify_tasks.fan_out.enqueue("group_session", session.id)  # its members, told once each, in batches
     return session
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_required
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,12 +19,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from elearn import clock
 from elearn.access import ADMINS, admin_required
+from elearn.branch import officers
 from elearn.courses.models import Lesson
 from elearn.errors import NotFound, ServiceError
 from elearn.extensions import db
 from elearn.http.forms import Form, attempt, flash_and_redirect, submit
 from elearn.orgs import services as orgs
-from elearn.orgs.models import User
+from elearn.orgs.models import Organisation, User
 from elearn.policy import CONTENT_CATEGORIES, ORGANISER_LEVELS
 from elearn.training import services as offline
 from elearn.training.models import GroupSession
@@ -67,7 +68,9 @@ class GroupSessionForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.organisation_id.choices = orgs.managed_org_choices(current_user)
+        # An admin's organisations, or the branches a secretary runs.
+        self.organisation_id.choices = [(o.id, ("· " * o.depth) + o.name)
+                                        for o in officers.managed_branches(current_user)]
         self.lesson_id.choices = [(les.id, f"{les.course.title} · {les.title}")
                                   for les in offline.schedulable_lessons()]
 
@@ -103,18 +106,32 @@ def new_training():
     return done.response or (render_template("training/new_training.html", form=form), done.status)
 
 
+def _require_branch_runner() -> None:
+    """Group sessions are for admins and the secretaries (deputies) of branches; anyone else gets 403."""
+    if not officers.managed_branches(current_user):
+        abort(403)
+
+
 @bp.route("/group/new", methods=["GET", "POST"])
-@admin_required
+@login_required
 def new_group_session():
-    """Schedule a video group training: a branch plays a lesson to members present."""
+    """Schedule a video group training: a branch plays a lesson to members present (an admin, or the
+    branch's secretary)."""
+    _require_branch_runner()
     form = GroupSessionForm()
+    preset: int | None = request.args.get("org", type=int)
+    if request.method == "GET" and preset:
+        form.organisation_id.data = preset
 
     def schedule() -> GroupSession:
         lesson = db.session.get(Lesson, form.lesson_id.data)
         if lesson is None:
             raise NotFound(_("课程内容不存在。"))
+        organisation = db.session.get(Organisation, form.organisation_id.data)
+        if organisation is None:
+            raise NotFound(_("组织不存在。"))
         return offline.schedule_group_session(
-            current_user, organisation=orgs.managed_org(current_user, form.organisation_id.data), lesson=lesson,
+            current_user, organisation=organisation, lesson=lesson,
             scheduled_at=clock.from_site_local(form.scheduled_at.data), location=form.location.data or "")
 
     done = submit(form, schedule, done=lambda session: flash_and_redirect(
@@ -125,13 +142,15 @@ def new_group_session():
 
 
 @bp.route("/group/<int:session_id>/cancel", methods=["POST"])
-@admin_required
+@login_required
 def cancel_group_session(session_id: int):
     """Cancel a group session before anyone is marked present."""
+    _require_branch_runner()
     try:
         session = offline.get_group_session(current_user, session_id)
     except NotFound:
         abort(404)
+    org_id = session.organisation_id
     try:
         offline.cancel_group_session(current_user, session)
     except ServiceError as exc:
@@ -139,13 +158,16 @@ def cancel_group_session(session_id: int):
         flash(exc.message, "error")
         return redirect(url_for("training.group_session", session_id=session_id))
     flash(_("已取消该次集中培训。"), "success")
+    if current_user.role not in ADMINS:  # a branch secretary goes back to their branch
+        return redirect(url_for("branch.dashboard", org_id=org_id))
     return redirect(url_for("training.index"))
 
 
 @bp.route("/group/<int:session_id>", methods=["GET", "POST"])
-@admin_required
+@login_required
 def group_session(session_id: int):
     """Attendance of a group session: mark members present; each is credited."""
+    _require_branch_runner()
     try:
         session = offline.get_group_session(current_user, session_id)
     except NotFound:

@@ -1,7 +1,8 @@
 /* Upload a reading with a progress bar (XHR upload progress); without JavaScript the form posts normally. */
 (function () {
   "use strict";
-  var form = document.getElementById("reading-upload");
+  // A reading's upload form, or any other form marked data-upload-progress (a meeting's attachments).
+  var form = document.getElementById("reading-upload") || document.querySelector("form[data-upload-progress]");
   if (!form || !window.FormData) { return; }
   var box = form.querySelector(".upload-progress");
   var bar = box.querySelector(".progress");

@@ -8,11 +8,14 @@ admin's county is of another sector. Every operation must be in the table, and e
 app must be a documented operation.
 """
 import io
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from elearn import clock
+from elearn.branch import meetings
 from elearn.community import discussion, notes
 from elearn.http.api import API_PREFIX, OPERATIONS
 from elearn.notify import services as notify
@@ -29,6 +32,7 @@ ADMIN_LIST = (403, 403, OK, OK, OK)  # admins only; the other subtree's admin ge
 ADMIN_OBJECT = (403, 403, 404, OK, OK)  # admins of the object's subtree only; outside it is not confirmed
 MEMBER_CONTENT = (OK, OK, 404, OK, OK)  # published to the county's sector (and the lecturer's own course)
 OWN = (OK, 404, 404, 404, 404)  # the member's own attempt or notification
+BRANCH_RUN = (404, 404, 404, OK, OK)  # who runs the branch: its secretary or an admin over it (none of the others)
 
 # (method, rule relative to /api/v1) → expected status per role, in ROLES order.
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
@@ -86,6 +90,12 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("PUT", "/courses/<int:course_id>/rating"): (403, 403, 404, 403, 403),  # nobody has finished the course
     ("GET", "/analytics"): ADMIN_LIST,
     ("GET", "/analytics/orgs/<int:org_id>"): ADMIN_OBJECT,
+    ("GET", "/branch/meetings"): BRANCH_RUN,
+    ("POST", "/branch/meetings"): BRANCH_RUN,
+    ("GET", "/branch/meetings/<int:meeting_id>"): BRANCH_RUN,
+    ("PUT", "/branch/meetings/<int:meeting_id>/attendance"): BRANCH_RUN,
+    ("POST", "/branch/meetings/<int:meeting_id>/hold"): BRANCH_RUN,
+    ("GET", "/branch/cadence"): BRANCH_RUN,
 }
 
 PLAN = (Path(__file__).resolve().parent.parent / "data" / "plan-excerpt.txt").read_bytes()
@@ -106,8 +116,11 @@ def world(tree, make_course, make_lesson, publish):
     study_note = notes.add_lesson_note(tree.member, lesson.id, 1.0, "笔记")
     question = discussion.ask(tree.member, lesson.id, "问题")
     note = notify.notify(tree.member, "announcement", "通知")
+    now = clock.now_utc()
+    meeting = meetings.create_meeting(tree.admin, tree.branch_a, kind="lecture", title="党课",
+                                      starts_at=now - timedelta(hours=2), ends_at=now - timedelta(hours=1))
     return SimpleNamespace(tree=tree, course=course, lesson=lesson, series=series, reading=reading, quiz=quiz,
-                           attempt=attempt, notification=note, note=study_note, question=question)
+                           attempt=attempt, notification=note, note=study_note, question=question, meeting=meeting)
 
 
 def _call(client, op, w, role, headers, n):
@@ -117,7 +130,7 @@ def _call(client, op, w, role, headers, n):
               "lesson_id": w.lesson.id, "reading_id": w.reading.id, "course_id": w.course.id,
               "series_id": w.series.id, "quiz_id": w.quiz.id, "attempt_id": w.attempt.id,
               "notification_id": w.notification.id, "org_id": t.county.id, "user_id": t.member.id,
-              "code": "NOSUCHCODE0000"}
+              "code": "NOSUCHCODE0000", "meeting_id": w.meeting.id}
     url = API_PREFIX + op.rule
     for name, _conv in op.path_params:
         url = url.replace(f"<{_conv + ':' if _conv != 'string' else ''}{name}>", str(params[name]))
@@ -125,6 +138,10 @@ def _call(client, op, w, role, headers, n):
     kwargs: dict = {}
     if key in {("GET", "/search"), ("GET", "/search/suggest"), ("GET", "/readings/<int:reading_id>/find")}:
         url += "?q=党员"
+    if key == ("GET", "/branch/meetings"):
+        url += f"?org={t.branch_a.id}"
+    if key == ("GET", "/branch/cadence"):
+        url += f"?org={t.branch_a.id}&start=2026-01-01&end=2026-12-31"
     bodies = {
         ("POST", "/lessons/<int:lesson_id>/progress"): {
             "playback_session": SID.format(n), "seq": 0, "intervals": [[0, 5]], "position": 5, "rate": 1.0,
@@ -146,6 +163,10 @@ def _call(client, op, w, role, headers, n):
             "organisation_id": t.branch_a.id, "title": "轮训", "organiser": "县委", "organiser_level": "county_above",
             "category": "political_theory", "starts_on": "2025-03-03", "ends_on": "2025-03-03", "days": 1,
             "attendees": ["member_a"]},
+        ("POST", "/branch/meetings"): {"organisation_id": t.branch_a.id, "kind": "committee", "title": "支委会",
+                                       "starts_at": "2026-05-06T09:00:00", "ends_at": "2026-05-06T10:00:00"},
+        ("PUT", "/branch/meetings/<int:meeting_id>/attendance"): {
+            "marks": [{"user_id": t.member.id, "status": "present"}]},
     }
     if key in bodies:
         kwargs["json"] = bodies[key]

@@ -1,0 +1,12 @@
+"""Jobs of a branch's life: the political birthdays' notices (every hour, so the site's new day is seen soon
+after its midnight whatever the worker's zone; the notices themselves go out once a year per member)."""
+from __future__ import annotations
+
+from elearn.branch import birthdays
+from elearn.queue import periodic
+
+
+@periodic(minute="5")
+def notify_political_birthdays() -> int:
+    """Notify the members whose political birthday is today (each once a year)."""
+    return birthdays.notify_todays_birthdays()
