@@ -53,8 +53,13 @@ from elearn.media import views as media_views
 from elearn.notify import api as notify_api
 from elearn.notify import models as notify_models
 from elearn.branch import meeting_models
+from elearn.branch import api as branch_api
+from elearn.branch import views as branch_views
 from elearn.branch import models as branch_models
 from elearn.branch import lecture_api, lecture_models, lecture_views, story_api, story_models, story_views
+from elearn.branch import birthday_views, checkin_api, checkin_models, checkin_views
+from elearn.branch import tasks as branch_tasks
+from elearn.branch import survey_api, survey_models, survey_tasks, survey_views
 from elearn.community import models as community_models
 from elearn.community import views as community_views
 from elearn.notify import tasks as notify_tasks
@@ -90,17 +95,19 @@ ROOT = Path(__file__).resolve().parent.parent
 # their handles on the queue).
 MODELS = (orgs_models, auth_models, audit_models, courses_models, media_models, study_models, ledger_models,
           quiz_models, readings_models, training_models, analytics_models, search_models, notify_models,
-          xapi_models, branch_models, meeting_models, community_models, lecture_models, story_models)
-TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks, notify_tasks, xapi_tasks, auth_tasks)
+          xapi_models, branch_models, checkin_models, meeting_models, community_models,
+          lecture_models, story_models, survey_models)
+TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks, notify_tasks, xapi_tasks, auth_tasks, branch_tasks,
+         survey_tasks)
 
 # Page blueprints, in the order of the top navigation.
 PAGES = (auth_views, two_factor_views, site_views, ledger_views, verify_views, learn_views, quiz_views, search_views,
          readings_views, studio_views, media_views, publish_views, training_views, import_views, plan_views,
-         analytics_views, evaluation_views, roster_views, orgs_views, audit_views, notify_views, sso_views,
-         community_views,
-         lecture_views, story_views)
+         analytics_views, evaluation_views, roster_views, orgs_views, audit_views, notify_views, sso_views, community_views,
+         checkin_views, birthday_views, lecture_views, story_views, survey_views, branch_views)
 APIS = (auth_api, study_api, ledger_api, verify_api, search_api, courses_api, readings_api, quiz_api, notify_api,
-        orgs_api, training_api, analytics_api, community_api, lecture_api, story_api, openapi)
+        orgs_api, training_api, analytics_api, community_api, checkin_api, lecture_api, story_api, survey_api,
+        branch_api, openapi)
 
 
 class BoundedIntConverter(IntegerConverter):

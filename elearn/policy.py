@@ -747,6 +747,65 @@ class EvaluationPolicy:
 EVALUATION = EvaluationPolicy()
 
 
+# --- Training-needs surveys (issue 16, part 4) ---
+
+
+@dataclass(frozen=True)
+class SurveyPolicy:
+    """Limits of a needs survey (elearn.branch.surveys): big enough for any real questionnaire, small enough
+    that a forged submission cannot fill the database."""
+
+    max_questions: int = 50
+    max_options: int = 20  # per choice question
+    option_max_chars: int = 200
+    question_max_chars: int = 500
+    text_answer_max_chars: int = 2000  # a free-text answer
+    default_open_days: int = 30  # the closing day proposed when publishing
+
+
+SURVEY = SurveyPolicy()
+AUDIT_ACTIONS.update({
+    "survey.create": _l("创建需求调研"),
+    "survey.update": _l("修改需求调研"),
+    "survey.publish": _l("发布需求调研"),
+    "survey.close": _l("结束需求调研"),
+    "lecturer.status": _l("师资状态变更"),
+    "lecturer.link": _l("关联讲师账号"),
+    "training_plan.survey": _l("培训计划引用调研"),
+})
+
+
+@dataclass(frozen=True)
+class CheckinPolicy:
+    """Check-in by rotating QR code (elearn.branch.checkin) and political birthdays (elearn.branch.birthdays)."""
+
+    # A host screen's code changes every this many seconds; the current and the previous step are accepted,
+    # so a code is good for 30 to 60 s: long enough to scan, too short to pass on to someone at home.
+    step_s: int = 30
+    # Characters of the typed short form (alphabet without 0/O/1/I: 32 symbols, 30 bits).
+    short_code_length: int = 6
+    # A group session opens for check-in this long before its start and closes this long after its lesson ends.
+    opens_before_min: int = 15
+    closes_after_min: int = 30
+    # Check-in attempts per member and per address (Flask-Limiter notation), counting only refused ones: a
+    # 6-character code cannot be guessed within these.
+    limit_per_user: str = "10 per minute; 40 per hour"
+    limit_per_address: str = "30 per minute; 200 per hour"
+    # A member who scanned while signed out and signs in first keeps the moment of the scan this long.
+    signin_grace_s: int = 300
+    # The oath of joining the party (入党誓词), shown on the political birthday page.
+    oath: str = ("我志愿加入中国共产党，拥护党的纲领，遵守党的章程，履行党员义务，执行党的决定，严守党的纪律，"
+                 "保守党的秘密，对党忠诚，积极工作，为共产主义奋斗终身，随时准备为党和人民牺牲一切，永不叛党。")
+
+
+CHECKIN = CheckinPolicy()
+AUDIT_ACTIONS.update({
+    "group.checkin": _l("扫码签到（集中培训）"),
+    "branch.oath_renewed": _l("重温入党誓词"),
+    "meeting.checkin_evidence": _l("扫码签到的设备与地址（支部会议）"),
+})
+
+
 @dataclass(frozen=True)
 class NotifyPolicy:
     """Notifications that reach members (elearn.notify): reminders, fan-outs, the daily digest, announcements."""

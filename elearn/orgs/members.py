@@ -24,7 +24,8 @@ from elearn.policy import MEMBER_CATEGORIES, ROLES
 from elearn.security import fields as pii
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,80}$")
-EDITABLE = ["name", "phone", "email", "role", "category", "exempt", "exempt_reason", "active", "organisation_id"]
+EDITABLE = ["name", "phone", "email", "role", "category", "exempt", "exempt_reason", "active", "organisation_id",
+            "party_joined_on"]
 
 
 def get(user_id: int) -> User:
@@ -53,10 +54,16 @@ def _check_fields(category: str, exempt: bool, exempt_reason: str | None) -> Non
         raise ServiceError(_("免予学时要求须注明原因。"), "exempt_reason_required")
 
 
+def _check_party_joined_on(day: date | None) -> None:
+    if day is not None and not date(1921, 7, 1) <= day <= clock.site_today():
+        raise ServiceError(_("入党日期无效：不能晚于今天，也不能早于 1921 年 7 月 1 日。"), "bad_party_joined_on")
+
+
 def create(actor: User | None, *, username: str, name: str, password: str, organisation: Organisation,
            role: str = "member", category: str = "member", exempt: bool = False,
            exempt_reason: str | None = None, phone: str | None = None, email: str | None = None,
-           joined_on: date | None = None, commit: bool = True, generated_password: bool = False) -> User:
+           joined_on: date | None = None, party_joined_on: date | None = None, commit: bool = True,
+           generated_password: bool = False) -> User:
     """Create a user in ``organisation``. ``actor`` None means the command line (trusted).
     ``generated_password``: ``password`` was drawn at random by the app (hashed lighter, see passwords)."""
     username = (username or "").strip()
@@ -68,6 +75,7 @@ def create(actor: User | None, *, username: str, name: str, password: str, organ
         raise ServiceError(_("用户名 %(u)s 已存在。", u=username), "username_taken")
     _check_role_grant(actor, role)
     _check_fields(category, exempt, exempt_reason)
+    _check_party_joined_on(party_joined_on)
     if actor is not None:
         orgs.require_manage(actor, organisation)
     passwords.check_policy(password, username)
@@ -76,7 +84,8 @@ def create(actor: User | None, *, username: str, name: str, password: str, organ
     password_hash = passwords.hash_password(password, random_secret=generated_password)
     user = User(username=username, name=name.strip(), password_hash=password_hash, role=role, category=category,
                 exempt=exempt, exempt_reason=(exempt_reason or None) if exempt else None,
-                phone=phone or None, email=email or None, organisation=organisation)
+                phone=phone or None, email=email or None, organisation=organisation,
+                party_joined_on=party_joined_on)
     user.memberships.append(Membership(organisation=organisation, kind="home", responsible=True,
                                        started_on=joined_on or clock.site_today()))
     db.session.add(user)
@@ -106,6 +115,8 @@ def update(actor: User, user: User, **changes) -> User:
     exempt = changes.get("exempt", user.exempt)
     reason = changes.get("exempt_reason", user.exempt_reason)
     _check_fields(changes.get("category", user.category), exempt, reason)
+    if "party_joined_on" in changes:
+        _check_party_joined_on(changes["party_joined_on"])
     if not exempt:
         changes["exempt_reason"] = None
     for key, check in (("phone", contacts.phone), ("email", contacts.email)):

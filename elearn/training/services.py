@@ -9,11 +9,13 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, false, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from elearn import clock
 from elearn.access import Role
 from elearn.audit import services as audit
+from elearn.branch import officers
 from elearn.courses.models import Course, Lesson
 from elearn.errors import Conflict, Forbidden, NotFound, ServiceError
 from elearn.extensions import db, existing, rowcount
@@ -34,7 +36,9 @@ def _check_attendees(actor: User, attendees: list[User], within: Organisation | 
         raise ServiceError(_("请至少选择一名参训党员。"), "no_attendees")
     for user in attendees:
         outside = within is not None and not user.organisation.is_within(within)
-        if not orgs.can_manage(actor, user.organisation) or outside:
+        # A branch's secretary marks the members of their branch (the group session's organisation).
+        runs = within is not None and officers.may_manage_branch(actor, within)
+        if not (runs or orgs.can_manage(actor, user.organisation)) or outside:
             raise Forbidden(_("%(n)s 不在您管理的组织内。", n=user.name))
 
 
@@ -152,7 +156,7 @@ def schedulable_lessons(limit: int = 300) -> list[Lesson]:
 
 def schedule_group_session(actor: User, *, organisation: Organisation, lesson: Lesson, scheduled_at: datetime,
                            location: str = "") -> GroupSession:
-    orgs.require_manage(actor, organisation)
+    officers.require_manage_branch(actor, organisation)
     if lesson.course.status != "approved" or not lesson.duration_s:
         raise ServiceError(_("只能安排已审核且视频可播放的课程。"), "bad_lesson")
     session = GroupSession(organisation_id=organisation.id, lesson_id=lesson.id, scheduled_at=scheduled_at,
@@ -169,7 +173,7 @@ def schedule_group_session(actor: User, *, organisation: Organisation, lesson: L
 def cancel_group_session(actor: User, session: GroupSession) -> None:
     """Cancel a scheduled group session that nobody has been marked present at (then it credited nobody);
     once attendance is taken it stays, and a wrong credit is corrected on the member's page."""
-    if not orgs.can_manage(actor, session.organisation):
+    if not officers.may_manage_branch(actor, session.organisation):
         raise NotFound(_("集中培训不存在。"))
     taken = _("已有签到记录，不能取消；如签到有误，请在党员页面更正学时。")
     if session.attendance_taken_at is not None or session.attendees:
@@ -192,7 +196,7 @@ def cancel_group_session(actor: User, session: GroupSession) -> None:
 
 def get_group_session(actor: User, session_id: int) -> GroupSession:
     session = db.session.get(GroupSession, session_id)
-    if session is None or not orgs.can_manage(actor, session.organisation):
+    if session is None or not officers.may_manage_branch(actor, session.organisation):
         raise NotFound(_("集中培训不存在。"))
     return session
 
@@ -218,35 +222,78 @@ def mark_attendance(actor: User, session: GroupSession, attendees: list[User],
                     now: datetime | None = None) -> int:
     """Mark members present and credit each the lesson's duration in 学时. Returns how many were newly marked."""
     now = now or clock.now_utc()
-    if not orgs.can_manage(actor, session.organisation):
+    if not officers.may_manage_branch(actor, session.organisation):
         raise NotFound(_("集中培训不存在。"))
     if now < session.scheduled_at:
         raise ServiceError(_("培训尚未开始，不能签到。"), "not_started")
     _check_attendees(actor, attendees, within=session.organisation)
-    # Claim the session first (a cancellation racing with this finds attendance taken, or we find it gone).
-    claimed = rowcount(db.session.execute(update(GroupSession).where(GroupSession.id == session.id).values(
-        attendance_taken_at=func.coalesce(GroupSession.attendance_taken_at, now))
-        .execution_options(synchronize_session=False)))
-    if claimed != 1:
-        db.session.rollback()
-        raise NotFound(_("集中培训不存在。"))
+    _claim(session, now)
     lesson = existing(Lesson, session.lesson_id)
-    course = lesson.course
     already = set(db.session.execute(select(GroupAttendance.user_id).where(
         GroupAttendance.session_id == session.id)).scalars())
     added = 0
     for user in attendees:
         if user.id in already:
             continue
-        db.session.add(GroupAttendance(session_id=session.id, user_id=user.id, marked_by_id=actor.id, marked_at=now))
-        ledger.credit(user, kind="group", source_kind="group_session", source_id=session.id,
-                      hours=ledger.hours_for_seconds(lesson.duration_s or 0.0),
-                      title=f"{course.title} · {lesson.title}", category=course.category,
-                      innovative_theory=course.innovative_theory, course_id=course.id,
-                      credited_on=clock.site_date(session.scheduled_at), recorded_by=actor)
-        xapi.attended(user, session, lesson, now)
+        _attend(session, lesson, user, marked_by=actor, now=now)
         added += 1
     session.attendance_taken_at = now
     audit.record(actor, "group.attendance", session, after={"attendees": [u.id for u in attendees]})
     db.session.commit()
     return added
+
+
+def _claim(session: GroupSession, now: datetime) -> None:
+    # Claim the session before marking anyone (a cancellation racing with this finds attendance taken, or we find
+    # it gone); the row lock also makes a second check-in of the same member wait for the first.
+    claimed = rowcount(db.session.execute(update(GroupSession).where(GroupSession.id == session.id).values(
+        attendance_taken_at=func.coalesce(GroupSession.attendance_taken_at, now))
+        .execution_options(synchronize_session=False)))
+    if claimed != 1:
+        db.session.rollback()
+        raise NotFound(_("集中培训不存在。"))
+
+
+def _attend(session: GroupSession, lesson: Lesson, user: User, *, marked_by: User, now: datetime) -> GroupAttendance:
+    # One way to be present, whoever marks it: the attendance row, the ledger's credit and the xAPI statement.
+    course = lesson.course
+    row = GroupAttendance(session_id=session.id, user_id=user.id, marked_by_id=marked_by.id, marked_at=now)
+    db.session.add(row)
+    ledger.credit(user, kind="group", source_kind="group_session", source_id=session.id,
+                  hours=ledger.hours_for_seconds(lesson.duration_s or 0.0),
+                  title=f"{course.title} · {lesson.title}", category=course.category,
+                  innovative_theory=course.innovative_theory, course_id=course.id,
+                  credited_on=clock.site_date(session.scheduled_at), recorded_by=marked_by)
+    xapi.attended(user, session, lesson, now)
+    return row
+
+
+def group_attendance_of(session: GroupSession, user: User) -> GroupAttendance | None:
+    return db.session.execute(select(GroupAttendance).where(
+        GroupAttendance.session_id == session.id, GroupAttendance.user_id == user.id)).scalar_one_or_none()
+
+
+def check_in_attendee(session: GroupSession, user: User, *, now: datetime,
+                      evidence: dict[str, str]) -> tuple[GroupAttendance, bool]:
+    """Mark ``user`` present at ``session`` by their own check-in (elearn.branch.checkin has decided the window
+    and the audience), credited exactly as when an admin ticks them. Returns the attendance and whether it is
+    new; a member already marked (by an admin or a check-in racing with this one) keeps the first row."""
+    found = group_attendance_of(session, user)
+    if found is not None:
+        return found, False
+    _claim(session, now)
+    found = group_attendance_of(session, user)  # the claim waited for any racing check-in to commit
+    if found is not None:
+        db.session.rollback()
+        return found, False
+    row = _attend(session, existing(Lesson, session.lesson_id), user, marked_by=user, now=now)
+    audit.record(user, "group.checkin", session, after={"user_id": user.id, **evidence})
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same member's other device won between the read and the write
+        db.session.rollback()
+        won = group_attendance_of(session, user)
+        if won is None:
+            raise
+        return won, False
+    return row, True
