@@ -851,3 +851,22 @@ AUDIT_ACTIONS.update({
     "story.publish": _l("发布身边榜样"),
     "story.unpublish": _l("撤回身边榜样"),
 })
+
+
+# --- The catalog page and the member's home (issue 20, part 1) ---
+
+
+@dataclass(frozen=True)
+class LearnHomePolicy:
+    """What the catalog page (``/learn/``) and the member's home show at once: small enough for one phone
+    screen and a few queries (elearn.courses.learn_views, elearn.site.views)."""
+
+    catalog_per_page: int = 12  # courses on a page of /learn/ and /learn/mine
+    # The catalog's hours filter: (key, minimum, maximum or None) in 学时.
+    hours_buckets: tuple[tuple[str, float, float | None], ...] = (("lt1", 0.0, 1.0), ("1to3", 1.0, 3.0),
+                                                                   ("ge3", 3.0, None))
+    recent_credits: int = 5  # the last ledger entries on the home page
+    recommendations: int = 3  # courses (or trainings) recommended per reason
+
+
+LEARN_HOME = LearnHomePolicy()

@@ -10,11 +10,14 @@ from __future__ import annotations
 from flask import Response, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import BaseModel, Field
 
 from elearn import clock
+from elearn.courses import catalog_search, my_courses
 from elearn.courses import series as series_service
 from elearn.courses import services as courses
 from elearn.courses.catalog import can_view_course
+from elearn.courses.catalog_search import CatalogEntry, searched_course_ids
 from elearn.courses.models import Course, Series
 from elearn.courses.schemas import (
     CatalogCourse,
@@ -35,10 +38,9 @@ from elearn.extensions import db, limiter
 from elearn.http.api import api_blueprint, operation, per_user
 from elearn.http.paging import envelope, etagged, page_model
 from elearn.media import services as media
-from elearn.policy import CATALOG, CONTENT_CATEGORIES, POLICY, SEARCH_LIMIT_PER_USER
+from elearn.policy import CONTENT_CATEGORIES, POLICY, SEARCH_LIMIT_PER_USER
 from elearn.quiz import services as quizzes
 from elearn.readings import services as readings
-from elearn.search import services as search
 from elearn.study import services as study
 from elearn.study.schemas import LessonProgress
 
@@ -48,30 +50,13 @@ _COURSE_ERRORS = {404: "no such course the caller may open"}
 _LESSON_ERRORS = {404: "no such lesson the caller may open"}
 
 
-def _catalog_course(entry: series_service.CatalogCourse) -> CatalogCourse:
+def _catalog_course(entry: CatalogEntry | series_service.CatalogCourse) -> CatalogCourse:
     return CatalogCourse(
         id=entry.id, title=entry.title, category=entry.category,
         category_label=str(CONTENT_CATEGORIES.get(entry.category, entry.category)),
         innovative_theory=entry.innovative_theory, hours=entry.hours, lesson_count=entry.lesson_count,
         duration_seconds=entry.duration_s, series_ids=list(entry.series_ids), required=entry.required,
         new=entry.new, available_since=entry.available_since, url=f"/learn/courses/{entry.id}")
-
-
-def _searched_course_ids(q: str) -> list[int]:
-    """The courses of the best search hits for ``q`` (course, lesson and subtitle hits), best first, within
-    what the caller may see (the search's own visibility)."""
-    ids: list[int] = []
-    seen: set[int] = set()
-    pagelen = 100
-    for page in range(1, CATALOG.search_max_hits // pagelen + 1):
-        found = search.search(current_user, q, page=page, pagelen=pagelen)
-        for hit in found.hits:
-            if hit.course_id is not None and hit.course_id not in seen:
-                seen.add(hit.course_id)
-                ids.append(hit.course_id)
-        if page >= found.pagecount:
-            break
-    return ids
 
 
 # A catalog search runs the site search: it is limited like the search box (and only when it searches).
@@ -82,13 +67,11 @@ def _searched_course_ids(q: str) -> list[int]:
 def list_catalog(query: CatalogQuery) -> Response:
     """The approved courses of the series published to the member, with the filters of the catalog."""
     q = (query.q or "").strip()
-    filters = series_service.CatalogFilter(
+    found, total = catalog_search.catalog_page(current_user, catalog_search.CatalogQuery(
         category=query.category, series_id=query.series, innovative_theory=query.innovative_theory,
         hours_min=query.hours_min, hours_max=query.hours_max, required=query.required, new=query.new,
-        course_ids=_searched_course_ids(q) if q else None)
-    found = series_service.catalog_courses(current_user, filters)
-    shown = [_catalog_course(e) for e in found[query.offset:query.offset + query.per_page]]
-    return etagged(envelope(CatalogCourse, shown, query, len(found)))
+        course_ids=searched_course_ids(current_user, q) if q else None, page=query.page, per_page=query.per_page))
+    return etagged(envelope(CatalogCourse, [_catalog_course(e) for e in found], query, total))
 
 
 def _course_or_404(course_id: int) -> Course:
@@ -179,3 +162,25 @@ def get_lesson(lesson_id: int, query: LessonStartQuery) -> MemberLesson:
         if player is not None else None,
         progress=LessonProgress.model_validate(progress.as_dict()) if progress is not None else None)
 
+
+
+class MyCourseChange(BaseModel):
+    """The outcome of adding or removing a course of "my courses"."""
+
+    course_id: int
+    mine: bool = Field(description="the course is in my courses now")
+    changed: bool = Field(description="false when it already was (add) or was not (remove)")
+
+
+@operation(bp, "/me/courses/<int:course_id>", method="POST", operation_id="addMyCourse", response=MyCourseChange,
+           errors=_COURSE_ERRORS, summary="Add a course I may open to my courses (an elective from the catalog)")
+def add_my_course(course_id: int) -> MyCourseChange:
+    """Adding a course twice changes nothing; a course out of reach is a 404 as on its page."""
+    return MyCourseChange(course_id=course_id, mine=True, changed=my_courses.add(current_user, course_id))
+
+
+@operation(bp, "/me/courses/<int:course_id>", method="DELETE", operation_id="removeMyCourse",
+           response=MyCourseChange, summary="Take a course off my courses")
+def remove_my_course(course_id: int) -> MyCourseChange:
+    """Removing a course that is not in my courses changes nothing."""
+    return MyCourseChange(course_id=course_id, mine=False, changed=my_courses.remove(current_user, course_id))

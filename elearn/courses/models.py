@@ -117,3 +117,15 @@ class SeriesTarget(Base):
     member_category: Mapped[str | None] = mapped_column(String(30))
 
     series: Mapped[Series] = relationship(back_populates="targets")
+
+
+class MyCourse(Base):
+    """An elective a member added to "my courses" (我的课程) from the catalog (elearn.courses.my_courses)."""
+
+    __tablename__ = "my_course"
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    added_at: Mapped[datetime]

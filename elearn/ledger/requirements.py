@@ -83,14 +83,24 @@ class RequirementStatus:
 PACE_EPS = 1e-9
 
 
-def cycle_fraction(today: date) -> float:
-    """Share of the cycle elapsed by ``today``, after the grace days at its start (0 before, 1 after)."""
-    if today < POLICY.cycle_start:
+def cycle_fraction(today: date, since: date | None = None) -> float:
+    """Share of the member's part of the cycle elapsed by ``today``, after the grace days at its start (0 before,
+    1 after). The part starts at the later of the cycle start and ``since`` (the member's joining date): a
+    member who joined mid-cycle is not behind on day one."""
+    start = max(POLICY.cycle_start, since) if since is not None else POLICY.cycle_start
+    if today < start:
         return 0.0
     if today >= POLICY.cycle_end:
         return 1.0
-    total = (POLICY.cycle_end - POLICY.cycle_start).days + 1 - POLICY.pace_grace_days
-    return max(0, (today - POLICY.cycle_start).days + 1 - POLICY.pace_grace_days) / total
+    total = max(1, (POLICY.cycle_end - start).days + 1 - POLICY.pace_grace_days)
+    return min(1.0, max(0, (today - start).days + 1 - POLICY.pace_grace_days) / total)
+
+
+def joined_on(user: User) -> date | None:
+    """The day ``user`` joined: the start of their first home membership (a transfer within the site keeps it;
+    a member transferred in from elsewhere starts at the transfer-in date). None without a membership."""
+    starts = [m.started_on for m in user.memberships if m.kind == "home"]
+    return min(starts) if starts else None
 
 
 @dataclass(frozen=True)
@@ -101,10 +111,11 @@ class Pace:
     column expressions alike."""
 
     today: date
+    since: date | None = None  # the member's joining date (pro rata from it when inside the cycle)
 
     @property
     def fraction(self) -> float:
-        return cycle_fraction(self.today)
+        return cycle_fraction(self.today, self.since)
 
     def expected(self, target: Any) -> Any:
         """Hours expected by today of a member whose cycle target is ``target``."""
@@ -163,7 +174,7 @@ def status(user: User, today: date | None = None) -> RequirementStatus:
             offjob_met=None, expected_hours=0.0, state="exempt", years=years, by_category=by_category)
 
     target = float(POLICY.cycle_hours_for(user.category))
-    pace = Pace(today)
+    pace = Pace(today, joined_on(user))
     expected = round(pace.expected(target), 2)
     total_met = total >= target - 1e-9
     offjob_met = all(y.offjob_met for y in years) if secretary else None
