@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, literal, or_, select
@@ -166,7 +167,7 @@ def catalog_page(user: User, query: CatalogQuery, today: date | None = None, *,
         total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
         if not total:
             return [], 0
-    order = []
+    order: list[Any] = []
     if query.sector_first is not None:
         sector_series = select(SeriesTarget.series_id).where(SeriesTarget.kind == "sector",
                                                              SeriesTarget.sector == query.sector_first)
@@ -186,7 +187,7 @@ def catalog_page(user: User, query: CatalogQuery, today: date | None = None, *,
     return _entries(user, rows, today, first_new_day), int(total)
 
 
-def _entries(user: User, rows: list, today: date, first_new_day: date) -> list[CatalogEntry]:
+def _entries(user: User, rows: Sequence[Any], today: date, first_new_day: date) -> list[CatalogEntry]:
     ids = [row[0].id for row in rows]
     series_of: dict[int, list[int]] = {}
     since: dict[int, date] = {}

@@ -13,7 +13,7 @@ from elearn import clock
 from elearn.courses.catalog import can_view_course
 from elearn.courses.models import Course, MyCourse
 from elearn.errors import NotFound
-from elearn.extensions import db
+from elearn.extensions import db, rowcount
 from elearn.orgs.models import User
 
 
@@ -42,8 +42,8 @@ def add(user: User, course_id: int) -> bool:
 
 def remove(user: User, course_id: int) -> bool:
     """Take a course off ``user``'s courses; True when it was there."""
-    removed = db.session.execute(delete(MyCourse).where(MyCourse.user_id == user.id,
-                                                        MyCourse.course_id == course_id)).rowcount
+    removed = rowcount(db.session.execute(delete(MyCourse).where(MyCourse.user_id == user.id,
+                                                                 MyCourse.course_id == course_id)))
     db.session.commit()
     return bool(removed)
 
