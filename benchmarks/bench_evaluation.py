@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_analytics import SEED, build, timed  # noqa: E402 (the benchmark's own folder, put on the path above)
+from bench_analytics import SEED, build, timed
 
 
 def add_branch_life(db, today: date) -> dict:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, literal, null, select, union_all
@@ -23,6 +24,7 @@ from sqlalchemy import and_, case, func, literal, null, select, union_all
 from elearn import clock
 from elearn.analytics.queries import EPS, Scope, in_subtree, judged, subtree_members, target_expr
 from elearn.branch.meetings import meetings_against_cadence
+from elearn.branch.surveys import surveys_summary
 from elearn.errors import ServiceError
 from elearn.extensions import db
 from elearn.ledger.models import StudyCredit
@@ -208,8 +210,8 @@ class EvaluationReport:
     at_risk_rest: tuple[int, int]  # (organisations, members) beyond that list
     children: list[OrgLine]
     direct: OrgLine | None  # members whose home is the organisation itself, when it has children
-    meetings: list[dict] | None = None  # elearn.branch.meetings.meetings_against_cadence, when available
-    surveys: list[dict] | None = None
+    meetings: list[dict] | None = None  # elearn.branch.meetings.meetings_against_cadence
+    surveys: list[dict] | None = None  # elearn.branch.surveys.surveys_summary
     notes: list[str] = field(default_factory=list)
 
 
@@ -253,7 +255,8 @@ def _org_category_rows(path: str, start: date, end: date, share: float) -> tuple
     middle = (select(literal("median"), none, ranked.c.category, zero, zero, zero, zero, zero, ranked.c.total,
                      zero, zero)
               .where((ranked.c.rn == (ranked.c.n + 1) // 2) | (ranked.c.rn == (ranked.c.n + 2) // 2)))
-    rows, found = [], {}
+    rows: list = []
+    found: dict[str, list[float]] = {}
     for r in db.session.execute(union_all(sums, middle)):
         if r.row == "sum":
             rows.append(r)
@@ -280,7 +283,7 @@ def _secretary_years(path: str, start: date, end: date) -> list[SecretaryYear]:
                                      C.offjob.is_(True), C.county_level.is_(True)))
                   .where(members.c.category == "branch_secretary", members.c.exempt.is_(False))
                   .group_by(members.c.user_id)).subquery("sy")
-    cols = [func.count()]
+    cols: list[Any] = [func.count()]
     for y, _lo, _hi in years:
         col = per_member.c[f"y{y}"]
         cols += [func.sum(case((col >= need - EPS, 1), else_=0)), func.sum(case((col <= EPS, 1), else_=0)),
@@ -302,16 +305,6 @@ def _at_risk_by_org(org: Organisation, as_of: date) -> dict[int, int]:
     stmt = (select(j.c.organisation_id, func.sum(j.c.at_risk)).group_by(j.c.organisation_id)
             .having(func.sum(j.c.at_risk) > 0))
     return {oid: int(n) for oid, n in db.session.execute(stmt)}
-
-
-def _surveys(org: Organisation, start: date, end: date) -> list[dict] | None:
-    """Needs surveys of the period, from the branch package when it provides them."""
-    try:
-        from elearn.branch import surveys as branch_surveys  # landing in this round; the section waits for it
-    except ImportError:
-        return None
-    summary = getattr(branch_surveys, "surveys_summary", None)
-    return summary(org, start, end) if summary is not None else None
 
 
 def build_report(org: Organisation, start: date, end: date) -> EvaluationReport:
@@ -394,4 +387,4 @@ def build_report(org: Organisation, start: date, end: date) -> EvaluationReport:
         at_risk_rest=(len(rest), sum(n for n, _p, _o in rest)),
         children=sorted(children.values(), key=lambda c: c.name),
         direct=direct if children and direct.members else None,
-        meetings=meetings_against_cadence(org, start, end), surveys=_surveys(org, start, end), notes=notes)
+        meetings=meetings_against_cadence(org, start, end), surveys=surveys_summary(org, start, end), notes=notes)

@@ -171,7 +171,7 @@ def report_pdf(r: EvaluationReport) -> bytes:
         section("surveys", [
             p(_("评估期间内开放的需求调研 %(n)d 项。", n=len(r.surveys))),
             table([_("调研"), _("组织"), _("开放"), _("截止"), _("答卷"), _("回收率")],
-                  [[s["title"], s["organisation"], s["opens_on"], s["closes_on"], s["responses"],
+                  [[s["title"], s["organisation"], s["opens_on"] or "—", s["closes_on"] or "—", s["responses"],
                     _pct(s["response_rate"])] for s in r.surveys]) if r.surveys else Spacer(1, 1),
         ])
     risk_rows = [[o.name, o.at_risk] for o in r.at_risk_by_org]

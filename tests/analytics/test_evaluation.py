@@ -9,6 +9,7 @@ from pypdf import PdfReader
 from elearn.analytics import evaluation
 from elearn.branch import officers
 from elearn.branch.meeting_models import Meeting
+from elearn.branch.survey_models import Survey
 from elearn.extensions import db
 from elearn.ledger import summaries
 from elearn.ledger.models import StudyCredit
@@ -64,6 +65,8 @@ def world(make_org, make_user, site_clock):
         db.session.add(Meeting(organisation_id=a.id, kind="assembly", title="党员大会", status="held",
                                starts_at=datetime.combine(day, time(2)), ends_at=datetime.combine(day, time(4)),
                                created_by_id=w["cadmin"].id))
+    db.session.add(Survey(organisation_id=county.id, title="培训需求调研2025", status="closed",
+                          opens_on=date(2025, 3, 1), closes_on=date(2025, 3, 31), created_by_id=w["cadmin"].id))
     db.session.commit()
     summaries.rebuild_summaries()
     return w
@@ -106,6 +109,9 @@ def test_figures_match_the_hand_computed_world(world):
     assembly = next(m for m in r.meetings if m["kind"] == "assembly")
     assert (assembly["held"], assembly["expected"], assembly["branches"], assembly["branches_on_cadence"]) == \
         (2, 16, 2, 0)
+
+    (survey,) = r.surveys  # open in the period, nobody answered
+    assert (survey["title"], survey["responses"], survey["response_rate"]) == ("培训需求调研2025", 0, 0.0)
 
     children = {c.name: c for c in r.children}
     a, b = children["甲支部"], children["乙支部"]
@@ -186,7 +192,7 @@ def test_pdf_reads_back_with_sections_and_numbers(world, client, auth):
     reader = PdfReader(io.BytesIO(resp.data))
     text = "\n".join(page.extract_text() for page in reader.pages)
     for title in ("应训尽训", "各类党员学时与折算目标", "党的创新理论学时占比", "基层党组织书记脱产培训",
-                  "组织生活召开情况", "学习进度落后党员", "下级组织情况"):
+                  "组织生活召开情况", "培训需求调研", "学习进度落后党员", "下级组织情况"):
         assert title in text
     assert "55.5%" in text and "82.5" in text and "32.5" in text
     assert "ev_a2" not in text  # counts only: no member is named
