@@ -742,6 +742,9 @@ class EvaluationPolicy:
     max_period_days: int = 7 * 366
     # At-risk counts are listed for this many organisations (most at risk first); the rest are summed in one line.
     at_risk_orgs_listed: int = 30
+    # Dates outside these years are typing mistakes (and 9999-12-31 has no next day to end a range with).
+    first_year: int = 2000
+    last_year: int = 2100
 
 
 EVALUATION = EvaluationPolicy()

@@ -65,6 +65,8 @@ def parse_period(start: str | None, end: str | None, preset: str | None = None) 
 
 
 def check_period(start: date, end: date) -> None:
+    if start.year < EVALUATION.first_year or end.year > EVALUATION.last_year:
+        raise BadPeriod(_("评估期间应在 %(a)d 年至 %(b)d 年之间。", a=EVALUATION.first_year, b=EVALUATION.last_year))
     if start > end:
         raise BadPeriod(_("开始日期不能晚于结束日期。"))
     if (end - start).days + 1 > EVALUATION.max_period_days:

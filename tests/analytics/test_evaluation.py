@@ -172,8 +172,10 @@ def test_rights(world, client, auth):
     ("start=yesterday&end=2025-01-01", "日期格式"),
     ("start=2025-01-01", "日期格式"),
     ("start=2025-06-01&end=2025-01-01", "开始日期不能晚于结束日期"),
-    ("start=1950-01-01&end=2049-12-31", "评估期间最长"),
+    ("start=2000-01-01&end=2099-12-31", "评估期间最长"),  # a hundred years
+    ("start=1950-01-01&end=1951-12-31", "评估期间应在"),
     ("preset=decade", "未知的评估类型"),
+    ("start=9999-01-01&end=9999-12-31", "评估期间应在"),
     ("org=abc", "参数 org 无效"),
 ])
 def test_bad_periods_get_a_clear_message(make_org, make_user, client, auth, query, message):
