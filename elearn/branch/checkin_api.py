@@ -28,13 +28,14 @@ class CheckinAnswer(BaseModel):
     already: bool = Field(description="true when the member had checked in before (nothing changed)")
 
 
-@limiter.limit(CHECKIN.limit_per_address, deduct_when=refused)
-@limiter.limit(CHECKIN.limit_per_user, key_func=per_user, deduct_when=refused)
 @operation(bp, "/checkin", method="POST", operation_id="checkIn", body=CheckinRequest, response=CheckinAnswer,
            scope="study",
            errors={400: "the code is wrong or expired", 403: "not in the audience",
                    409: "check-in has not opened yet or has closed", 429: "too many refused attempts"},
            summary="Check in to a meeting or group session with a rotating code")
+# Below operation(): the limits wrap the view it calls (the route registered is operation's own wrapper).
+@limiter.limit(CHECKIN.limit_per_address, deduct_when=refused)
+@limiter.limit(CHECKIN.limit_per_user, key_func=per_user, deduct_when=refused)
 def check_in(body: CheckinRequest) -> CheckinAnswer:
     """Once per member and target: a second check-in answers with the first one's time."""
     result = checkin.check_in(current_user, body.code, evidence=evidence())

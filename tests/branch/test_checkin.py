@@ -76,6 +76,10 @@ def test_host_screen_is_for_those_who_run_the_branch(client, auth, s):
     assert len(data["short"]) == CHECKIN.short_code_length and set(data["short"]) <= set(SHORT_ALPHABET)
     assert not set(data["short"]) & set("0O1I")
     assert re.search(r"/c/g\d+-[a-z2-7]+$", data["url"])
+    auth.logout()
+    auth.login(s["admin"].username)  # the session's attendance page leads to the host screen
+    group_page = client.get(f"/training/group/{s['a'].id}").get_data(as_text=True)
+    assert f"/checkin/host/group_session/{s['a'].id}" in group_page
 
 
 def test_scan_checks_in_once_credits_and_keeps_the_evidence(client, auth, s, site_clock):
@@ -246,3 +250,20 @@ def test_a_branch_meeting_checks_in_through_the_meetings_service(client, auth, s
     auth.logout()
     auth.login(s["outsider"].username)
     assert client.get(f"/c/{_token(data)}").status_code == 403
+
+
+class TestGuessingThroughTheApi:
+    @pytest.fixture
+    def app_config(self):
+        return {"RATELIMIT_ENABLED": True}
+
+    def test_the_api_limits_refused_codes_too(self, client, auth, s):
+        data = _shown(client, auth, s["secretary"], s["a"])
+        headers = {"Authorization": f"Bearer {tokens.issue(s['member'], 'phone', scopes='study')}"}
+        for _i in range(3):  # successful check-ins (the first and the "already" ones) never count
+            assert client.post("/api/v1/checkin", json={"code": data["short"]}, headers=headers).status_code == 200
+        per_minute = int(CHECKIN.limit_per_user.split()[0])
+        for _i in range(per_minute):
+            assert client.post("/api/v1/checkin", json={"code": "ZZZZZZ"}, headers=headers).status_code == 400
+        r = client.post("/api/v1/checkin", json={"code": "ZZZZZZ"}, headers=headers)
+        assert r.status_code == 429 and r.get_json()["error"]["code"]
