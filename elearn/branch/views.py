@@ -222,14 +222,13 @@ def upload(meeting_id: int):
     """Upload a photo or document of the meeting (with a progress bar when scripts run)."""
     found = _meeting(meeting_id)
     form = AttachmentForm()
-    target = url_for("branch.meeting", meeting_id=found.id) + "#attachments"
     if not form.validate():
         message = next(iter(form.file.errors or form.form_errors or [_("请选择文件。")]))
         if _is_xhr():
             return jsonify(error={"code": "invalid", "message": str(message)}), 400
         return _meeting_page(found, MinutesForm(minutes=found.minutes), form, 400)
     try:
-        meetings.add_attachment(current_user, found, form.file.data.filename or "", form.file.data.stream)
+        row = meetings.add_attachment(current_user, found, form.file.data.filename or "", form.file.data.stream)
     except ServiceError as exc:
         db.session.rollback()
         if _is_xhr():
@@ -237,6 +236,8 @@ def upload(meeting_id: int):
         form.file.errors = [exc.message]
         return _meeting_page(found, MinutesForm(minutes=found.minutes), form, status_for(exc))
     flash(_("已上传附件。"), "success")
+    # A URL of its own: the script's navigation to it reloads the page (a change of the #fragment alone would not).
+    target = url_for("branch.meeting", meeting_id=found.id, uploaded=row.id, _anchor="attachments")
     if _is_xhr():
         return jsonify(redirect=target)
     return redirect(target)

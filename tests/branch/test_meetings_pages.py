@@ -116,8 +116,9 @@ def test_bad_attendance_and_fake_jpeg_change_nothing(client, auth, s):
     assert _count(MeetingAttachment) == 0
     png = (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\0" * 64), "合影.png")
     r = client.post(f"/branch/meetings/{meeting.id}/attachments", data={"file": png},
-                    content_type="multipart/form-data")
-    assert r.status_code == 302
+                    content_type="multipart/form-data", headers={"X-Requested-With": "XMLHttpRequest"})
+    # the script goes to a URL of its own (not only a #fragment, which would not reload the page)
+    assert r.status_code == 200 and "?uploaded=" in r.get_json()["redirect"]
     row = _db.session.execute(select(MeetingAttachment)).scalar_one()
     got = client.get(f"/branch/attachments/{row.id}")
     assert got.status_code == 200 and got.data.startswith(b"\x89PNG")
