@@ -68,7 +68,10 @@
   }
 
   function startHlsJs() {
-    hls = new window.Hls({ capLevelToPlayerSize: true, startPosition: resumeAt() });
+    // Nothing but the playlists is fetched until the member presses play: opening a lesson page on a phone
+    // must not spend their data plan on segments they may never watch.
+    hls = new window.Hls({ capLevelToPlayerSize: true, startPosition: resumeAt(), autoStartLoad: false });
+    video.addEventListener("play", function () { hls.startLoad(resumeAt()); }, { once: true });
     hls.on(window.Hls.Events.MANIFEST_PARSED, function () {
       fillQualities();
       fillCaptions();
@@ -135,7 +138,22 @@
     if (Number(r) === 1) { o.selected = true; }
     rateSelect.appendChild(o);
   });
-  rateSelect.addEventListener("change", function () { video.playbackRate = Number(rateSelect.value); });
+  // The chosen speed is remembered on this device for every lesson (within what the site allows).
+  var RATE_KEY = "elearn-playback-rate";
+  function storedRate() {
+    try { return window.localStorage.getItem(RATE_KEY); } catch (e) { return null; }
+  }
+  var remembered = storedRate();
+  if (remembered && Array.prototype.some.call(rateSelect.options, function (o) { return o.value === remembered; })) {
+    rateSelect.value = remembered;
+    video.defaultPlaybackRate = video.playbackRate = Number(remembered);
+  }
+  rateSelect.addEventListener("change", function () {
+    video.defaultPlaybackRate = video.playbackRate = Number(rateSelect.value);
+    try { window.localStorage.setItem(RATE_KEY, rateSelect.value); } catch (e) { /* private mode: not kept */ }
+  });
+  // A new source resets the rate in some browsers: put the chosen one back once media is loaded.
+  video.addEventListener("loadedmetadata", function () { video.playbackRate = Number(rateSelect.value) || 1; });
   video.addEventListener("ratechange", function () {
     // Keep the rate within what the site allows, whatever the browser's own menu offers.
     var max = Math.max.apply(null, (cfg.rates || "1").split(",").map(Number));
@@ -173,6 +191,49 @@
     var i = Number(captionSelect.value);
     hls.subtitleDisplay = i >= 0;
     hls.subtitleTrack = i;
+  });
+
+  /* ---------------------------------------------------------------- play, time, mute, fullscreen */
+
+  var bar = root.querySelector(".player-bar");
+  var playButton = bar.querySelector('[data-role="play"]');
+  var muteButton = bar.querySelector('[data-role="mute"]');
+  var fullButton = bar.querySelector('[data-role="fullscreen"]');
+  var timeText = bar.querySelector('[data-role="time"]');
+
+  function togglePlay() {
+    if (video.paused || video.ended) {
+      var p = video.play();
+      // A refused play (autoplay rules, an interrupted load) leaves the button showing "play"; fatal stream
+      // errors are told by the stream's own error handler.
+      if (p && p.catch) { p.catch(function () { showPlayState(); }); }
+    } else {
+      video.pause();
+    }
+  }
+  function showPlayState() {
+    var playing = !video.paused && !video.ended;
+    playButton.setAttribute("aria-label", playing ? bar.dataset.msgPause : bar.dataset.msgPlay);
+    playButton.firstElementChild.textContent = playing ? "❚❚" : "▶";
+  }
+  playButton.addEventListener("click", togglePlay);
+  video.addEventListener("click", togglePlay);
+  video.addEventListener("play", showPlayState);
+  video.addEventListener("pause", showPlayState);
+  video.addEventListener("ended", showPlayState);
+  muteButton.addEventListener("click", function () { video.muted = !video.muted; });
+  video.addEventListener("volumechange", function () {
+    muteButton.setAttribute("aria-pressed", String(video.muted));
+    muteButton.setAttribute("aria-label", video.muted ? bar.dataset.msgUnmute : bar.dataset.msgMute);
+    muteButton.firstElementChild.textContent = video.muted ? "🔇" : "🔊";
+  });
+  fullButton.addEventListener("click", function () {
+    if (document.fullscreenElement) { document.exitFullscreen(); return; }
+    if (root.requestFullscreen) { root.requestFullscreen(); }
+    else if (video.webkitEnterFullscreen) { video.webkitEnterFullscreen(); }  // iPhone: the system player
+  });
+  video.addEventListener("timeupdate", function () {
+    timeText.textContent = formatTime(video.currentTime) + " / " + formatTime(duration());
   });
 
   /* ---------------------------------------------------------------- seek bar with storyboard previews */
@@ -272,6 +333,8 @@
   // Media intervals actually played since the last report: [start, end] pairs.
   var pending = [];
   var lastTime = null;
+  var started = false;  // play was pressed on this page (media is loaded only from then on)
+  video.addEventListener("play", function () { started = true; });
   var seq = 0;
   // Every 30 s while playing (policy HEARTBEAT.report_every_s; data-report-every-ms overrides it), and on pause,
   // end and hide: one report carries every interval played since the last (the server takes a batch).
@@ -419,6 +482,9 @@
   function reportProgress(closing) {
     if (!cfg.progressUrl || !window.fetch) { return; }
     if (!pending.length && !unacked.length && !closing && video.paused) { return; }
+    // A page that never played has nothing to tell (its position is 0 only because no media was loaded):
+    // reporting it on close would move the member's resume position back to the start.
+    if (!started && !pending.length && !unacked.length) { return; }
     var fresh = pending.map(function (p) { return [Math.round(p[0] * 1000) / 1000, Math.round(p[1] * 1000) / 1000]; });
     pending = [];
     unacked = merge(unacked.concat(fresh));

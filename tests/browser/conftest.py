@@ -139,3 +139,10 @@ def shoot(page, screenshot_dir: Path, name: str, device: str, *, full_page: bool
 def device_of(page) -> str:
     """``phone`` or ``desktop``, from the page's viewport width."""
     return "phone" if page.viewport_size["width"] < 600 else "desktop"
+
+
+def wait_for_playlists(page, timeout: int = 30_000) -> None:
+    """The lesson player has read the HLS playlists (its quality menu is filled). No segment is fetched before
+    play is pressed, so this, not the video's readyState, is what a page that has not played yet reaches."""
+    page.wait_for_function("() => document.querySelector('#player [data-role=quality]').options.length > 1",
+                           timeout=timeout)

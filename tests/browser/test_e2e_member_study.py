@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.conftest import login, shoot
+from tests.browser.conftest import login, shoot, wait_for_playlists
 
 pytestmark = pytest.mark.browser
 
@@ -47,29 +48,16 @@ def _video(page, expr: str):
     return page.evaluate(f"(() => {{ const v = {VIDEO}; return {expr}; }})()")
 
 
-def _press_native_play_button(page, playing: bool) -> None:
-    """Press the play/pause button of the browser's own video controls, as a person would.
-
-    The controls live in the browser's closed shadow root, so the button is pressed by its place (bottom left
-    of the video); if the browser's controls were hidden or laid out differently, the media element is told
-    directly — the browser's own button is not what these tests are about.
-    """
-    video = page.locator("#player video")
-    box = video.bounding_box()
-    condition = f"() => {VIDEO}.paused === {'false' if playing else 'true'}"
-    for _ in range(2):  # the first tap may only reveal controls that had faded out
-        if page.viewport_size["width"] < 600:
-            video.tap(position={"x": 24, "y": box["height"] - 46})
-        else:
-            video.click(position={"x": 24, "y": box["height"] - 46})
-        try:
-            page.wait_for_function(condition, timeout=2_000)
-            return
-        except Exception:
-            continue
-    print("native play button not reachable; using HTMLMediaElement." + ("play()" if playing else "pause()"))
-    page.evaluate(f"{VIDEO}.{'play' if playing else 'pause'}()")
-    page.wait_for_function(condition, timeout=5_000)
+def _press_play_button(page, playing: bool) -> None:
+    """Press the player's play/pause button, as a person would (the browser's own controls are not shown:
+    the player has one seek bar, its own), and wait until the video is in that state."""
+    button = page.locator("#player [data-role=play]")
+    if page.viewport_size["width"] < 600:
+        button.tap()
+    else:
+        button.click()
+    page.wait_for_function(f"() => {VIDEO}.paused === {'false' if playing else 'true'}", timeout=10_000)
+    expect(button).to_have_attribute("aria-label", "暂停" if playing else "播放")  # the button says what it does
 
 
 def _open_lesson_from_home(page, base: str) -> None:
@@ -115,15 +103,17 @@ def test_member_plays_a_lesson_on_a_phone_until_it_counts(live_server, phone, sc
     assert page.get_by_role("heading", name=LESSON).is_visible()
 
     # The HLS stream is played by hls.js through Media Source Extensions, not by a plain file URL.
-    page.wait_for_function(f"() => {VIDEO}.readyState >= 2", timeout=30_000)
+    wait_for_playlists(page)
     assert page.evaluate("!!(window.Hls && window.Hls.isSupported())")
     assert _video(page, "v.src").startswith("blob:")
     assert _video(page, "v.paused")
-    # Encrypted HLS: the segments are the same bytes for everyone; each segment's key carries the playback
-    # session, and is the evidence the server credits.
-    assert segments and all("ps=" not in u and u.endswith("?k=1") for u in segments), segments[:3]
-    assert keys and all("ps=" in u for u in keys), keys[:3]
-
+    # Opening the page spends no data on the video: no segment and no key is fetched until play is pressed.
+    page.wait_for_timeout(1500)
+    assert segments == [] and keys == [], (segments[:3], keys[:3])
+    # One seek bar: the player's own; the browser's controls are not shown.
+    assert not _video(page, "v.controls")
+    # The speed chosen in an earlier lesson is remembered on this device (a fresh browser starts at 1×).
+    assert _video(page, "v.playbackRate") == 1.0
     # 2× through the player's own speed menu.
     page.get_by_label("倍速").select_option("2.0")
     assert _video(page, "v.playbackRate") == 2.0
@@ -133,15 +123,19 @@ def test_member_plays_a_lesson_on_a_phone_until_it_counts(live_server, phone, sc
     # the lesson.
     with page.expect_response(lambda r: _is_progress_post(r) and not (r.request.post_data_json or {}).get("ended"),
                               timeout=40_000) as first_report:
-        _press_native_play_button(page, playing=True)
+        _press_play_button(page, playing=True)
         page.wait_for_function(f"() => {VIDEO}.currentTime > 4", timeout=15_000)
         shoot(page, screenshot_dir, "e2e-player-playing", "phone", full_page=False)
-        _press_native_play_button(page, playing=False)
+        _press_play_button(page, playing=False)
+    # Encrypted HLS: the segments are the same bytes for everyone; each segment's key carries the playback
+    # session, and is the evidence the server credits.
+    assert segments and all("ps=" not in u and u.endswith("?k=1") for u in segments), segments[:3]
+    assert keys and all("ps=" in u for u in keys), keys[:3]
     assert first_report.value.status == 200
     assert first_report.value.request.post_data_json["rate"] == 2
     midway = _server_progress(page, lesson_id)
     assert 0 < midway["watched_seconds"] < 0.9 * 48 and not midway["completed"], midway
-    _press_native_play_button(page, playing=True)
+    _press_play_button(page, playing=True)
 
     with page.expect_response(lambda r: _is_progress_post(r) and (r.request.post_data_json or {}).get("ended"),
                               timeout=60_000) as ended_report:
@@ -159,10 +153,10 @@ def test_member_plays_a_lesson_on_a_phone_until_it_counts(live_server, phone, sc
     bar = seekbar.bounding_box()
     seekbar.tap(position={"x": bar["width"] * 0.4, "y": bar["height"] / 2})
     page.wait_for_function(f"() => Math.abs({VIDEO}.currentTime - 19.2) < 1.5", timeout=10_000)
-    _press_native_play_button(page, playing=True)
+    _press_play_button(page, playing=True)
     page.wait_for_function(f"() => {VIDEO}.currentTime > 21", timeout=15_000)
     with page.expect_response(_is_progress_post) as pause_report:
-        _press_native_play_button(page, playing=False)
+        _press_play_button(page, playing=False)
     assert pause_report.value.status == 200
     paused_at = _video(page, "v.currentTime")
     state = _server_progress(page, lesson_id)
@@ -170,6 +164,12 @@ def test_member_plays_a_lesson_on_a_phone_until_it_counts(live_server, phone, sc
     assert 5 < state["position"] < 38, state  # a position the player offers to resume at
     reached["position"] = state["position"]
     reached["lesson_id"] = lesson_id
+
+    # The speed chosen is remembered on this device: the lesson opened again plays at 2×. (Opening it without
+    # playing leaves the resume position where it was: the desktop test below resumes there.)
+    page.reload()
+    wait_for_playlists(page)
+    assert page.get_by_label("倍速").input_value() == "2.0" and _video(page, "v.playbackRate") == 2.0
 
     # The course page now says the lesson is done.
     page.goto(course_url)
@@ -194,17 +194,17 @@ def test_same_member_resumes_on_a_desktop(live_server, desktop, screenshot_dir):
     _open_lesson_from_home(page, base)
     assert int(page.url.rsplit("/", 1)[1]) == reached["lesson_id"]
 
-    page.wait_for_function(f"() => {VIDEO}.readyState >= 1", timeout=30_000)
-    page.get_by_text("已从上次观看位置继续播放。").wait_for()
-    page.wait_for_function(f"() => {VIDEO}.currentTime > 5", timeout=10_000)
-    assert abs(_video(page, "v.currentTime") - reached["position"]) < 1.0, (_video(page, "v.currentTime"), reached)
+    wait_for_playlists(page)
     assert page.evaluate("!!window.Hls") and _video(page, "v.src").startswith("blob:")
 
-    # Carrying on from there is reported for the same lesson.
+    # Play starts where the phone stopped, and carrying on from there is reported for the same lesson.
     with page.expect_response(_is_progress_post) as report:
-        _press_native_play_button(page, playing=True)
+        _press_play_button(page, playing=True)
+        page.get_by_text("已从上次观看位置继续播放。").wait_for()
+        page.wait_for_function(f"() => {VIDEO}.currentTime > 5", timeout=10_000)
+        assert reached["position"] - 0.5 < _video(page, "v.currentTime") < reached["position"] + 3, reached
         page.wait_for_function(f"() => {VIDEO}.currentTime > {reached['position'] + 1}", timeout=15_000)
-        _press_native_play_button(page, playing=False)
+        _press_play_button(page, playing=False)
     assert report.value.status == 200
     state = _server_progress(page, reached["lesson_id"])
     assert state["completed"] and state["position"] > reached["position"] + 1, state
@@ -229,11 +229,11 @@ def test_reports_lost_to_a_bad_network_are_sent_again_after_a_reload(live_server
             route.continue_()
 
     page.route(re.compile(r".*/api/v1/lessons/\d+/progress.*"), drop_posts)
-    page.wait_for_function(f"() => {VIDEO}.readyState >= 2", timeout=30_000)
+    wait_for_playlists(page)
     page.get_by_label("倍速").select_option("2.0")
-    _press_native_play_button(page, playing=True)
+    _press_play_button(page, playing=True)
     page.wait_for_function(f"() => {VIDEO}.currentTime > 12", timeout=20_000)
-    _press_native_play_button(page, playing=False)  # the pause report is dropped too
+    _press_play_button(page, playing=False)  # the pause report is dropped too
     stored = page.evaluate(f"localStorage.getItem('elearn-progress-{lesson_id}-{first_ps}')")
     assert stored and '"intervals"' in stored, stored
     assert _server_progress(page, lesson_id)["watched_seconds"] == 0

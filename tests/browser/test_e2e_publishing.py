@@ -14,7 +14,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, login, shoot
+from tests.browser.conftest import DESKTOP, PHONE, login, shoot, wait_for_playlists
 from tests.media.clips import make_clip
 
 pytestmark = pytest.mark.browser
@@ -174,7 +174,7 @@ def test_lecturer_to_admin_to_the_targeted_sector_only(browser, live_server, des
     page.get_by_role("link", name=lesson_title).tap()
     page.wait_for_url(re.compile(r".*/learn/lessons/\d+$"))
     lesson_url = page.url
-    page.wait_for_function(f"() => {VIDEO}.readyState >= 2", timeout=30_000)
+    wait_for_playlists(page)
     assert page.evaluate(f"!!window.Hls && {VIDEO}.src.startsWith('blob:')")
     captions = page.get_by_label("字幕")
     expect(captions).to_be_enabled(timeout=15_000)
@@ -213,7 +213,7 @@ def test_subtitles_shown_in_the_captions_menu_are_on_screen(live_server, desktop
     login(page, live_server["url"], "community")
     page.get_by_role("link", name="党章党规党纪专题教育").first.click()
     page.get_by_role("link", name="第一讲：学习《中国共产党纪律处分条例》").click()
-    page.wait_for_function(f"() => {VIDEO}.readyState >= 2", timeout=30_000)
+    wait_for_playlists(page)
     expect(page.get_by_label("字幕")).to_have_value("0")  # the menu shows 中文 chosen
     page.evaluate(f"{VIDEO}.play()")
     page.wait_for_function(f"() => {VIDEO}.currentTime > 3", timeout=15_000)

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, login, shoot
+from tests.browser.conftest import DESKTOP, PHONE, login, shoot, wait_for_playlists
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def test_key_pages_at_both_sizes(browser, live_server, screenshot_dir, device):
         capture(page, "02-course")
         page.locator(".lesson-list a").first.click()
         page.wait_for_url(re.compile(r".*/learn/lessons/\d+$"))
-        page.wait_for_function(f"() => {VIDEO}.readyState >= 2", timeout=30_000)
+        wait_for_playlists(page)
         capture(page, "03-player")
         page.goto(base + "/me/")
         capture(page, "04-dashboard")

@@ -66,7 +66,8 @@ def test_members_sign_in_through_cas_and_openid_connect(sso_server, oidc_provide
     page.goto(base + "/account/sign-in")
     assert "已关联" in page.inner_text("main")
     shoot(page, screenshot_dir, "sso-account", "phone360")
-    page.click("label.nav-toggle-label")  # the menu, folded on a phone
+    page.click("button.nav-toggle")  # the menu, folded on a phone
+    page.click("details.account-menu summary")
     page.click("nav button:has-text('退出')")
 
     page.goto(base + "/auth/login")

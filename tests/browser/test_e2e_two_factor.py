@@ -64,6 +64,7 @@ def test_a_site_admin_enrols_and_then_signs_in_with_password_and_code(server_2fa
     page.click("text=我已保存，继续")
     page.wait_for_url(base + "/")
     page.get_by_label("菜单").click()
+    page.click("details.account-menu summary")
     page.click("nav >> text=退出")
     page.wait_for_url("**/auth/login")
 

@@ -26,13 +26,19 @@ def test_phone_menu_toggles_and_logout(live_server, phone, screenshot_dir):
     page.set_viewport_size({"width": 360, "height": 740})
     login(page, live_server["url"], "orgadmin")
     assert not page.is_visible("nav.nav")
-    page.get_by_label("菜单").click()
+    menu = page.get_by_role("button", name="菜单")
+    assert menu.get_attribute("aria-expanded") == "false"
+    menu.click()
+    assert menu.get_attribute("aria-expanded") == "true"
     assert page.is_visible("text=党员管理")
+    assert page.get_attribute("nav a[aria-current=page]", "href") == "/"  # the home page is the current one
     page.screenshot(path=str(screenshot_dir / "menu-phone-360.png"))
     page.click("text=党员管理")
     assert "张党员" in page.inner_text("main") and "吴社区" not in page.inner_text("main")
     page.screenshot(path=str(screenshot_dir / "members-phone-360.png"), full_page=True)
     page.get_by_label("菜单").click()
+    assert page.get_attribute("nav a[aria-current=page]", "href").endswith("/members")
+    page.click("details.account-menu summary")  # password, devices, tokens and sign-out live in the account menu
     page.click("nav >> text=退出")
     page.wait_for_url("**/auth/login")
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import login, wait_for_playlists
 from tests.media.clips import make_clip
 
 pytestmark = pytest.mark.browser
@@ -37,7 +37,7 @@ def test_lecturer_uploads_and_the_lesson_plays(live_server, desktop, screenshot_
     page.on("request", lambda r: segments.append(r.url) if r.url.endswith(".ts") or ".ts?" in r.url else None)
     page.on("request", lambda r: keys.append(r.url) if "/keys/" in r.url else None)
     page.goto(f"{base}/learn/lessons/{lesson_id}")
-    page.wait_for_function("() => document.querySelector('#player video').readyState >= 2", timeout=30_000)
+    wait_for_playlists(page)
     page.evaluate("document.querySelector('#player video').muted = true")
     page.evaluate("document.querySelector('#player video').play()")
     page.wait_for_function("() => document.querySelector('#player video').currentTime > 0.5", timeout=30_000)
