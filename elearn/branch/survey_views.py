@@ -190,11 +190,12 @@ def update_question(survey_id: int, question_id: int):
                               + f"#question-{question.id}")
 
 
-@bp.route("/manage/<int:survey_id>/questions/<int:question_id>/<any(up, down, remove):action>",
-          methods=["POST"])
+@bp.route("/manage/<int:survey_id>/questions/<int:question_id>/<action>", methods=["POST"])
 @admin_required
 def change_question(survey_id: int, question_id: int, action: str):
     """Move a question up or down, or remove it."""
+    if action not in ("up", "down", "remove"):
+        abort(404)
     survey = surveys.manage(current_user, survey_id)
     question = surveys.question_of(survey, question_id)
     if action == "remove":
@@ -204,10 +205,12 @@ def change_question(survey_id: int, question_id: int, action: str):
     return redirect(url_for("surveys.edit", survey_id=survey.id))
 
 
-@bp.route("/manage/<int:survey_id>/<any(publish, close):action>", methods=["POST"])
+@bp.route("/manage/<int:survey_id>/status/<action>", methods=["POST"])
 @admin_required
 def change_status(survey_id: int, action: str):
     """Publish the survey to the members of the organisation's subtree (they are notified), or close it."""
+    if action not in ("publish", "close"):
+        abort(404)
     survey = surveys.manage(current_user, survey_id)
     if action == "publish":
         attempt(lambda: surveys.publish(current_user, survey), success=_("已发布，已通知相关党员。"))

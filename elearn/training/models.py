@@ -101,7 +101,8 @@ class Lecturer(Base):
     status: Mapped[str] = mapped_column(String(10), default="active", index=True)
     phone: Mapped[str | None] = mapped_column(EncryptedText(30, "lecturer.phone"), info=PERSONAL)
     bio: Mapped[str] = mapped_column(Text, default="")
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The lecturer's own account where they have one (elearn.training.roster.link_account): one entry an account.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 

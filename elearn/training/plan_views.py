@@ -27,6 +27,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from elearn import clock
 from elearn.access import ADMINS, admin_required
+from elearn.branch import surveys
+from elearn.branch.survey_models import Survey
+from elearn.extensions import db
 from elearn.http.forms import Form, attempt, flash_and_redirect, submit
 from elearn.http.schemas import int_arg
 from elearn.orgs import services as orgs
@@ -91,8 +94,24 @@ def plan(plan_id: int):
         county_level=form.county_level.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
         hours=form.hours.data, location=form.location.data or ""), not_found_status=404,
         done=lambda _training: flash_and_redirect(_("已添加培训。"), url_for("plans.plan", plan_id=plan.id)))
-    return done.response or (render_template("training/plans/plan.html", plan=plan, form=form,
-                                             statuses=TRAINING_PLAN_STATUS_LABELS), done.status)
+    survey = db.session.get(Survey, plan.survey_id) if plan.survey_id else None
+    return done.response or (render_template(
+        "training/plans/plan.html", plan=plan, form=form, statuses=TRAINING_PLAN_STATUS_LABELS, survey=survey,
+        survey_results=survey is not None and orgs.can_manage(current_user, survey.organisation),
+        citable=surveys.citable(plan.organisation)), done.status)
+
+
+@bp.route("/plans/<int:plan_id>/survey", methods=["POST"])
+@admin_required
+def cite_survey(plan_id: int):
+    """Choose the needs survey the plan answers (or none)."""
+    plan = training_plans.get_plan(current_user, plan_id)
+    raw = request.form.get("survey_id", "")
+    if raw and not raw.isdigit():
+        abort(400)
+    attempt(lambda: training_plans.cite_survey(current_user, plan, int(raw) if raw else None),
+            success=_("已保存。"))
+    return redirect(url_for("plans.plan", plan_id=plan.id))
 
 
 @bp.route("/plans/<int:plan_id>/file", methods=["POST"])

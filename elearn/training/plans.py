@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from elearn import clock
 from elearn.access import Role
 from elearn.audit import services as audit
+from elearn.branch import surveys
 from elearn.errors import Conflict, Forbidden, NotFound, ServiceError
 from elearn.extensions import db
 from elearn.orgs import services as orgs
@@ -120,6 +121,19 @@ def file_plan(actor: User, plan: TrainingPlan) -> TrainingPlan:
     plan.filed_at = clock.now_utc()
     plan.filed_by_id = actor.id
     audit.record(actor, "training_plan.file", plan, before=before, after=audit.snapshot(plan, PLAN_FIELDS))
+    db.session.commit()
+    return plan
+
+
+def cite_survey(actor: User, plan: TrainingPlan, survey_id: int | None) -> TrainingPlan:
+    """Record the needs survey the plan answers (None: none): a published survey of the plan's organisation
+    or an organisation above it (elearn.branch.surveys.citable)."""
+    orgs.require_manage(actor, plan.organisation)
+    if survey_id is not None and survey_id not in {s.id for s in surveys.citable(plan.organisation)}:
+        raise NotFound(_("调研不存在。"))
+    before = {"survey_id": plan.survey_id}
+    plan.survey_id = survey_id
+    audit.record(actor, "training_plan.survey", plan, before=before, after={"survey_id": survey_id})
     db.session.commit()
     return plan
 

@@ -1,7 +1,7 @@
 """The lecturer roster (师资库): search, add and edit lecturers within the admin's subtree."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,11 +11,11 @@ from wtforms.validators import DataRequired, Length, Optional
 from elearn.access import ADMINS, admin_required
 from elearn.errors import NotFound
 from elearn.extensions import db
-from elearn.http.forms import Form, MultiCheckboxField, flash_and_redirect, submit
+from elearn.http.forms import Form, MultiCheckboxField, attempt, flash_and_redirect, submit
 from elearn.http.schemas import int_arg
 from elearn.orgs import services as orgs
 from elearn.orgs.models import Organisation
-from elearn.policy import CONTENT_CATEGORIES, LECTURER_STATUS_LABELS
+from elearn.policy import CONTENT_CATEGORIES, LECTURER_STATUS_LABELS, MEETINGS
 from elearn.training import roster as lecturers
 from elearn.training.models import Lecturer
 
@@ -84,4 +84,23 @@ def edit(lecturer_id: int | None):
 
     done = submit(form, save, not_found_status=404, done=lambda saved: flash_and_redirect(
         _("已保存：%(n)s", n=saved.name), url_for("roster.index")))
-    return done.response or (render_template("training/roster/form.html", form=form, lecturer=lec), done.status)
+    extra = {}
+    if lec is not None:
+        extra = {"record": lecturers.account_record(lec), "history": lecturers.status_history(lec),
+                 "accounts": lecturers.linkable_accounts(current_user, lec), "statuses": LECTURER_STATUS_LABELS,
+                 "meeting_kinds": {k: v.label for k, v in MEETINGS.kinds.items()}}
+    return done.response or (render_template("training/roster/form.html", form=form, lecturer=lec, **extra),
+                             done.status)
+
+
+@bp.route("/<int:lecturer_id>/account", methods=["POST"])
+@admin_required
+def link_account(lecturer_id: int):
+    """Link the entry to a lecturer account of the subtree (or unlink it)."""
+    lec = lecturers.get(current_user, lecturer_id)
+    raw = request.form.get("user_id", "")
+    if raw and not raw.isdigit():
+        abort(400)
+    attempt(lambda: lecturers.link_account(current_user, lec, int(raw) if raw else None),
+            success=_("已更新关联账号。"))
+    return redirect(url_for("roster.edit", lecturer_id=lec.id) + "#account")

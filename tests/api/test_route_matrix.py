@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from elearn import clock
-from elearn.branch import meetings
+from elearn.branch import meetings, surveys
 from elearn.community import discussion, notes
 from elearn.http.api import API_PREFIX, OPERATIONS
 from elearn.notify import services as notify
@@ -33,11 +33,15 @@ ADMIN_OBJECT = (403, 403, 404, OK, OK)  # admins of the object's subtree only; o
 MEMBER_CONTENT = (OK, OK, 404, OK, OK)  # published to the county's sector (and the lecturer's own course)
 OWN = (OK, 404, 404, 404, 404)  # the member's own attempt or notification
 BRANCH_RUN = (404, 404, 404, OK, OK)  # who runs the branch: its secretary or an admin over it (none of the others)
+SURVEY_AUDIENCE = (OK, OK, 404, OK, 404)  # members now in the publishing county's subtree (not site admins)
 
 # (method, rule relative to /api/v1) → expected status per role, in ROLES order.
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/openapi.json"): ALL_OK,
     ("GET", "/me"): ALL_OK,
+    ("GET", "/surveys"): ALL_OK,
+    ("GET", "/surveys/<int:survey_id>"): SURVEY_AUDIENCE,
+    ("POST", "/surveys/<int:survey_id>/response"): SURVEY_AUDIENCE,
     ("GET", "/me/credits"): ALL_OK,
     ("GET", "/me/certificates"): ALL_OK,
     ("GET", "/verify/key"): ALL_OK,
@@ -119,8 +123,12 @@ def world(tree, make_course, make_lesson, publish):
     now = clock.now_utc()
     meeting = meetings.create_meeting(tree.admin, tree.branch_a, kind="lecture", title="党课",
                                       starts_at=now - timedelta(hours=2), ends_at=now - timedelta(hours=1))
+    survey = surveys.save(tree.admin, None, organisation=tree.county, title="需求调研")
+    surveys.add_question(tree.admin, survey, kind="text", text="建议", required=False)
+    surveys.publish(tree.admin, survey)
     return SimpleNamespace(tree=tree, course=course, lesson=lesson, series=series, reading=reading, quiz=quiz,
-                           attempt=attempt, notification=note, note=study_note, question=question, meeting=meeting)
+                           attempt=attempt, notification=note, note=study_note, question=question, meeting=meeting,
+                           survey=survey)
 
 
 def _call(client, op, w, role, headers, n):
@@ -130,7 +138,7 @@ def _call(client, op, w, role, headers, n):
               "lesson_id": w.lesson.id, "reading_id": w.reading.id, "course_id": w.course.id,
               "series_id": w.series.id, "quiz_id": w.quiz.id, "attempt_id": w.attempt.id,
               "notification_id": w.notification.id, "org_id": t.county.id, "user_id": t.member.id,
-              "code": "NOSUCHCODE0000", "meeting_id": w.meeting.id}
+              "code": "NOSUCHCODE0000", "meeting_id": w.meeting.id, "survey_id": w.survey.id}
     url = API_PREFIX + op.rule
     for name, _conv in op.path_params:
         url = url.replace(f"<{_conv + ':' if _conv != 'string' else ''}{name}>", str(params[name]))
@@ -156,6 +164,7 @@ def _call(client, op, w, role, headers, n):
         ("POST", "/posts/<int:post_id>/responses"): {"body": "回复"},
         ("POST", "/posts/<int:post_id>/report"): {"reason": "举报"},
         ("PUT", "/courses/<int:course_id>/rating"): {"stars": 5},
+        ("POST", "/surveys/<int:survey_id>/response"): {"answers": []},
         ("POST", "/members"): {"username": f"created_{role}", "name": "新党员", "password": "Qz7-long-Secret!",
                                "organisation_id": t.branch_a.id},
         ("PATCH", "/members/<int:user_id>"): {"category": "cadre"},

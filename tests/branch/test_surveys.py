@@ -43,7 +43,7 @@ def build(client, auth, world, anonymous=False):
                  {"n-kind": "multiple", "n-text": "感兴趣的内容", "n-options": "党史\n理论\n技能", "n-required": "y"},
                  {"n-kind": "text", "n-text": "其他建议"}):
         assert client.post(url, data=data).status_code == 302
-    assert client.post(f"/surveys/manage/{survey.id}/publish").status_code == 302
+    assert client.post(f"/surveys/manage/{survey.id}/status/publish").status_code == 302
     _db.session.expire_all()
     auth.logout()
     return _db.session.get(Survey, survey.id)
@@ -182,11 +182,11 @@ def test_outside_the_subtree_and_wrong_roles(client, auth, world):
     for url in ("/surveys/manage", f"/surveys/manage/{survey.id}", f"/surveys/manage/{survey.id}/results",
                 f"/surveys/manage/{survey.id}/results.xlsx"):
         assert client.get(url).status_code == 403
-    assert client.post(f"/surveys/manage/{survey.id}/close").status_code == 403
+    assert client.post(f"/surveys/manage/{survey.id}/status/close").status_code == 403
     auth.logout()
     auth.login("otheradmin")
     assert client.get(f"/surveys/manage/{survey.id}/results").status_code == 404
-    assert client.post(f"/surveys/manage/{survey.id}/close").status_code == 404
+    assert client.post(f"/surveys/manage/{survey.id}/status/close").status_code == 404
     assert count(SurveyResponse) == 0 and _db.session.get(Survey, survey.id).status == "open"
     auth.logout()
     auth.login("countyadmin")  # an admin above sees the results
@@ -204,7 +204,7 @@ def test_no_answer_after_close_or_past_the_closing_day(client, auth, world, site
     site_clock.set_site(datetime.combine(survey.opens_on, datetime.min.time()).replace(hour=12))
     auth.logout()
     auth.login("townadmin")
-    assert client.post(f"/surveys/manage/{survey.id}/close").status_code == 302
+    assert client.post(f"/surveys/manage/{survey.id}/status/close").status_code == 302
     auth.logout()
     auth.login("mem1")
     assert client.post(f"/surveys/{survey.id}", data=good).status_code == 409

@@ -1,4 +1,5 @@
-"""needs surveys (survey, questions, one response per member, answers) and the survey a training plan answers
+"""needs surveys (survey, questions, one response per member, answers), the survey a training plan answers, and
+a lecturer account linked to one roster entry at most
 
 Revision ID: e6b4a3c5d7f8
 Revises: d5a3f2b4c6e7
@@ -75,9 +76,13 @@ def upgrade():
     with op.batch_alter_table('training_plan', schema=None) as batch_op:
         batch_op.add_column(sa.Column('survey_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_training_plan_survey_id_survey'), 'survey', ['survey_id'], ['id'])
+    with op.batch_alter_table('lecturer', schema=None) as batch_op:
+        batch_op.create_unique_constraint(batch_op.f('uq_lecturer_user_id'), ['user_id'])
 
 
 def downgrade():
+    with op.batch_alter_table('lecturer', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_lecturer_user_id'), type_='unique')
     with op.batch_alter_table('training_plan', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_training_plan_survey_id_survey'), type_='foreignkey')
         batch_op.drop_column('survey_id')
