@@ -16,10 +16,9 @@ from werkzeug.routing import IntegerConverter
 from elearn import cli, policy, queue, storage
 from elearn.access import Role
 from elearn.analytics import api as analytics_api
-from elearn.analytics import evaluation_views
+from elearn.analytics import evaluation_views, tracking
 from elearn.analytics import models as analytics_models
 from elearn.analytics import tasks as analytics_tasks
-from elearn.analytics import tracking
 from elearn.analytics import views as analytics_views
 from elearn.audit import models as audit_models
 from elearn.audit import services as audit_services
@@ -30,8 +29,31 @@ from elearn.auth import services as auth_services
 from elearn.auth import sso_views, two_factor_views
 from elearn.auth import tasks as auth_tasks
 from elearn.auth import views as auth_views
-from elearn.config import Config, TestingConfig
+from elearn.branch import api as branch_api
+from elearn.branch import (
+    birthday_views,
+    checkin_api,
+    checkin_models,
+    checkin_views,
+    lecture_api,
+    lecture_models,
+    lecture_views,
+    meeting_models,
+    story_api,
+    story_models,
+    story_views,
+    survey_api,
+    survey_models,
+    survey_tasks,
+    survey_views,
+)
+from elearn.branch import models as branch_models
+from elearn.branch import tasks as branch_tasks
+from elearn.branch import views as branch_views
 from elearn.community import api as community_api
+from elearn.community import models as community_models
+from elearn.community import views as community_views
+from elearn.config import Config, TestingConfig
 from elearn.courses import api as courses_api
 from elearn.courses import learn_views, publish_views, studio_views
 from elearn.courses import models as courses_models
@@ -52,16 +74,6 @@ from elearn.media import tasks as media_tasks
 from elearn.media import views as media_views
 from elearn.notify import api as notify_api
 from elearn.notify import models as notify_models
-from elearn.branch import meeting_models
-from elearn.branch import api as branch_api
-from elearn.branch import views as branch_views
-from elearn.branch import models as branch_models
-from elearn.branch import lecture_api, lecture_models, lecture_views, story_api, story_models, story_views
-from elearn.branch import birthday_views, checkin_api, checkin_models, checkin_views
-from elearn.branch import tasks as branch_tasks
-from elearn.branch import survey_api, survey_models, survey_tasks, survey_views
-from elearn.community import models as community_models
-from elearn.community import views as community_views
 from elearn.notify import tasks as notify_tasks
 from elearn.notify import views as notify_views
 from elearn.orgs import api as orgs_api
@@ -103,8 +115,8 @@ TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks, notify_tasks,
 # Page blueprints, in the order of the top navigation.
 PAGES = (auth_views, two_factor_views, site_views, ledger_views, verify_views, learn_views, quiz_views, search_views,
          readings_views, studio_views, media_views, publish_views, training_views, import_views, plan_views,
-         analytics_views, evaluation_views, roster_views, orgs_views, audit_views, notify_views, sso_views, community_views,
-         checkin_views, birthday_views, lecture_views, story_views, survey_views, branch_views)
+         analytics_views, evaluation_views, roster_views, orgs_views, audit_views, notify_views, sso_views,
+         community_views, checkin_views, birthday_views, lecture_views, story_views, survey_views, branch_views)
 APIS = (auth_api, study_api, ledger_api, verify_api, search_api, courses_api, readings_api, quiz_api, notify_api,
         orgs_api, training_api, analytics_api, community_api, checkin_api, lecture_api, story_api, survey_api,
         branch_api, openapi)

@@ -8,7 +8,8 @@ short form is looked up among the codes host screens have shown (:class:`Checkin
 
 The targets are a small registry (:data:`KINDS`): ``group_session`` (video group training, marked present through
 the training service exactly as when an admin ticks the member, so credit flows the same way) and ``meeting``
-(a branch meeting, through elearn.branch.meetings' own window, audience and record_checkin). Who may show the host screen is ``may_manage_branch`` on the target's organisation.
+(a branch meeting, through elearn.branch.meetings' own window, audience and record_checkin). Who may show the
+host screen is ``may_manage_branch`` on the target's organisation.
 """
 from __future__ import annotations
 

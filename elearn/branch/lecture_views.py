@@ -29,7 +29,7 @@ from elearn.http.schemas import int_arg, json_body
 from elearn.media import services as media
 from elearn.media import uploads
 from elearn.media.models import MediaAsset
-from elearn.media.views import UploadRequest, upload_json
+from elearn.media.upload_json import UploadRequest, upload_json
 from elearn.orgs import services as orgs
 from elearn.policy import ASSET_STATUS_LABELS, BRANCH_SHOWCASE, CONTENT_CATEGORIES
 

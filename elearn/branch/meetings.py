@@ -466,6 +466,9 @@ def delete_attachment(actor: User, attachment_id: int) -> None:
 # -- lists and counts -----------------------------------------------------------------------------------------
 
 def _site_range(start: date, end: date) -> tuple[datetime, datetime]:
+    # The last days of year 9999 have no next day (nor room for the time zone): the range stops short of them.
+    last = date.max - timedelta(days=2)
+    start, end = min(start, last), min(end, last)
     return clock.from_site_local(datetime.combine(start, time())), \
         clock.from_site_local(datetime.combine(end + timedelta(days=1), time()))
 

@@ -22,7 +22,7 @@ from elearn.orgs.models import Organisation, User
 POST_LABELS = {"secretary": _l("书记"), "deputy": _l("副书记"), "committee": _l("委员")}
 
 
-def _current(stmt, on: date | None = None):  # type: ignore[no-untyped-def]
+def _current(stmt, on: date | None = None):
     day = on or clock.site_today()
     return stmt.where(BranchOfficer.started_on <= day,
                       or_(BranchOfficer.ended_on.is_(None), BranchOfficer.ended_on > day))

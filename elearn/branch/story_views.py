@@ -10,7 +10,7 @@ from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from elearn.access import admin_required
+from elearn.access import ADMINS, admin_required
 from elearn.branch import stories
 from elearn.errors import NotFound
 from elearn.http.forms import Form, MultiCheckboxField, attempt, flash_and_redirect, submit
@@ -47,7 +47,7 @@ class StoryForm(Form):
 def index():
     """学习身边榜样: the stories published to me, newest first."""
     return render_template("branch/stories.html", stories=stories.stories_for(current_user),
-                           may_publish=current_user.role in ("org_admin", "site_admin"))
+                           may_publish=current_user.role in ADMINS)
 
 
 @bp.get("/<int:story_id>")

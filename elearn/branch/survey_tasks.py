@@ -8,7 +8,8 @@ from elearn.queue import task
 def tell_published(survey_id: int) -> int:
     """Tell the next batch of the survey's audience that it is open, then enqueue itself while members are
     left; a retried or resumed job tells only those not told yet (the notification's dedupe key)."""
-    from elearn.branch import surveys  # the services import this module to enqueue it
+    # the survey services import this module to enqueue it: both are imported when the job runs
+    from elearn.branch import surveys
     from elearn.notify import services as notices
 
     message = surveys.published_message(survey_id)

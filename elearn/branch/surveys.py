@@ -29,6 +29,7 @@ from elearn.notify.audience import Message
 from elearn.orgs import services as orgs
 from elearn.orgs.models import Organisation, User
 from elearn.policy import SURVEY
+from elearn.spreadsheets import xlsx_row
 
 SURVEY_FIELDS = ["organisation_id", "title", "intro", "status", "opens_on", "closes_on", "anonymous"]
 # An answer as submitted: option indices for a choice question, text for a text question.
@@ -396,8 +397,6 @@ def results(actor: User, survey: Survey) -> dict[str, Any]:
 def results_xlsx(actor: User, survey: Survey) -> bytes:
     """The results as a workbook: a summary sheet (counts per option) and one row per response."""
     from openpyxl import Workbook  # loaded for exports only: most requests never write a workbook
-
-    from elearn.spreadsheets import xlsx_row
 
     data = results(actor, survey)
     wb = Workbook(write_only=True)

@@ -46,8 +46,6 @@ As every write they need the CSRF token, sent in the ``X-CSRFToken`` header:
 from __future__ import annotations
 
 import re
-from functools import wraps
-from typing import Annotated
 
 from flask import (
     Blueprint,
@@ -62,26 +60,17 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from pydantic import Field
 
 from elearn.courses import services as courses
 from elearn.errors import NotFound, ServiceError
-from elearn.extensions import db
-from elearn.http.errors import error_response, json_error, status_for
-from elearn.http.schemas import Payload, json_body
+from elearn.http.errors import json_error
+from elearn.http.schemas import json_body
 from elearn.media import services as media
 from elearn.media import uploads
+from elearn.media.upload_json import UploadRequest, upload_json
 from elearn.policy import ASSET_STATUS_LABELS, MEDIA_SEGMENT_MAX_AGE_S, PUBLIC_SEGMENT_MAX_AGE_S
 
 bp = Blueprint("media", __name__)
-
-
-class UploadRequest(Payload):
-    """Opening (or resuming) an upload."""
-
-    filename: Annotated[str, Field(max_length=1000)] = ""
-    size: Annotated[int, Field(ge=0, le=2**53)]
-    sha256: Annotated[str, Field(max_length=64)] | None = None
 
 
 @bp.route("/learn/media/<int:asset_id>/keys/<int:index>", methods=["GET", "HEAD"])
@@ -180,28 +169,6 @@ def _recorded_once_sent(response: Response, record) -> Response:
     return response
 
 CONTENT_RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
-
-
-def upload_json(view, roles=None):
-    """JSON endpoints of uploads: 401 (and 403 outside ``roles`` when given) and service errors as JSON
-    ``{"error": …}`` instead of pages; a refused chunk carries the offset to resume from."""
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return json_error(401, "unauthorized", _("请先登录。"))
-        if roles is not None and current_user.role not in roles:
-            return json_error(403, "forbidden", _("您无权访问此页面。"))
-        try:
-            return view(*args, **kwargs)
-        except (uploads.OffsetMismatch, uploads.StorageFull) as exc:
-            db.session.rollback()
-            response = json_error(status_for(exc), exc.code, exc.message, offset=exc.offset)
-            response.headers["Upload-Offset"] = str(exc.offset)
-            return response
-        except ServiceError as exc:
-            db.session.rollback()
-            return error_response(exc)
-    return wrapped
 
 
 def studio_json(view):

@@ -440,6 +440,7 @@ def import_members(actor: User, default_org: Organisation, filename: str, data: 
 def template_csv() -> bytes:
     """A CSV with the expected headings and one example row, for admins to fill in."""
     return spreadsheets.csv_bytes([
-        ["用户名", "姓名", "初始密码", "所在组织", "党员类别", "免予要求", "免予原因", "手机号", "电子邮箱", "入党日期"],
+        ["用户名", "姓名", "初始密码", "所在组织", "党员类别", "免予要求", "免予原因", "手机号", "电子邮箱",
+         "入党日期"],
         ["zhangsan", "张三", "", "", str(MEMBER_CATEGORIES["member"]), "否", "", "", "", "2001-07-01"],
     ])

@@ -23,6 +23,7 @@ from wtforms.validators import Length, Optional
 
 import content
 from elearn import policy
+from elearn.community import panels as community
 from elearn.courses import catalog
 from elearn.courses.models import Course
 from elearn.errors import NotFound, ServiceError
@@ -30,7 +31,6 @@ from elearn.extensions import db
 from elearn.http.errors import error_response, status_for
 from elearn.http.forms import Form
 from elearn.http.schemas import int_arg, json_body
-from elearn.community import panels as community
 from elearn.readings import services as readings
 from elearn.readings.schemas import PositionReport
 from elearn.search import services as search

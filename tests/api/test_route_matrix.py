@@ -15,9 +15,10 @@ from types import SimpleNamespace
 import pytest
 
 from elearn import clock
-from elearn.branch import meetings, surveys
+from elearn.branch import meetings, stories, surveys
 from elearn.community import discussion, notes
 from elearn.http.api import API_PREFIX, OPERATIONS
+from elearn.notify import announcements
 from elearn.notify import services as notify
 from elearn.quiz import services as quizzes
 from elearn.readings import services as readings
@@ -100,6 +101,17 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("PUT", "/branch/meetings/<int:meeting_id>/attendance"): BRANCH_RUN,
     ("POST", "/branch/meetings/<int:meeting_id>/hold"): BRANCH_RUN,
     ("GET", "/branch/cadence"): BRANCH_RUN,
+    ("POST", "/me/courses/<int:course_id>"): MEMBER_CONTENT,
+    ("DELETE", "/me/courses/<int:course_id>"): ALL_OK,  # removing what is not on my list changes nothing
+    ("GET", "/notifications/preferences"): ALL_OK,
+    ("PUT", "/notifications/preferences"): ALL_OK,
+    ("GET", "/announcements"): ALL_OK,
+    ("GET", "/announcements/<int:announcement_id>"): SURVEY_AUDIENCE,  # members now in the county's subtree
+    ("GET", "/lectures"): ALL_OK,
+    ("GET", "/lectures/<int:lecture_id>"): (404,) * 5,  # no such lecture: the same answer for everyone
+    ("GET", "/models"): ALL_OK,
+    ("GET", "/models/<int:story_id>"): MEMBER_CONTENT,  # a story published to the county's subtree
+    ("POST", "/checkin"): (400,) * 5,  # a code no host screen showed: the same answer for everyone
 }
 
 PLAN = (Path(__file__).resolve().parent.parent / "data" / "plan-excerpt.txt").read_bytes()
@@ -126,7 +138,11 @@ def world(tree, make_course, make_lesson, publish):
     survey = surveys.save(tree.admin, None, organisation=tree.county, title="需求调研")
     surveys.add_question(tree.admin, survey, kind="text", text="建议", required=False)
     surveys.publish(tree.admin, survey)
-    return SimpleNamespace(tree=tree, course=course, lesson=lesson, series=series, reading=reading, quiz=quiz,
+    announcement = announcements.publish(tree.admin, tree.county, title="通知", body="学习安排")
+    story = stories.publish_story(tree.admin, tree.county, person_name="张三", person_org="一支部", title="榜样",
+                                  body="事迹")
+    return SimpleNamespace(announcement=announcement, story=story,
+                           tree=tree, course=course, lesson=lesson, series=series, reading=reading, quiz=quiz,
                            attempt=attempt, notification=note, note=study_note, question=question, meeting=meeting,
                            survey=survey)
 
@@ -138,7 +154,8 @@ def _call(client, op, w, role, headers, n):
               "lesson_id": w.lesson.id, "reading_id": w.reading.id, "course_id": w.course.id,
               "series_id": w.series.id, "quiz_id": w.quiz.id, "attempt_id": w.attempt.id,
               "notification_id": w.notification.id, "org_id": t.county.id, "user_id": t.member.id,
-              "code": "NOSUCHCODE0000", "meeting_id": w.meeting.id, "survey_id": w.survey.id}
+              "code": "NOSUCHCODE0000", "meeting_id": w.meeting.id, "survey_id": w.survey.id,
+              "announcement_id": w.announcement.id, "story_id": w.story.id, "lecture_id": 2**31 - 1}
     url = API_PREFIX + op.rule
     for name, _conv in op.path_params:
         url = url.replace(f"<{_conv + ':' if _conv != 'string' else ''}{name}>", str(params[name]))
@@ -165,6 +182,8 @@ def _call(client, op, w, role, headers, n):
         ("POST", "/posts/<int:post_id>/report"): {"reason": "举报"},
         ("PUT", "/courses/<int:course_id>/rating"): {"stars": 5},
         ("POST", "/surveys/<int:survey_id>/response"): {"answers": []},
+        ("PUT", "/notifications/preferences"): {"email": {"announcement": False}},
+        ("POST", "/checkin"): {"code": "ABCDEF"},
         ("POST", "/members"): {"username": f"created_{role}", "name": "新党员", "password": "Qz7-long-Secret!",
                                "organisation_id": t.branch_a.id},
         ("PATCH", "/members/<int:user_id>"): {"category": "cadre"},
