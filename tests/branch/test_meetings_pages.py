@@ -54,6 +54,11 @@ def test_nav_and_index_only_for_those_who_run_a_branch(client, auth, s):
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/branch/{s.branch.id}")
     page = client.get(f"/branch/{s.branch.id}").get_data(as_text=True)
     assert "张三" in page and "支部委员会" in page
+    # the branch's month is reached from its dashboard: a lecture to record, birthdays, the evaluation report
+    for link in (f"/lectures/new/{s.branch.id}", f"/branch/{s.branch.id}/birthdays",
+                 f"/analytics/evaluation?org={s.branch.id}"):
+        assert f'href="{link}"' in page, link
+        assert client.get(link).status_code == 200, link
     assert client.get(f"/branch/{s.other.id}").status_code == 404  # another branch
 
 
@@ -62,7 +67,9 @@ def test_secretary_runs_a_lecture_from_the_pages(client, auth, s):
     r = _new(client, s)
     assert r.status_code == 302
     meeting = _db.session.execute(select(Meeting)).scalar_one()
-    assert client.get(f"/branch/meetings/{meeting.id}").status_code == 200
+    page = client.get(f"/branch/meetings/{meeting.id}").get_data(as_text=True)
+    host = f"/checkin/host/meeting/{meeting.id}"
+    assert f'href="{host}"' in page and client.get(host).status_code == 200  # the QR screen, one tap away
     s.clock.set_site(datetime(2026, 5, 6, 15, 40))
     r = client.post(f"/branch/meetings/{meeting.id}/attendance",
                     data={f"status-{s.member.id}": "present", f"status-{s.sec.id}": "excused",
