@@ -160,16 +160,24 @@
     if (video.playbackRate > max) { video.playbackRate = max; }
   });
 
+  // The member's own caption choice (null: none yet, captions on by default).
+  var captionChoice = null;
+
   function fillCaptions() {
-    var tracks = hls ? hls.subtitleTracks : [];
+    // Before play nothing but the master playlist is loaded: hls.js lists the active group's tracks only once a
+    // level is loaded, so the menu is filled from every track meanwhile (one subtitle group per stream here).
+    var tracks = !hls ? [] : (hls.subtitleTracks.length ? hls.subtitleTracks : (hls.allSubtitleTracks || []));
     captionSelect.textContent = "";
     captionSelect.appendChild(option(-1, cfg.msgOff));
     tracks.forEach(function (t, i) { captionSelect.appendChild(option(i, t.name || t.lang)); });
     captionSelect.disabled = tracks.length === 0;
     if (tracks.length) {
-      captionSelect.value = "0";
-      hls.subtitleTrack = 0;
-      hls.subtitleDisplay = true;
+      var chosen = captionChoice === null ? 0 : captionChoice;
+      captionSelect.value = String(chosen);
+      if (hls.subtitleTracks.length) {
+        hls.subtitleTrack = chosen;
+        hls.subtitleDisplay = chosen >= 0;
+      }
     }
   }
 
@@ -189,6 +197,8 @@
   captionSelect.addEventListener("change", function () {
     if (!hls) { return; }
     var i = Number(captionSelect.value);
+    captionChoice = i;
+    if (!hls.subtitleTracks.length) { return; }  // applied when the tracks are loaded (fillCaptions)
     hls.subtitleDisplay = i >= 0;
     hls.subtitleTrack = i;
   });
