@@ -44,7 +44,7 @@ def test_host_shows_a_qr_code_and_a_member_types_the_short_form(live_server, des
     host.goto(f"{base}/checkin/host/meeting/{meeting_id}")
     host.wait_for_selector("#checkin-qr svg")
     short = host.locator("#checkin-short")
-    host.wait_for_function("document.getElementById('checkin-short').textContent.trim().length === 6")
+    host.wait_for_function("() => document.getElementById('checkin-short').textContent.trim().length === 6")
     code = short.inner_text().strip()
     assert re.fullmatch(r"[A-HJ-NP-Z2-9]{6}", code)
     box = host.locator("#checkin-qr svg").bounding_box()
@@ -64,6 +64,6 @@ def test_host_shows_a_qr_code_and_a_member_types_the_short_form(live_server, des
     shoot(phone, screenshot_dir, "e2e-checkin-done-360", "phone")
 
     host.reload()
-    host.wait_for_function("document.getElementById('checkin-count').textContent.trim() === '1'")
+    host.wait_for_function("() => document.getElementById('checkin-count').textContent.trim() === '1'")
     assert "张党员" in host.locator("#checkin-present").inner_text()
     shoot(host, screenshot_dir, "e2e-checkin-host-counted", "desktop")
