@@ -114,11 +114,15 @@ def make_user(db, make_org):
     from elearn.orgs import members as users
 
     def make(username=None, org=None, role="member", category="member", exempt=False, exempt_reason=None,
-             name=None):
+             name=None, joined_on=None):
+        # Members of the tests have belonged since the cycle began unless a test says otherwise: the pace counts
+        # from the joining day, and most tests judge a whole cycle's pace.
+        from elearn.policy import POLICY
+
         username = username or f"user{next(_seq)}"
         return users.create(None, username=username, name=name or username, password=PASSWORD,
                             organisation=org or make_org(), role=role, category=category, exempt=exempt,
-                            exempt_reason=exempt_reason)
+                            exempt_reason=exempt_reason, joined_on=joined_on or POLICY.cycle_start)
     return make
 
 

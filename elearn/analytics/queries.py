@@ -9,12 +9,15 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     Row,
     Select,
     and_,
     case,
     distinct,
     func,
+    literal,
+    or_,
     select,
 )
 
@@ -24,7 +27,7 @@ from elearn.extensions import db
 from elearn.ledger.models import MemberCourseProgress, MemberStudySummary, OrgMonthStudy, StudyCredit
 from elearn.ledger.requirements import PACE_EPS, Pace
 from elearn.media.models import MediaAsset
-from elearn.orgs.models import Organisation, User
+from elearn.orgs.models import Membership, Organisation, User
 from elearn.policy import ANALYTICS, MEMBER_CATEGORIES, POLICY
 
 EPS = PACE_EPS
@@ -78,9 +81,14 @@ def hours_by_member(path: str, today: date) -> Select:
     One pass over the members joined to their summary row (cycle totals), less any credits dated after
     ``today`` (normally none: a small indexed range of the ledger)."""
     S = MemberStudySummary
-    m = subtree_members(path).add_columns(S.hours, S.theory_hours).outerjoin(S, S.user_id == User.id).subquery("ms")
+    # The member's joining day (the start of their first home membership): the pace counts from it
+    # (elearn.ledger.requirements.joined_on, the same rule on the member's own page).
+    joined = (select(func.min(Membership.started_on)).where(Membership.user_id == User.id, Membership.kind == "home")
+              .correlate(User).scalar_subquery().label("joined"))
+    m = (subtree_members(path).add_columns(S.hours, S.theory_hours, joined).outerjoin(S, S.user_id == User.id)
+         .subquery("ms"))
     total, theory = func.coalesce(m.c.hours, 0.0), func.coalesce(m.c.theory_hours, 0.0)
-    base = [m.c.user_id, m.c.organisation_id, m.c.category, m.c.exempt]
+    base = [m.c.user_id, m.c.organisation_id, m.c.category, m.c.exempt, m.c.joined]
     if today >= POLICY.cycle_end:
         return select(*base, total.label("total"), theory.label("theory"))
     future = (select(StudyCredit.user_id, func.sum(StudyCredit.hours).label("hours"),
@@ -98,15 +106,35 @@ def target_expr(category_col):
                 else_=float(POLICY.member_cycle_hours))
 
 
+def _days(start, end: date):
+    """Days from the date column ``start`` to ``end`` (a number; SQLite has no date subtraction)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.julianday(literal(end, Date)) - func.julianday(start)
+    return literal(end, Date) - start
+
+
+def member_fraction(joined, today: date):
+    """:func:`elearn.ledger.requirements.cycle_fraction` per member in SQL: the share of the member's part of the
+    cycle (from the later of the cycle start and their joining day) elapsed by ``today``, after the grace days."""
+    if today >= POLICY.cycle_end:
+        return literal(1.0)
+    start = case((joined > POLICY.cycle_start, joined), else_=literal(POLICY.cycle_start, Date))
+    grace = POLICY.pace_grace_days
+    elapsed = _days(start, today) + 1 - grace
+    total = _days(start, POLICY.cycle_end) + 1 - grace
+    share = case((elapsed < 0, 0.0), else_=elapsed) * 1.0 / case((total < 1, 1), else_=total)
+    return case((start > literal(today, Date), 0.0), (share > 1.0, 1.0), else_=share)
+
+
 def judged(scope: Scope):
     """Per member: hours, target, the pro-rata expectation and flags — a subquery."""
     m = hours_by_member(scope.path, scope.today).subquery("m")
     total, theory = m.c.total, m.c.theory
     target = target_expr(m.c.category)
-    pace = Pace(scope.today)
-    expected = pace.expected(target)
+    # Pace.expected / Pace.on_pace with each member's own fraction (from their joining day).
+    expected = target * member_fraction(m.c.joined, scope.today)
     required = m.c.exempt.is_(False)
-    on_pace = and_(required, pace.on_pace(total, target))
+    on_pace = and_(required, or_(total >= expected - PACE_EPS, total >= target - PACE_EPS))
     theory_ok = and_(required, total > 0, theory >= total * POLICY.theory_share - EPS)
     return (select(m.c.user_id, m.c.organisation_id, m.c.category, m.c.exempt,
                    total.label("total"), theory.label("theory"), target.label("target"),

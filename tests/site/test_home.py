@@ -30,7 +30,7 @@ def _joined(user, on: date):
 
 
 def test_a_member_created_today_is_not_behind(client, auth, make_user):
-    m = make_user("h_new")
+    m = make_user("h_new", joined_on=clock.site_today())
     status = requirements.status(m)
     assert status.state == "on_pace" and status.expected_hours == 0.0 and not status.warnings
     auth.login("h_new")
@@ -40,7 +40,7 @@ def test_a_member_created_today_is_not_behind(client, auth, make_user):
 
 def test_a_member_who_joined_mid_cycle_counts_pace_from_joining(make_user, site_clock):
     site_clock.set_site(datetime(2026, 6, 1, 9, 0))
-    m = make_user()
+    m = make_user(joined_on=clock.site_today())
     assert requirements.status(m).state == "on_pace"
     # Half a year later the pace counts from 2026-06-01 (minus the grace days), not from 2024-01-01.
     later = date(2026, 12, 1)
