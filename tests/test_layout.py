@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ELEARN = ROOT / "elearn"
 SHARED = {"__init__", "app", "access", "cli", "clock", "config", "errors", "extensions", "i18n", "policy", "queue",
           "spreadsheets", "storage"}
-DOMAINS = {"analytics", "audit", "auth", "branch", "community", "courses", "ledger", "media", "notify", "orgs",
+DOMAINS = {"analytics", "audit", "auth", "branch", "community", "courses", "ledger", "media", "notify", "orgs", "points",
            "quiz", "readings", "search", "security", "site", "study", "training", "xapi"}
 
 
