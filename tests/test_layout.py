@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ELEARN = ROOT / "elearn"
 SHARED = {"__init__", "app", "access", "cli", "clock", "config", "errors", "extensions", "i18n", "policy", "queue",
           "spreadsheets", "storage"}
-DOMAINS = {"analytics", "audit", "auth", "branch", "community", "courses", "ledger", "media", "notify", "orgs", "points",
-           "quiz", "readings", "search", "security", "site", "study", "training", "xapi"}
+DOMAINS = {"analytics", "audit", "auth", "branch", "community", "courses", "ledger", "media", "notify", "orgs",
+           "points", "quiz", "readings", "search", "security", "site", "study", "training", "xapi"}
 
 
 def _sources(*roots: Path):
