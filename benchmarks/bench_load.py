@@ -10,10 +10,11 @@ gunicorn serves it on 127.0.0.1; ``--clients`` threads with keep-alive connectio
 thread its share of members, each member its own session cookie) for ``--minutes``:
 
 * browsing: home page, a course page (every ~20 s);
-* watching: the lesson page, master and variant playlists, then every 15 s the segments covering what was
-  played and a progress report with the interval played since the last report, at the member's playback
-  rate (1.0–2.0) times the real seconds elapsed: the honest player, so the server's budget (elapsed × 2.0
-  plus a few seconds of slack) should never cut anything;
+* watching: the lesson page, master and variant playlists, the segments (and their keys) buffered ahead of
+  the playhead, then every 15 s a progress report with the interval played since the last report, at the
+  member's playback rate (1.0–2.0) times the real seconds elapsed, and the next segments: the honest player,
+  so the server's budget (elapsed × 2.0 plus a few seconds of slack) and its evidence rules should never cut
+  anything;
 * searching: the search page with a query (every ~60 s).
 
 Every loop is bounded by the run's deadline. Afterwards it prints the error rate, throughput and p50/p99
@@ -91,11 +92,23 @@ def build(instance: Path, members: int, clip_seconds: int) -> dict:
     os.environ.update(ELEARN_INSTANCE=str(instance), ELEARN_SECRET_KEY="bench-load-only", ELEARN_QUEUE_IMMEDIATE="1")
     for name in ("DATABASE_URL", "DATABASE_URL_TEST", "ELEARN_QUEUE_URL"):
         os.environ.pop(name, None)
-    sys.path.insert(0, str(ROOT))
+    from elearn import create_app
+
+    out = populate(create_app(), members, clip)
+    os.environ.pop("ELEARN_QUEUE_IMMEDIATE")
+    run([elearn, "reindex"], env)
+    out["env"] = env
+    return out
+
+
+def populate(app, members: int, clip: bytes) -> dict:
+    """Our organisation, ``members`` members (sharing one argon2 hash), a lecturer and two courses whose lesson
+    is ``clip`` transcoded (the app's queue must run jobs inline), published to the rural sector."""
     import io
     from unittest import mock
 
-    from elearn import clock, create_app
+    from elearn import clock
+    from elearn.auth import passwords
     from elearn.courses.models import Course, Lesson, Series, SeriesCourse, SeriesTarget
     from elearn.extensions import db
     from elearn.media import uploads
@@ -103,14 +116,13 @@ def build(instance: Path, members: int, clip_seconds: int) -> dict:
     from elearn.orgs import members as users
     from elearn.orgs import services as orgs
 
-    app = create_app()
     with app.app_context():
         org = orgs.create(None, name="负载测试党委", kind="committee", sector="rural")
         lecturer = users.create(None, username="load_lecturer", name="负载讲师", password=PASSWORD,
                                 organisation=org, role="lecturer")
         first = users.create(None, username="load0", name="党员0", password=PASSWORD, organisation=org)
         # argon2 is slow on purpose: the other members share the first one's hash.
-        with mock.patch.object(users, "hash_password", lambda _p: first.password_hash):
+        with mock.patch.object(passwords, "hash_password", lambda _p, **_k: first.password_hash):
             for i in range(1, members):
                 users.create(None, username=f"load{i}", name=f"党员{i}", password=PASSWORD, organisation=org,
                              commit=False)
@@ -142,10 +154,39 @@ def build(instance: Path, members: int, clip_seconds: int) -> dict:
                             "duration": float(c.lessons[0].duration_s)} for c in courses]}
         db.session.remove()
         db.engine.dispose()
-    os.environ.pop("ELEARN_QUEUE_IMMEDIATE")
-    run([elearn, "reindex"], env)
-    out["env"] = env
     return out
+
+
+class StackSite:
+    """The scale-out stack of ``deploy/`` on loopback, started as tests/stack starts it: a Redis of its own, the
+    given (empty) PostgreSQL database, two gunicorn nodes with the web unit's command line and one worker, and
+    nginx in front (the segment files served by nginx, playlists and keys by the nodes)."""
+
+    def __init__(self, root: Path, database_url: str, members: int, clip_seconds: int):
+        sys.path.insert(0, str(ROOT))
+        from tests.stack.stack import RedisServer, Stack
+
+        self.redis = RedisServer(root / "redis").start()
+        self.stack = Stack(root / "site", database_url=database_url, queue_url=self.redis.url(2),
+                           redis_url=self.redis.url(3), ELEARN_RATE_LIMITS="0")
+        os.environ["ELEARN_PII_KEYS"] = self.stack.env["ELEARN_PII_KEYS"]  # this process reads the same rows
+        self.stack.init_db()
+        clip = make_clip(root / "clip.mp4", clip_seconds)
+        self.data = populate(self.stack.app(immediate=True), members, clip)
+        self.nodes = self.stack.start_web("web1", "web2")
+        self.stack.start_worker()
+        self.port = self.stack.start_nginx(self.nodes).port
+
+    def app(self):
+        return self.stack.app()
+
+    def log_tails(self, chars: int = 3000) -> str:
+        return "\n".join(f"--- {node.name}\n" + node.log.read_text(encoding="utf-8", errors="replace")[-chars:]
+                         for node in self.nodes)
+
+    def close(self) -> None:
+        self.stack.close()
+        self.redis.stop()
 
 
 class Stats:
@@ -277,23 +318,36 @@ def start_watching(client: Client, member: Member) -> None:
     status, _h, playlist = client.request(member, "GET playlist", "GET", variant)
     if status != 200:
         return
-    segments, start = [], 0.0
+    segments, start, key = [], 0.0, None
     lines = playlist.decode().splitlines()
     for i, line in enumerate(lines):
-        if line.startswith("#EXTINF:"):
+        if line.startswith("#EXT-X-KEY:"):
+            found = re.search(r'URI="([^"]+)"', line)
+            key = urllib.parse.urljoin(variant, found.group(1)) if found else None
+        elif line.startswith("#EXTINF:"):
             length = float(line[8:].split(",")[0])
-            segments.append((start, start + length, urllib.parse.urljoin(variant, lines[i + 1].strip())))
+            segments.append((start, start + length, urllib.parse.urljoin(variant, lines[i + 1].strip()), key))
             start += length
     member.watching = {"course": course, "ps": ps, "seq": 0, "position": 0.0, "segments": segments,
-                       "fetched": set(), "since": time.monotonic()}
-    fetch_segments(client, member, 0.0, 0.0)  # playback starts with the first segment
+                       "fetched": set(), "keys": set(), "since": time.monotonic()}
+    fetch_segments(client, member, 0.0, buffer_ahead(member))  # the player buffers before it plays
+
+
+def buffer_ahead(member: Member) -> float:
+    """Media seconds the player holds ahead of the playhead: what plays until the next report, and a little more
+    (a segment delivered only just before the report claiming it could not have been played yet: "early")."""
+    return member.rate * REPORT_EVERY_S + 10.0
 
 
 def fetch_segments(client: Client, member: Member, start: float, end: float) -> None:
     """Fetch the not yet fetched segments overlapping [start, end] (and the one holding ``start``)."""
     w = member.watching
-    for index, (s0, s1, url) in enumerate(w["segments"]):
+    for index, (s0, s1, url, key) in enumerate(w["segments"]):
         if s1 > start and s0 <= end and index not in w["fetched"]:
+            if key is not None and key not in w["keys"]:  # the player asks for a segment's key before it
+                status, _h, _b = client.request(member, "GET key", "GET", key)
+                if status == 200:
+                    w["keys"].add(key)
             status, _h, _b = client.request(member, "GET segment", "GET", url)
             if status == 200:
                 w["fetched"].add(index)
@@ -305,8 +359,6 @@ def report(client: Client, member: Member) -> None:
     duration = w["course"]["duration"]
     start = w["position"]
     end = min(duration, start + member.rate * (now - w["since"]))
-    # What was played was buffered first (fetched here, just before the report that claims it).
-    fetch_segments(client, member, start, end)
     w["seq"] += 1
     body = json.dumps({"playback_session": w["ps"], "seq": w["seq"], "intervals": [[round(start, 3), round(end, 3)]],
                        "position": round(end, 3), "rate": member.rate, "visible": True}).encode()
@@ -325,6 +377,8 @@ def report(client: Client, member: Member) -> None:
     w["position"], w["since"] = end, now
     if end >= duration - 1e-6:
         member.watching = None  # finished: pick another lesson next time
+    else:
+        fetch_segments(client, member, end, end + buffer_ahead(member))
 
 
 def drive(port: int, members: list[Member], stats: Stats, phase: dict) -> None:
@@ -366,9 +420,8 @@ def drive(port: int, members: list[Member], stats: Stats, phase: dict) -> None:
         client.close()
 
 
-def check_credits(members: list[Member], courses: list[dict]) -> tuple[int, int, list[str]]:
+def check_credits(app, members: list[Member], courses: list[dict]) -> tuple[int, int, list[str]]:
     """Compare, per member and lesson, the server's watched union and ledger with what the client reported."""
-    from elearn import create_app
     from elearn.extensions import db
     from elearn.ledger import services as ledger
     from elearn.ledger.models import StudyCredit
@@ -379,7 +432,7 @@ def check_credits(members: list[Member], courses: list[dict]) -> tuple[int, int,
 
     durations = {c["lesson_id"]: c["duration"] for c in courses}
     checked, mismatches, samples = 0, 0, []
-    with create_app().app_context():
+    with app.app_context():
         ids = dict(db.session.execute(db.select(User.username, User.id)).all())
         watched = {(r.user_id, r.lesson_id): r for r in db.session.execute(db.select(WatchProgress)).scalars()}
         credits = defaultdict(list)
@@ -420,19 +473,33 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--clip-seconds", type=int, default=120)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database-url", default="",
+                        help="an empty PostgreSQL database: run on the scale-out stack (nginx, two nodes, Redis)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
-        instance = Path(tmp) / "instance"
         t0 = time.time()
-        data = build(instance, args.members, args.clip_seconds)
+        site, server, log = None, None, None
+        if args.database_url:
+            site = StackSite(Path(tmp), args.database_url, args.members, args.clip_seconds)
+            data, port = site.data, site.port
+            app = site.app()
+            where = (f"nginx → 2 gunicorn nodes (web unit: gthread × 4 threads, WEB_CONCURRENCY "
+                     f"{site.stack.env['WEB_CONCURRENCY']}) + 1 worker, PostgreSQL, Redis")
+        else:
+            instance = Path(tmp) / "instance"
+            data = build(instance, args.members, args.clip_seconds)
+            port = free_port()
+            log = open(instance / "gunicorn.log", "w")
+            server = subprocess.Popen([str(BINDIR / "gunicorn"), "-w", str(args.workers), "-k", "gthread",
+                                       "--threads", str(args.threads), "-b", f"127.0.0.1:{port}", "--keep-alive",
+                                       "30", "--timeout", "120", "--log-level", "warning", "elearn:create_app()"],
+                                      cwd=ROOT, env=data["env"], stdout=log, stderr=log, start_new_session=True)
+            from elearn import create_app
+            app = create_app()
+            where = f"gunicorn gthread {args.workers} workers × {args.threads} threads, SQLite"
         setup_s = time.time() - t0
-        port = free_port()
-        log = open(instance / "gunicorn.log", "w")
-        server = subprocess.Popen([str(BINDIR / "gunicorn"), "-w", str(args.workers), "-k", "gthread",
-                                   "--threads", str(args.threads), "-b", f"127.0.0.1:{port}", "--keep-alive", "30",
-                                   "--timeout", "120", "--log-level", "warning", "elearn:create_app()"],
-                                  cwd=ROOT, env=data["env"], stdout=log, stderr=log, start_new_session=True)
+        stats = Stats()
         try:
             deadline = time.time() + 60
             while True:
@@ -440,13 +507,11 @@ def main() -> None:
                     with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                         break
                 except OSError:
-                    if server.poll() is not None or time.time() > deadline:
-                        raise SystemExit("gunicorn did not start: "
-                                         + (instance / "gunicorn.log").read_text()[-2000:]) from None
+                    if (server is not None and server.poll() is not None) or time.time() > deadline:
+                        raise SystemExit("the site did not start") from None
                     time.sleep(0.2)
             rng = random.Random(args.seed)
             members = [Member(i, data["courses"], random.Random(rng.random())) for i in range(args.members)]
-            stats = Stats()
             ramp_began = time.monotonic()
             ramped = threading.Barrier(args.clients + 1)
             phase = {"ramp_deadline": ramp_began + args.ramp_minutes * 60, "ramped": ramped, "deadline": 0.0,
@@ -469,18 +534,23 @@ def main() -> None:
                 t.join(timeout=args.minutes * 60 + 300)
             elapsed = time.monotonic() - began
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            log.close()
+            if site is not None:
+                if any(stats.errors.values()) or any(stats.samples.values()):
+                    print(site.log_tails(), file=sys.stderr)
+                site.close()
+            else:
+                server.terminate()
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                log.close()
 
-        checked, mismatches, samples = check_credits(members, data["courses"])
+        checked, mismatches, samples = check_credits(app, members, data["courses"])
         total = sum(len(v) for v in stats.latency.values())
         errors = sum(stats.errors.values())
-        print(f"bench_load: {args.members} members on {args.clients} keep-alive connections, gunicorn gthread "
-              f"{args.workers} workers × {args.threads} threads, SQLite, {os.cpu_count()} CPUs; "
+        print(f"bench_load: {args.members} members on {args.clients} keep-alive connections, {where}, "
+              f"{os.cpu_count()} CPUs; "
               f"setup {setup_s:.0f} s, run {elapsed:.0f} s; lessons of {args.clip_seconds} s (real HLS)")
         logged_in = sum(m.logged_in for m in members)
         logins = sorted(ramp_latency.get("POST /auth/login", [0.0]))
@@ -495,7 +565,7 @@ def main() -> None:
             n, e = len(lat), stats.errors[endpoint]
             print(f"{endpoint:<26}{n:>9}{e:>8}{100 * e / n:>7.2f}{n / elapsed:>8.1f}"
                   f"{statistics.median(lat) * 1000:>9.1f}{lat[min(n - 1, int(n * 0.99))] * 1000:>9.1f}")
-        flat = sorted(x for v in stats.latency.values() for x in v)
+        flat = sorted(x for v in stats.latency.values() for x in v) or [0.0]
         print(f"{'all':<26}{total:>9}{errors:>8}{100 * errors / max(total, 1):>7.2f}{total / elapsed:>8.1f}"
               f"{statistics.median(flat) * 1000:>9.1f}{flat[min(len(flat) - 1, int(len(flat) * 0.99))] * 1000:>9.1f}")
         for endpoint, sample in stats.samples.items():
