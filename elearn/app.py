@@ -58,7 +58,7 @@ from elearn.courses import api as courses_api
 from elearn.courses import learn_views, publish_views, studio_views
 from elearn.courses import models as courses_models
 from elearn.extensions import ID_MAX, babel, csrf, db, limiter, login_manager, migrate
-from elearn.http import openapi
+from elearn.http import openapi, static_assets
 from elearn.http.api import API_BLUEPRINTS
 from elearn.http.errors import register_error_handlers
 from elearn.http.inputs import register_input_guard
@@ -91,6 +91,7 @@ from elearn.search import models as search_models
 from elearn.search import tasks as search_tasks
 from elearn.search import tracking as search_tracking
 from elearn.search import views as search_views
+from elearn.site import pwa_views
 from elearn.site import views as site_views
 from elearn.study import api as study_api
 from elearn.study import models as study_models
@@ -116,7 +117,8 @@ TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks, notify_tasks,
 PAGES = (auth_views, two_factor_views, site_views, ledger_views, verify_views, learn_views, quiz_views, search_views,
          readings_views, studio_views, media_views, publish_views, training_views, import_views, plan_views,
          analytics_views, evaluation_views, roster_views, orgs_views, audit_views, notify_views, sso_views,
-         community_views, checkin_views, birthday_views, lecture_views, story_views, survey_views, branch_views)
+         community_views, checkin_views, birthday_views, lecture_views, story_views, survey_views, branch_views,
+         pwa_views)
 APIS = (auth_api, study_api, ledger_api, verify_api, search_api, courses_api, readings_api, quiz_api, notify_api,
         orgs_api, training_api, analytics_api, community_api, checkin_api, lecture_api, story_api, survey_api,
         branch_api, openapi)
@@ -211,6 +213,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)  # after the API's authentication: limits per user need to know the token's user
     register_navigation(app, [entry for module in PAGES for entry in getattr(module, "NAV", ())])
     register_error_handlers(app)
+    static_assets.init_app(app)  # ?v=<content hash> on every static URL, long cache and gzip for those
     app.jinja_env.filters["localtime"] = local_time
     cli.init_app(app)
 

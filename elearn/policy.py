@@ -873,3 +873,32 @@ class LearnHomePolicy:
 
 
 LEARN_HOME = LearnHomePolicy()
+
+
+# --- Weak networks and offline: static assets, the PWA, offline readings (issue 20) ---
+
+
+@dataclass(frozen=True)
+class StaticAssetsPolicy:
+    """How static files are cached and compressed (elearn.http.static_assets) and what the service worker keeps
+    (elearn.site.pwa_views). deploy/nginx/elearn.conf serves /static/ with the same lifetimes."""
+
+    # A URL carrying the file's content hash (?v=…) never changes content: cached for a year, immutable.
+    versioned_max_age_s: int = 31_536_000
+    # Without it (an old page, a hand-written link) a short lifetime, so a new release reaches everyone soon.
+    unversioned_max_age_s: int = 3600
+    # Characters of the SHA-256 of the content in ?v=.
+    version_chars: int = 10
+    # Text assets sent gzip-compressed to clients that accept it (compressed once per file per process), up to
+    # this size (hls.min.js is 624 KB).
+    compressible_suffixes: tuple[str, ...] = (".js", ".css", ".svg", ".webmanifest", ".json", ".txt", ".map")
+    compress_max_bytes: int = 4 * 1024 * 1024
+    gzip_level: int = 9
+    # The application shell the service worker stores when it is installed (static paths), beside the offline page.
+    shell: tuple[str, ...] = ("css/site.css", "css/search.css", "js/nav.js", "js/offline.js", "js/reader.js",
+                              "favicon.svg", "icons/icon-192.png")
+    theme_colour: str = "#b71c1c"
+    background_colour: str = "#ffffff"
+
+
+STATIC_ASSETS = StaticAssetsPolicy()

@@ -139,9 +139,21 @@ def upload():
 @login_required
 def view(reading_id: int):
     """The reader: table of contents, paragraphs with anchors, search terms marked, resume offer."""
-    reading = _reading_or_404(reading_id)
+    return _reader(_reading_or_404(reading_id), offline=False)
+
+
+@bp.route("/<int:reading_id>/offline-copy")
+@login_required
+def offline_copy(reading_id: int):
+    """The reader as saved for offline reading (static/js/offline.js stores it under the reading's own address):
+    the text, contents and resume offer, without what needs a network (find, notes, discussion) and without
+    reading-time reports — time read offline is not credited, and the page says so."""
+    return _reader(_reading_or_404(reading_id), offline=True)
+
+
+def _reader(reading, offline: bool) -> str:
     parsed = readings.load(reading)
-    query = request.args.get("q", "").strip()
+    query = "" if offline else request.args.get("q", "").strip()
     headings = [SimpleNamespace(id=s.id, text=s.title) for s in parsed.sections if s.title]
     marked = search.highlight_paragraphs([*headings, *parsed.paragraphs], query)
     sections = [{"id": s.id, "title": s.title, "level": s.level, "html": marked.get(s.id),
@@ -152,12 +164,13 @@ def view(reading_id: int):
     in_order = [i for s in parsed.sections for i in ([s.id] if s.title else []) + [p.id for p in s.paragraphs]]
     first_mark = next((anchor for anchor in in_order if anchor in marked), None)
     return render_template(
-        "readings/view.html",
+        "readings/view.html", offline=offline,
         reading={"id": reading.id, "title": reading.title, "minutes": int(reading.estimated_minutes),
                  "chars": reading.chars, "manage": readings.can_manage(current_user, reading)},
         sections=sections, toc=toc, query=query, marked_count=len(marked), first_mark=first_mark,
-        last=last if last and last != "p-1" else None, credit=_reading_credit(reading),
-        community=community.reading_panel(current_user, reading, [(p.id, p.text) for p in parsed.paragraphs]))
+        last=last if last and last != "p-1" else None, credit=None if offline else _reading_credit(reading),
+        community=None if offline else community.reading_panel(current_user, reading,
+                                                               [(p.id, p.text) for p in parsed.paragraphs]))
 
 
 def _reading_credit(reading) -> dict | None:

@@ -19,6 +19,9 @@ PUBLIC |= {"verify.key", "verify.key_pem", "verify.page", "verify_api.key_api", 
 PUBLIC |= {"sso.start", "sso.callback"}
 # A forgotten password is reset signed out (elearn.auth.reset): the request form and the e-mailed link.
 PUBLIC |= {"auth.reset_request", "auth.reset_password"}
+# The installable site (elearn.site.pwa_views): browsers fetch the manifest without cookies, and the service
+# worker keeps the offline page signed out.
+PUBLIC |= {"pwa.manifest", "pwa.service_worker", "pwa.offline"}
 ADMIN_AREAS = ("/admin", "/publish", "/analytics", "/org", "/roster", "/training", "/studio")
 MISSING = 987654
 
