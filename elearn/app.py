@@ -23,10 +23,10 @@ from elearn.analytics import views as analytics_views
 from elearn.audit import models as audit_models
 from elearn.audit import services as audit_services
 from elearn.audit import views as audit_views
+from elearn.auth import age_friendly_views, sso_views, two_factor_views
 from elearn.auth import api as auth_api
 from elearn.auth import models as auth_models
 from elearn.auth import services as auth_services
-from elearn.auth import sso_views, two_factor_views
 from elearn.auth import tasks as auth_tasks
 from elearn.auth import views as auth_views
 from elearn.branch import api as branch_api
@@ -118,7 +118,7 @@ PAGES = (auth_views, two_factor_views, site_views, ledger_views, verify_views, l
          readings_views, studio_views, media_views, publish_views, training_views, import_views, plan_views,
          analytics_views, evaluation_views, roster_views, orgs_views, audit_views, notify_views, sso_views,
          community_views, checkin_views, birthday_views, lecture_views, story_views, survey_views, branch_views,
-         pwa_views)
+         age_friendly_views, pwa_views)
 APIS = (auth_api, study_api, ledger_api, verify_api, search_api, courses_api, readings_api, quiz_api, notify_api,
         orgs_api, training_api, analytics_api, community_api, checkin_api, lecture_api, story_api, survey_api,
         branch_api, openapi)

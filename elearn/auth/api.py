@@ -1,17 +1,18 @@
 """Authentication of API requests (bearer tokens, or the session cookie with a CSRF header on writes) and
-the signed-in user's profile (``/api/v1/me``)."""
+the signed-in user's profile (``/api/v1/me``) and their own settings on it (the age-friendly mode)."""
 from __future__ import annotations
 
 from flask import Flask, Response, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from wtforms.validators import ValidationError
 
-from elearn.auth import tokens
+from elearn.auth import age_friendly, tokens
 from elearn.http.api import API_PREFIX, api_blueprint, insufficient_scope, operation
 from elearn.http.errors import json_error
+from elearn.http.schemas import Payload
 from elearn.orgs import members
 
 bp = api_blueprint("auth_api", __name__)
@@ -90,13 +91,33 @@ class Me(BaseModel):
     exempt: bool
     organisation: OrganisationSummary
     responsible_organisation_id: int
+    age_friendly: bool = Field(description="the age-friendly mode (适老化: larger text, higher contrast, a simplified "
+                                           "home) is on for this account")
+
+
+class MeUpdate(Payload):
+    """My settings to change."""
+
+    age_friendly: bool = Field(description="turn the age-friendly mode of my account on or off")
+
+
+def _me() -> Me:
+    u = current_user
+    return Me(id=u.id, username=u.username, name=u.name, role=str(u.role), category=u.category, exempt=u.exempt,
+              organisation=OrganisationSummary(id=u.organisation.id, name=u.organisation.name,
+                                               sector=u.organisation.sector),
+              responsible_organisation_id=members.responsible_org(u).id, age_friendly=u.age_friendly)
 
 
 @operation(bp, "/me", operation_id="getMe", summary="The current user's profile", response=Me)
 def me() -> Me:
     """The current user's profile."""
-    u = current_user
-    return Me(id=u.id, username=u.username, name=u.name, role=str(u.role), category=u.category, exempt=u.exempt,
-                 organisation=OrganisationSummary(id=u.organisation.id, name=u.organisation.name,
-                                              sector=u.organisation.sector),
-                 responsible_organisation_id=members.responsible_org(u).id)
+    return _me()
+
+
+@operation(bp, "/me", method="PATCH", operation_id="updateMe", body=MeUpdate, response=Me,
+           summary="Change my own settings (the age-friendly mode)")
+def update_me(body: MeUpdate) -> Me:
+    """A value that is not a JSON boolean, or an unknown field, is a 400 ``invalid_payload`` and changes nothing."""
+    age_friendly.set_mode(current_user, body.age_friendly)
+    return _me()

@@ -52,7 +52,8 @@ def theory_bar(status: requirements.RequirementStatus) -> dict:
 @bp.route("/")
 @login_required
 def dashboard():
-    """Hours toward the requirement, per-year bars, theory share, pace warnings, the ledger and downloads."""
+    """Hours toward the requirement, per-year bars, theory share, pace warnings, the ledger and downloads; for an
+    exempt member their status and hours in words, without the bars and targets that mean nothing for them."""
     status = requirements.status(current_user)
     rows = list(reversed(ledger.rows(current_user, status.cycle_start, status.cycle_end)))
     categories = [{"label": str(label), "hours": status.by_category.get(code, 0.0)}
@@ -60,7 +61,7 @@ def dashboard():
     completed = [{"id": s.id, "title": s.title} for s in certificates.completed_series(current_user)]
     return render_template("ledger/dashboard.html", status=status, rows=rows, chart=year_bars(status),
                            theory=theory_bar(status), categories=categories, policy_numbers=POLICY,
-                           completed_series=completed)
+                           completed_series=completed, exempt_reason=current_user.exempt_reason)
 
 
 def _download(data: bytes, mimetype: str, ext: str) -> Response:

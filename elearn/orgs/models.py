@@ -71,6 +71,9 @@ class User(UserMixin, Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
+    # Age-friendly mode (适老化, elearn.auth.age_friendly): larger text, higher contrast, bigger touch targets and a
+    # simplified home, kept on the account so that it follows the member to every device they sign in on.
+    age_friendly: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The day the member joined the party (入党日期): their political birthday (elearn.branch.birthdays).
     party_joined_on: Mapped[date | None]
     failed_logins: Mapped[int] = mapped_column(default=0)

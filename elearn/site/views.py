@@ -4,7 +4,12 @@ The home is the most visited page: on one phone screen it tells a member what to
 lesson at its position, the required series with a progress bar per course and their due dates, hours against
 the requirement with the pace from their joining date, the last credits, unread notifications, and
 recommendations that close their own gap, each with its reason. It costs a fixed number of queries whatever
-the number of courses (tests/site/test_home.py counts them)."""
+the number of courses (tests/site/test_home.py counts them).
+
+In the age-friendly mode (elearn.auth.age_friendly) the home is its short version, in words and big buttons:
+continue learning, this year's hours against the requirement, the required series still to finish with their
+due dates, unread notifications; no recommendations, charts or secondary lists. An exempt member sees their
+status in words, in both versions, and no bar or pace."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,6 +20,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select, text
 
 from elearn import clock
+from elearn.auth import age_friendly
 from elearn.courses import catalog, catalog_search, series
 from elearn.courses.models import Course, Lesson
 from elearn.extensions import db
@@ -137,12 +143,36 @@ def recommendations(user: User, status: requirements.RequirementStatus) -> list[
     return out
 
 
+def simple_home(user: User, status: requirements.RequirementStatus) -> dict:
+    """What the age-friendly home shows: the lesson to continue (or the next course of a required series), the
+    hours of this year and of the cycle against the requirement, the required series not finished yet (due-soon
+    first) each with its next course, and the number of unread notifications."""
+    due_series = [s for s in _series_with_progress(user) if s["required"] and s["courses"] and s["percent"] < 100]
+    for s in due_series:
+        s["finished"] = sum(1 for c in s["courses"] if c["percent"] >= 100)
+        s["next"] = next((c for c in s["courses"] if c["percent"] < 100), None)
+    year = next((y for y in status.years if y.current), None)
+    cycle_years = status.cycle_end.year - status.cycle_start.year + 1
+    target = status.target_hours
+    return {
+        "user": user, "credit": status, "resume": continue_learning(user), "due_series": due_series,
+        "next_course": due_series[0]["next"] if due_series else None,
+        "year_hours": year.hours if year is not None else None,
+        "yearly_hours": target / cycle_years if target else None,
+        "hours_left": max(0.0, target - status.total_hours) if target else None,
+        "exempt_reason": user.exempt_reason, "unread": notify.unread_count(user), "today": clock.site_today(),
+    }
+
+
 @bp.route("/")
 @login_required
 def home():
     """The signed-in user's home: what to do next (continue, required series, pace, recommendations), then who
-    they are, where they belong and what the plan asks of them."""
+    they are, where they belong and what the plan asks of them; in the age-friendly mode only what to do next,
+    in words and big buttons."""
     user = current_user
+    if age_friendly.is_on(user):
+        return render_template("site/home_simple.html", **simple_home(user, requirements.status(user)))
     org = user.organisation
     chain = []
     node = org

@@ -40,6 +40,7 @@ SURVEY_AUDIENCE = (OK, OK, 404, OK, 404)  # members now in the publishing county
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/openapi.json"): ALL_OK,
     ("GET", "/me"): ALL_OK,
+    ("PATCH", "/me"): ALL_OK,
     ("GET", "/surveys"): ALL_OK,
     ("GET", "/surveys/<int:survey_id>"): SURVEY_AUDIENCE,
     ("POST", "/surveys/<int:survey_id>/response"): SURVEY_AUDIENCE,
@@ -183,6 +184,7 @@ def _call(client, op, w, role, headers, n):
         ("PUT", "/courses/<int:course_id>/rating"): {"stars": 5},
         ("POST", "/surveys/<int:survey_id>/response"): {"answers": []},
         ("PUT", "/notifications/preferences"): {"email": {"announcement": False}},
+        ("PATCH", "/me"): {"age_friendly": True},
         ("POST", "/checkin"): {"code": "ABCDEF"},
         ("POST", "/members"): {"username": f"created_{role}", "name": "新党员", "password": "Qz7-long-Secret!",
                                "organisation_id": t.branch_a.id},
