@@ -875,6 +875,29 @@ class LearnHomePolicy:
 LEARN_HOME = LearnHomePolicy()
 
 
+# --- Lecturer tools: question editing and import, course learner statistics (issue 20, lecturer part) ---
+
+
+@dataclass(frozen=True)
+class QuestionBankPolicy:
+    """Question editing and the XLSX question import (elearn.quiz.question_import). A question has at most
+    ``max_options`` options (quiz.services.MAX_OPTIONS); the import template has columns 选项A…选项F."""
+
+    text_max_chars: int = 2000
+    option_max_chars: int = 500
+    explanation_max_chars: int = 2000
+    import_max_rows: int = 300
+    import_max_bytes: int = 1024 * 1024
+    # Measured before openpyxl parses the workbook (as the member import does, policy.IMPORT): 300 rows of the
+    # template's ten columns hold ~10,000 XML tags.
+    xlsx_max_unpacked_bytes: int = 16 * 1024 * 1024
+    xlsx_max_tags: int = 60_000
+
+
+QUESTION_BANK = QuestionBankPolicy()
+AUDIT_ACTIONS.update({"quiz.question.import": _l("导入题目")})
+
+
 # --- Weak networks and offline: static assets, the PWA, offline readings (issue 20) ---
 
 

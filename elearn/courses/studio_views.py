@@ -27,6 +27,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from elearn.community import panels as community
+from elearn.courses import learner_stats
 from elearn.courses import services as courses
 from elearn.courses.catalog import can_edit_course
 from elearn.errors import Forbidden, ServiceError
@@ -131,6 +132,16 @@ def course(course_id: int):
         "courses/studio/course.html", course=course, form=form, lesson_form=lesson_form, rows=_lesson_rows(course),
         editable=can_edit_course(current_user, course), community=community.studio_panel(course),
         description_html=courses.render_markdown(course.description)), done.status)
+
+
+@bp.get("/courses/<int:course_id>/learners")
+@studio_required
+def course_learners(course_id: int):
+    """The course's learner statistics: started, completed, average coverage, quiz pass rate, questions waiting
+    for an answer (the course's lecturer and site admins; 404 for another lecturer's course)."""
+    course = courses.studio_course(current_user, course_id)
+    return render_template("courses/studio/learners.html", course=course,
+                           stats=learner_stats.course_learner_stats(course))
 
 
 @bp.post("/courses/<int:course_id>/lessons")

@@ -25,12 +25,13 @@ from elearn.extensions import db, existing, rowcount
 from elearn.ledger import services as ledger
 from elearn.notify import services as notify
 from elearn.orgs.models import User
-from elearn.policy import POLICY, QUESTION_KINDS, QUIZ_ANSWERS_SHOWN
+from elearn.policy import POLICY, QUESTION_BANK, QUESTION_KINDS, QUIZ_ANSWERS_SHOWN
 from elearn.quiz.models import Question, Quiz, QuizAttempt
 from elearn.xapi import services as xapi
 
 TRUE_FALSE = ("正确", "错误")  # stored for true/false questions; shown in the reader's language (option_texts)
 MAX_OPTIONS = 8
+OPTION_LETTERS = "ABCDEFGH"  # the options' names on the question form and in the import template
 
 
 def option_texts(q: Question) -> list[str]:
@@ -53,21 +54,57 @@ def require_bank(user: User, course: Course) -> None:
         raise NotFound(_("课程不存在。"))
 
 
-def _check_question(kind: str, text: str, options: list[str], correct: list[int]) -> tuple[list[str], list[int]]:
+def ticked_options(kind: str, rows: list[str], ticked: list[int]) -> tuple[list[str], list[int]]:
+    """A question's options and correct indexes from a form of option rows (blank rows allowed anywhere, left
+    out) and the rows ticked as correct. A true/false question's rows are its two fixed options.
+
+    Raises:
+        ServiceError: a ticked row is blank (``bad_correct``).
+    """
+    if kind == "truefalse":
+        return list(TRUE_FALSE), sorted(set(ticked))
+    options: list[str] = []
+    correct: list[int] = []
+    for position, text in enumerate(rows):
+        text = (text or "").strip()
+        if not text:
+            if position in ticked:
+                raise ServiceError(_("选项%(l)s勾选为正确答案，但没有填写内容。", l=OPTION_LETTERS[position]),
+                                   "bad_correct")
+            continue
+        if position in ticked:
+            correct.append(len(options))
+        options.append(text)
+    if any(not 0 <= position < len(rows) for position in ticked):
+        raise ServiceError(_("正确答案须为有效的选项。"), "bad_correct")
+    return options, correct
+
+
+def check_question(kind: str, text: str, options: list[str], correct: list[int],
+                    explanation: str = "") -> tuple[list[str], list[int]]:
     if kind not in QUESTION_KINDS:
         raise ServiceError(_("未知的题型。"), "bad_kind")
     if not (text or "").strip():
         raise ServiceError(_("请填写题目。"), "text_required")
+    if len(text) > QUESTION_BANK.text_max_chars:
+        raise ServiceError(_("题目不能超过 %(n)d 个字。", n=QUESTION_BANK.text_max_chars), "text_too_long")
+    if len(explanation or "") > QUESTION_BANK.explanation_max_chars:
+        raise ServiceError(_("解析不能超过 %(n)d 个字。", n=QUESTION_BANK.explanation_max_chars),
+                           "explanation_too_long")
     if kind == "truefalse":
         options = list(TRUE_FALSE)
     options = [o.strip() for o in options if o and o.strip()]
     if not 2 <= len(options) <= MAX_OPTIONS:
         raise ServiceError(_("选项须为 2–%(n)d 个。", n=MAX_OPTIONS), "bad_options")
+    if any(len(o) > QUESTION_BANK.option_max_chars for o in options):
+        raise ServiceError(_("每个选项不能超过 %(n)d 个字。", n=QUESTION_BANK.option_max_chars), "bad_options")
     if len(set(options)) != len(options):
         raise ServiceError(_("选项不能重复。"), "bad_options")
     correct = sorted(set(correct))
-    if not correct or any(not 0 <= i < len(options) for i in correct):
-        raise ServiceError(_("正确答案须为有效的选项序号。"), "bad_correct")
+    if not correct:
+        raise ServiceError(_("请勾选正确答案。"), "bad_correct")
+    if any(not 0 <= i < len(options) for i in correct):
+        raise ServiceError(_("正确答案须为有效的选项。"), "bad_correct")
     if kind in ("single", "truefalse") and len(correct) != 1:
         raise ServiceError(_("单选题和判断题只能有一个正确答案。"), "bad_correct")
     return options, correct
@@ -76,7 +113,7 @@ def _check_question(kind: str, text: str, options: list[str], correct: list[int]
 def add_question(actor: User, course: Course, *, kind: str, text: str, options: list[str], correct: list[int],
                  explanation: str = "") -> Question:
     require_bank(actor, course)
-    options, correct = _check_question(kind, text, options, correct)
+    options, correct = check_question(kind, text, options, correct, explanation)
     q = Question(course_id=course.id, kind=kind, text=text.strip(), options=options, correct=correct,
                  explanation=(explanation or "").strip(), active=True)
     db.session.add(q)
@@ -92,7 +129,7 @@ def revise_question(actor: User, question: Question, *, kind: str, text: str, op
     that drew the old one keep showing what their members answered. Returns the new version."""
     course = existing(Course, question.course_id)
     require_bank(actor, course)
-    options, correct = _check_question(kind, text, options, correct)
+    options, correct = check_question(kind, text, options, correct, explanation)
     before = {"kind": question.kind, "text": question.text, "options": question.options,
               "correct": question.correct, "explanation": question.explanation}
     # Retired only if still active, in one statement: a second save of the same form (a double click) finds

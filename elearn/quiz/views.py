@@ -1,10 +1,11 @@
 """Quiz pages: lecturers keep a course's question bank and quizzes; members take quizzes and see results."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -20,10 +21,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from elearn.access import Role
 from elearn.courses import catalog
 from elearn.courses.models import Course
+from elearn.courses.services import STUDIO_ROLES
 from elearn.errors import NotFound, ServiceError
 from elearn.extensions import db
+from elearn.http.errors import status_for
 from elearn.http.forms import Form
-from elearn.policy import POLICY, QUESTION_KINDS, QUIZ_ANSWERS_SHOWN
+from elearn.policy import POLICY, QUESTION_BANK, QUESTION_KINDS, QUIZ_ANSWERS_SHOWN
+from elearn.quiz import question_import
 from elearn.quiz import services as quizzes
 from elearn.quiz.models import Question, Quiz
 
@@ -34,12 +38,17 @@ NAV: list = [("quiz.index", _l("测验"), None)]
 
 
 class QuestionForm(Form):
+    """A question: its options typed one to a box and the correct ones ticked (``q-correct``: the ticked
+    boxes' positions; ``q-truth`` for a true/false question), never typed as numbers. The option boxes and
+    ticks are read from the request by position and checked by the quiz service."""
+
     kind = SelectField(_l("题型"))
-    text = TextAreaField(_l("题目"), validators=[DataRequired(_l("请填写题目。")), Length(max=2000)])
-    options = TextAreaField(_l("选项（每行一个；判断题可留空）"), validators=[Optional(), Length(max=4000)])
-    correct = StringField(_l("正确选项序号（从 1 开始，多选用逗号分隔，如 1,3）"),
-                          validators=[DataRequired(_l("请填写正确选项。")), Length(max=40)])
-    explanation = TextAreaField(_l("解析（作答后显示）"), validators=[Optional(), Length(max=2000)])
+    text = TextAreaField(_l("题目"), validators=[DataRequired(_l("请填写题目。")),
+                                                 Length(max=QUESTION_BANK.text_max_chars)])
+    # The option boxes are plain inputs ``q-options-0`` … ``q-options-7`` read by position (:func:`_option_rows`):
+    # a blank box in between must keep the boxes after it in place, as their ticks refer to them.
+    explanation = TextAreaField(_l("解析（作答后显示）"),
+                                validators=[Optional(), Length(max=QUESTION_BANK.explanation_max_chars)])
     submit = SubmitField(_l("添加题目"))
 
     def __init__(self, *args, **kwargs):
@@ -74,17 +83,35 @@ def _course_for_bank(course_id: int) -> Course:
     return course
 
 
-def _parse_correct(raw: str) -> list[int]:
+def _ticked(name: str) -> list[int]:
+    """The positions ticked in the form's ``name`` boxes."""
     try:
-        return [int(x) - 1 for x in raw.replace("，", ",").split(",") if x.strip()]
+        ticked = sorted({int(v) for v in request.form.getlist(name)})
     except ValueError:
-        raise ServiceError(_("正确选项须为数字序号。"), "bad_correct") from None
+        raise ServiceError(_("正确答案须为有效的选项。"), "bad_correct") from None
+    if any(not 0 <= t < quizzes.MAX_OPTIONS for t in ticked):
+        raise ServiceError(_("正确答案须为有效的选项。"), "bad_correct")
+    return ticked
+
+
+def _option_rows() -> list[str]:
+    """The option boxes as submitted, by position (a blank box stays in its place)."""
+    return [request.form.get(f"q-options-{i}", "") for i in range(quizzes.MAX_OPTIONS)]
 
 
 def _question_fields(form: QuestionForm) -> dict:
-    """A question's fields as the quiz service takes them (raises ServiceError for unparsable answers)."""
-    return {"kind": form.kind.data, "text": form.text.data, "options": (form.options.data or "").splitlines(),
-            "correct": _parse_correct(form.correct.data), "explanation": form.explanation.data}
+    """A question's fields as the quiz service takes them (raises ServiceError for a bad tick or option)."""
+    kind = form.kind.data
+    options, correct = quizzes.ticked_options(kind, _option_rows(),
+                                              _ticked("q-truth" if kind == "truefalse" else "q-correct"))
+    return {"kind": kind, "text": form.text.data, "options": options, "correct": correct,
+            "explanation": form.explanation.data}
+
+
+def _form_ticks() -> dict:
+    """The boxes ticked in the submitted form, to show them ticked again when the form comes back with errors."""
+    return {"correct": set(request.form.getlist("q-correct")), "truth": set(request.form.getlist("q-truth")),
+            "options": _option_rows()}
 
 
 @bp.route("/")
@@ -114,12 +141,13 @@ def course_bank(course_id: int):
     form = QuestionForm(prefix="q")
     quiz_form = QuizForm(prefix="z")
     status = 200
+    answer_errors: list[str] = []
     if request.method == "POST" and form.submit.data:
         if form.validate():
             try:
                 quizzes.add_question(current_user, course, **_question_fields(form))
             except ServiceError as exc:
-                form.correct.errors.append(exc.message)
+                answer_errors.append(exc.message)
                 status = 400
             else:
                 flash(_("已添加题目。"), "success")
@@ -144,8 +172,51 @@ def course_bank(course_id: int):
         else:
             status = 400
     return render_template("quiz/bank.html", course=course, questions=quizzes.bank(course), form=form,
-                           option_texts=quizzes.option_texts,
+                           option_texts=quizzes.option_texts, answer_errors=answer_errors, ticks=_form_ticks(),
+                           letters=quizzes.OPTION_LETTERS, studio=current_user.role in STUDIO_ROLES,
                            quiz_form=quiz_form, quizzes=quizzes.quizzes_of(course, published_only=False)), status
+
+
+class QuestionImportForm(Form):
+    file = FileField(_l("Excel（.xlsx）文件"), validators=[FileRequired(_l("请选择文件。"))],
+                     render_kw={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+
+
+@bp.route("/course/<int:course_id>/import", methods=["GET", "POST"])
+@login_required
+def import_questions(course_id: int):
+    """Upload the XLSX template filled with questions: every row is added to the bank, or none, with a report
+    of the refused rows by row number."""
+    course = _course_for_bank(course_id)
+    form = QuestionImportForm()
+    result, status, error = None, 200, None
+    if form.validate_on_submit():
+        data = form.file.data.read(QUESTION_BANK.import_max_bytes + 1)
+        try:
+            result = question_import.import_questions(current_user, course, data)
+        except ServiceError as exc:
+            db.session.rollback()
+            error, status = exc.message, status_for(exc)
+        else:
+            if result.ok:
+                flash(_("已导入 %(n)d 道题目。", n=result.imported), "success")
+                return redirect(url_for("quiz.course_bank", course_id=course.id))
+            status = 422
+    elif request.method == "POST":
+        status = 400
+    return render_template("quiz/import.html", course=course, form=form, result=result, error=error,
+                           max_rows=QUESTION_BANK.import_max_rows,
+                           max_kb=QUESTION_BANK.import_max_bytes // 1024), status
+
+
+@bp.route("/course/<int:course_id>/import/template.xlsx")
+@login_required
+def import_template(course_id: int):
+    """The question import template (headings, and a sheet of how to fill them in with examples)."""
+    _course_for_bank(course_id)
+    return Response(question_import.template_xlsx(),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename=questions-template.xlsx"})
 
 
 @bp.post("/question/<int:question_id>/retire")
@@ -171,25 +242,29 @@ def edit_question(question_id: int):
     course = _course_for_bank(question.course_id)
     form = QuestionForm(prefix="q")
     form.submit.label.text = _("保存修改")
+    ticks = _form_ticks()
     if request.method == "GET":
         form.kind.data, form.text.data, form.explanation.data = question.kind, question.text, question.explanation
-        form.options.data = "" if question.kind == "truefalse" else "\n".join(question.options)
-        form.correct.data = ",".join(str(i + 1) for i in question.correct)
+        options = [] if question.kind == "truefalse" else list(question.options)
+        ticks = {"correct" if question.kind != "truefalse" else "truth": {str(i) for i in question.correct},
+                 "options": options + [""] * (quizzes.MAX_OPTIONS - len(options))}
     status = 200
+    answer_errors: list[str] = []
     if request.method == "POST":
         if form.validate():
             try:
                 quizzes.revise_question(current_user, question, **_question_fields(form))
             except ServiceError as exc:
                 db.session.rollback()
-                form.correct.errors.append(exc.message)
+                answer_errors.append(exc.message)
                 status = 400
             else:
                 flash(_("已修改题目。"), "success")
                 return redirect(url_for("quiz.course_bank", course_id=course.id))
         else:
             status = 400
-    return render_template("quiz/question_edit.html", course=course, form=form, question=question), status
+    return render_template("quiz/question_edit.html", course=course, form=form, question=question,
+                           answer_errors=answer_errors, ticks=ticks, letters=quizzes.OPTION_LETTERS), status
 
 
 @bp.route("/<int:quiz_id>")

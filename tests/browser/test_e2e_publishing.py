@@ -28,9 +28,9 @@ SRT = """1
 00:00:02,000 --> 00:00:04,000
 党建引领基层治理。
 """
-QUESTIONS = [
-    ("单选题", "社区党组织的核心作用是什么？", "领导作用\n娱乐作用\n无作用", "1"),
-    ("判断题", "党建引领是基层治理的根本。", "", "1"),
+QUESTIONS = [  # kind, text, options, the correct answer's label to tick
+    ("单选题", "社区党组织的核心作用是什么？", ["领导作用", "娱乐作用", "无作用"], "选项A是正确答案"),
+    ("判断题", "党建引领是基层治理的根本。", [], "正确"),
 ]
 
 
@@ -110,8 +110,9 @@ def test_lecturer_to_admin_to_the_targeted_sector_only(browser, live_server, des
     for kind, text, options, correct in QUESTIONS:
         page.get_by_label("题型").select_option(label=kind)
         page.get_by_label("题目", exact=True).fill(text)
-        page.get_by_label("选项（每行一个；判断题可留空）").fill(options)
-        page.get_by_label("正确选项序号（从 1 开始，多选用逗号分隔，如 1,3）").fill(correct)
+        for letter, option in zip("ABCDEF", options, strict=False):
+            page.get_by_label(f"选项{letter}", exact=True).fill(option)
+        page.get_by_label(correct, exact=True).check()
         page.get_by_role("button", name="添加题目").click()
         expect(page.get_by_text("已添加题目。")).to_be_visible()
         expect(page.locator("tbody tr", has_text=text)).to_be_visible()

@@ -21,7 +21,7 @@ FORM_NAMES = ["title", "name", "username", "password", "organisation_id", "org",
               "decision", "comment", "direction", "delta", "user_id", "token_id", "action", "to_org", "on",
               "note", "publish", "year", "usernames", "kind", "sector", "category", "email", "phone", "role",
               "question_count", "pass_percent", "max_attempts", "time_limit_minutes", "q-kind", "q-text",
-              "q-options", "q-correct", "z-title", "z-question_count", "lesson-title", "course-title",
+              "q-options-0", "q-correct", "q-truth", "z-title", "z-question_count", "lesson-title", "course-title",
               "sub-lang", "next", "active", "categories", "status", "fields", "bio", "sectors", "orgs_subtree"]
 JSON_BODIES = ["[]", "null", "1e999", '"x"', "[" * 5000 + "]" * 5000, '{"a": ' * 3000 + "1" + "}" * 3000,
                '{"paragraph": 99999999999999999999999999}', '{"size": 1e400, "filename": "a"}',

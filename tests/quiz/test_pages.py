@@ -1,4 +1,5 @@
 """Quiz pages: the bank for the course's lecturer, taking a quiz without leaking answers, results."""
+import re
 
 import pytest
 
@@ -25,13 +26,13 @@ def s(make_org, make_user, make_course, publish):
 def test_lecturer_adds_a_question_through_the_form(client, auth, s):
     auth.login(s["lecturer"].username)
     url = f"/quiz/course/{s['course'].id}/bank"
-    r = client.post(url, data={"q-kind": "multiple", "q-text": "多选题", "q-options": "甲\n乙\n丙",
-                               "q-correct": "1,3", "q-submit": "1"})
+    r = client.post(url, data={"q-kind": "multiple", "q-text": "多选题", "q-options-0": "甲", "q-options-1": "乙",
+                               "q-options-2": "丙", "q-correct": ["0", "2"], "q-submit": "1"})
     assert r.status_code == 302
     q = db.session.query(Question).filter_by(text="多选题").one()
     assert q.correct == [0, 2] and q.options == ["甲", "乙", "丙"]
-    r = client.post(url, data={"q-kind": "single", "q-text": "坏题", "q-options": "甲\n乙", "q-correct": "1,2",
-                               "q-submit": "1"})
+    r = client.post(url, data={"q-kind": "single", "q-text": "坏题", "q-options-0": "甲", "q-options-1": "乙",
+                               "q-correct": ["0", "1"], "q-submit": "1"})
     assert r.status_code == 400 and "只能有一个" in r.get_data(as_text=True)
 
 
@@ -111,13 +112,15 @@ def test_lecturer_revises_a_question_and_past_attempts_keep_the_old_one(client, 
     client.post("/auth/logout")
     auth.login(s["lecturer"].username)
     form = client.get(f"/quiz/question/{old.id}/edit").get_data(as_text=True)
-    assert "全心全意为人民服务" in form and 'value="1"' in form
+    assert 'value="全心全意为人民服务"' in form and re.search(r'name="q-correct" value="0"[^>]*checked', form)
+    assert not re.search(r'name="q-correct" value="1"[^>]*checked', form)
     bad = client.post(f"/quiz/question/{old.id}/edit", data={
-        "q-kind": "single", "q-text": "改", "q-options": "甲\n乙", "q-correct": "1,2", "q-submit": "1"})
+        "q-kind": "single", "q-text": "改", "q-options-0": "甲", "q-options-1": "乙", "q-correct": ["0", "1"],
+        "q-submit": "1"})
     assert bad.status_code == 400 and db.session.get(Question, old.id).active  # nothing changed
     r = client.post(f"/quiz/question/{old.id}/edit", data={
-        "q-kind": "single", "q-text": "中国共产党的根本宗旨是什么？", "q-options": "全心全意为人民服务\n其他",
-        "q-correct": "1", "q-explanation": "见党章总纲", "q-submit": "1"})
+        "q-kind": "single", "q-text": "中国共产党的根本宗旨是什么？", "q-options-0": "全心全意为人民服务",
+        "q-options-1": "其他", "q-correct": "0", "q-explanation": "见党章总纲", "q-submit": "1"})
     assert r.status_code == 302
     db.session.expire_all()
     assert not db.session.get(Question, old.id).active

@@ -133,3 +133,17 @@ def test_forged_progress_for_invisible_lesson_changes_nothing(client, auth, worl
     assert r.status_code == 404
     db.session.expire_all()
     assert requirements.status(world["users"]["outsider"]).total_hours == 0
+
+
+def test_lecturer_tools_answer_only_the_courses_lecturer_and_site_admins(client, auth, world):
+    """The question import, its template and the learner statistics (issue 20): 200 for the course's lecturer
+    and site admins, 403/404 for everyone else."""
+    cid = world["ids"]["course_id"]
+    urls = (f"/quiz/course/{cid}/import", f"/quiz/course/{cid}/import/template.xlsx",
+            f"/studio/courses/{cid}/learners")
+    for who in ("lecturer", "site_admin", "member", "other_admin", "outsider"):
+        auth.login(world["users"][who].username)
+        for url in urls:
+            status = client.get(url).status_code
+            assert status == 200 if who in ("lecturer", "site_admin") else status in (403, 404), (who, url, status)
+        auth.logout()
