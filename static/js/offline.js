@@ -83,10 +83,12 @@
       }).then(function (response) {
         if (response.ok && !response.redirected) { return "synced"; }
         if (response.status === 404) { return "dropped"; }  // no longer open to this member
+        var refused = response.status >= 400 && response.status < 500 && response.status !== 429;
         return response.json().then(function (body) {
-          // A refused token (a page kept from another sign-in) is tried again from a fresh page.
+          // A refused token (a page kept from another sign-in) is tried again from a fresh page; a paragraph
+          // refused as invalid would be refused again.
           var code = body && body.error && body.error.code;
-          return response.status === 400 && code !== "csrf" ? "dropped" : "kept";
+          return refused && code !== "csrf" ? "dropped" : "kept";
         }, function () { return "kept"; });
       }, function () { return "kept"; }).then(function (outcome) {
         var now = state.positions[id];
@@ -104,15 +106,19 @@
   window.addEventListener("online", function () { ready.then(syncPositions); });
   ready.then(syncPositions);
 
-  // ---------------------------------------------------------------- the offline copy of a reading
+  // ---------------------------------------------------------------- the position in a saved reading
+  // In the offline copy the position is kept here and sent later; on the live page of a saved reading
+  // (reader.js sends it itself) it is kept here too, so that the copy resumes where the member last was.
   var reader = document.getElementById("reader");
-  if (reader && reader.getAttribute("data-offline") === "true") {
-    var readingId = reader.getAttribute("data-reading-id");
-    var positionUrl = reader.getAttribute("data-offline-position-url");
+  var saverBox = document.getElementById("offline-save");
+  var offlineCopy = !!reader && reader.getAttribute("data-offline") === "true";
+  if (reader && (offlineCopy || saverBox)) {
+    var readingId = offlineCopy ? reader.getAttribute("data-reading-id") : saverBox.getAttribute("data-reading-id");
+    var positionUrl = reader.getAttribute(offlineCopy ? "data-offline-position-url" : "data-position-url");
     var paragraphs = reader.querySelectorAll("p[id^='p-']");
     var known = state.positions[readingId];
     var resume = document.getElementById("resume");
-    if (known && resume) {
+    if (offlineCopy && known && resume) {
       var link = resume.querySelector("a");
       if (link) { link.setAttribute("href", "#" + known.paragraph); }
       resume.hidden = !!window.location.hash;
@@ -124,10 +130,11 @@
         if (paragraphs[i].getBoundingClientRect().bottom > 60) {
           var id = paragraphs[i].id;
           var before = state.positions[readingId];
+          if (!offlineCopy && !state.saved[readingId]) { return; }
           if (!before || before.paragraph !== id) {
-            state.positions[readingId] = {paragraph: id, url: positionUrl, synced: false};
+            state.positions[readingId] = {paragraph: id, url: positionUrl, synced: !offlineCopy};
             store(state);
-            syncPositions();
+            if (offlineCopy) { syncPositions(); }
           }
           return;
         }

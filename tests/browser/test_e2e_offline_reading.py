@@ -33,6 +33,7 @@ def test_a_saved_reading_opens_offline_and_its_position_syncs_later(live_server,
                                timeout=15_000)
         page.get_by_role("button", name="保存以离线阅读").click()
         page.get_by_text("已保存在本设备上，没有网络时也能阅读。").wait_for()
+        shoot(page, screenshot_dir, "offline-reading-saved", "phone", full_page=False)
 
         context.set_offline(True)
         page.goto(f"{base}/readings/{reading_id}")
