@@ -80,6 +80,9 @@ from elearn.orgs import api as orgs_api
 from elearn.orgs import import_views
 from elearn.orgs import models as orgs_models
 from elearn.orgs import views as orgs_views
+from elearn.points import api as points_api
+from elearn.points import models as points_models
+from elearn.points import views as points_views
 from elearn.quiz import api as quiz_api
 from elearn.quiz import models as quiz_models
 from elearn.quiz import views as quiz_views
@@ -109,7 +112,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = (orgs_models, auth_models, audit_models, courses_models, media_models, study_models, ledger_models,
           quiz_models, readings_models, training_models, analytics_models, search_models, notify_models,
           xapi_models, branch_models, checkin_models, meeting_models, community_models,
-          lecture_models, story_models, survey_models)
+          lecture_models, story_models, survey_models, points_models)
 TASKS = (media_tasks, search_tasks, analytics_tasks, ledger_tasks, notify_tasks, xapi_tasks, auth_tasks, branch_tasks,
          survey_tasks)
 
@@ -118,10 +121,10 @@ PAGES = (auth_views, two_factor_views, site_views, ledger_views, verify_views, l
          readings_views, studio_views, media_views, publish_views, training_views, import_views, plan_views,
          analytics_views, evaluation_views, roster_views, orgs_views, audit_views, notify_views, sso_views,
          community_views, checkin_views, birthday_views, lecture_views, story_views, survey_views, branch_views,
-         age_friendly_views, pwa_views)
+         age_friendly_views, pwa_views, points_views)
 APIS = (auth_api, study_api, ledger_api, verify_api, search_api, courses_api, readings_api, quiz_api, notify_api,
         orgs_api, training_api, analytics_api, community_api, checkin_api, lecture_api, story_api, survey_api,
-        branch_api, openapi)
+        branch_api, points_api, openapi)
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -925,3 +925,31 @@ class StaticAssetsPolicy:
 
 
 STATIC_ASSETS = StaticAssetsPolicy()
+
+
+# --- Study points (学习积分) and the branch ranking (issue 20) ---
+
+
+@dataclass(frozen=True)
+class PointsPolicy:
+    """Study points (elearn.points): earned only from what the ledger really credited a member for their own
+    study, once per credited thing, and never counted as 学时. The daily cap keeps a script from farming points."""
+
+    lesson: int = 5  # a lesson credited
+    course: int = 10  # a course credited as a whole (declared hours)
+    quiz: int = 10  # a quiz passed (the ledger credits the first pass only)
+    reading: int = 5  # a reading credited
+    daily_study: int = 2  # the first credit of a site day
+    streak_days: int = 7  # every this many consecutive study days …
+    streak_bonus: int = 10  # … earn this bonus
+    daily_cap: int = 40  # points earned on one site day at most (the daily and streak points come first)
+    recent_awards: int = 20  # awards listed on the member's page
+
+    def for_source(self, source_kind: str) -> int | None:
+        """Points for a ledger credit of ``source_kind``; None for kinds that earn none (trainings, meetings)."""
+        return {"lesson": self.lesson, "course": self.course, "quiz": self.quiz,
+                "reading": self.reading}.get(source_kind)
+
+
+POINTS = PointsPolicy()
+AUDIT_ACTIONS.update({"points.ranking": _l("设置支部积分排行")})

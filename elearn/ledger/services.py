@@ -21,6 +21,7 @@ from elearn.ledger import certificates, chain
 from elearn.ledger.models import MemberCourseProgress, StudyCredit, apply_credit_to_summaries
 from elearn.orgs import services as orgs
 from elearn.orgs.models import User
+from elearn.points import awards as points
 from elearn.policy import CONTENT_CATEGORIES, CREDIT_KINDS, POLICY
 from elearn.xapi import services as xapi
 
@@ -44,6 +45,7 @@ def _insert_ignoring_duplicate(values: dict) -> bool:
     # The analytics summaries follow in the same transaction, only for a row that was really added.
     apply_credit_to_summaries(db.session.connection(), values)
     xapi.credited(values)  # its learning record, in the same transaction
+    points.award_for_credit(values)  # study points follow what was really credited (a correction takes back)
     return True
 
 

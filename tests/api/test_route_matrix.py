@@ -45,6 +45,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/surveys/<int:survey_id>"): SURVEY_AUDIENCE,
     ("POST", "/surveys/<int:survey_id>/response"): SURVEY_AUDIENCE,
     ("GET", "/me/credits"): ALL_OK,
+    ("GET", "/me/points"): ALL_OK,
     ("GET", "/me/certificates"): ALL_OK,
     ("GET", "/verify/key"): ALL_OK,
     ("GET", "/verify/<code>"): (404,) * 5,  # no such certificate: the same answer for everyone

@@ -43,7 +43,7 @@ def world(make_org, make_user, make_course, make_lesson, publish):
     publish([course], orgs=[(tree_a, True)])
     ids = {"course_id": course.id, "lesson_id": lesson.id, "asset_id": lesson.asset_id,
            "user_id": users["member"].id}
-    return {"users": users, "ids": ids, "course": course, "lesson": lesson}
+    return {"users": users, "ids": ids, "course": course, "lesson": lesson, "branch_id": branch_a.id}
 
 
 def _routes(app):
@@ -117,6 +117,8 @@ def test_objects_outside_reach_answer_404(client, auth, world):
     auth.logout()
     auth.login("walk_other_admin")
     assert client.get(f"/admin/members/{ids['user_id']}").status_code == 404
+    # Another subtree's branch ranking is not confirmed to exist (elearn.points.ranking).
+    assert client.get(f"/points/organisations/{world['branch_id']}/ranking").status_code == 404
     auth.logout()
     auth.login("walk_member")
     assert client.get(f"/learn/courses/{ids['course_id']}").status_code == 200
