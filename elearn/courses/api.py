@@ -50,7 +50,7 @@ _COURSE_ERRORS = {404: "no such course the caller may open"}
 _LESSON_ERRORS = {404: "no such lesson the caller may open"}
 
 
-def _catalog_course(entry: CatalogEntry | series_service.CatalogCourse) -> CatalogCourse:
+def _catalog_course(entry: CatalogEntry) -> CatalogCourse:
     return CatalogCourse(
         id=entry.id, title=entry.title, category=entry.category,
         category_label=str(CONTENT_CATEGORIES.get(entry.category, entry.category)),

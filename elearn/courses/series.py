@@ -8,25 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from elearn import clock
 from elearn.access import Role
 from elearn.audit import services as audit
 from elearn.courses import catalog
-from elearn.courses.models import Course, Lesson, Series, SeriesCourse, SeriesTarget
+from elearn.courses.catalog_search import CatalogEntry, CatalogQuery, catalog_page
+from elearn.courses.models import Course, Series, SeriesCourse, SeriesTarget
 from elearn.errors import Forbidden, NotFound, ServiceError
 from elearn.extensions import db
 from elearn.i18n import join_list
-from elearn.ledger import services as ledger
-from elearn.media.models import MediaAsset
 from elearn.notify import tasks as notify_tasks
 from elearn.orgs.models import Organisation, User
-from elearn.policy import CATALOG, CONTENT_CATEGORIES, MEMBER_CATEGORIES, SECTORS
+from elearn.policy import MEMBER_CATEGORIES, SECTORS
 from elearn.search import tasks as search_tasks
 
 SERIES_FIELDS = ["title", "description", "required", "opens_on", "due_on", "published", "published_at"]
@@ -227,120 +226,6 @@ def home_listing(user: User, today: date | None = None) -> list[dict]:
 
 # ---------------------------------------------------------------- the member's catalog
 
-@dataclass(frozen=True)
-class CatalogCourse:
-    """A course published to the member, with what the catalog shows and filters by."""
-
-    id: int
-    title: str
-    category: str
-    innovative_theory: bool
-    hours: float  # declared 学时, else its playable video at POLICY.minutes_per_online_hour a 学时
-    lesson_count: int
-    duration_s: float
-    series_ids: tuple[int, ...]  # the series published to the member that hold it, in catalog order
-    required: bool  # in at least one required series
-    available_since: date | None  # when the first of those series opened to the member (site date)
-    new: bool
-
-
-@dataclass(frozen=True)
-class CatalogFilter:
-    """Filters of the catalog; None leaves a filter out."""
-
-    category: str | None = None
-    series_id: int | None = None
-    innovative_theory: bool | None = None
-    hours_min: float | None = None
-    hours_max: float | None = None
-    required: bool | None = None
-    new: bool | None = None
-    # Only these courses, in this order (the courses of a search's hits, best first).
-    course_ids: Sequence[int] | None = None
-
-
-def _check_filter(f: CatalogFilter) -> None:
-    if f.category is not None and f.category not in CONTENT_CATEGORIES:
-        raise ServiceError(_("未知的内容类别。"), "bad_category")
-    if f.hours_min is not None and f.hours_max is not None and f.hours_min > f.hours_max:
-        raise ServiceError(_("学时下限不能大于上限。"), "bad_hours")
-
-
-def catalog_courses(user: User, filters: CatalogFilter = CatalogFilter(),
-                    today: date | None = None) -> list[CatalogCourse]:
-    """The approved courses of the series published to ``user`` (:func:`catalog.series_for`: the same series as
-    the home page), filtered. Newest available first, then by title; in ``filters.course_ids`` order when given.
-
-    Raises:
-        ServiceError: an unknown category, or a minimum of hours above the maximum.
-    """
-    _check_filter(filters)
-    today = today or clock.site_today()
-    found = catalog.series_for(user, today)
-    if not found:
-        return []
-    by_id = {s.id: s for s in found}
-    order = {s.id: i for i, s in enumerate(found)}
-    links = db.session.execute(
-        select(SeriesCourse.course_id, SeriesCourse.series_id)
-        .join(Course, Course.id == SeriesCourse.course_id)
-        .where(SeriesCourse.series_id.in_(list(by_id)), Course.status == "approved")).all()
-    series_of: dict[int, list[int]] = {}
-    for course_id, series_id in links:
-        series_of.setdefault(course_id, []).append(series_id)
-    ids = list(series_of)
-    if filters.course_ids is not None:
-        wanted = set(filters.course_ids)
-        ids = [cid for cid in ids if cid in wanted]
-    if filters.series_id is not None:
-        ids = [cid for cid in ids if filters.series_id in series_of[cid]]
-    if not ids:
-        return []
-    stmt = select(Course).where(Course.id.in_(ids))
-    if filters.category is not None:
-        stmt = stmt.where(Course.category == filters.category)
-    if filters.innovative_theory is not None:
-        stmt = stmt.where(Course.innovative_theory.is_(filters.innovative_theory))
-    courses = list(db.session.execute(stmt).scalars())
-    media = {cid: (int(n), float(seconds or 0.0)) for cid, n, seconds in db.session.execute(
-        select(Lesson.course_id, func.count(Lesson.id), func.sum(MediaAsset.duration_s))
-        .outerjoin(MediaAsset, and_(MediaAsset.id == Lesson.asset_id, MediaAsset.status == "ready"))
-        .where(Lesson.course_id.in_([c.id for c in courses])).group_by(Lesson.course_id)).all()}
-    new_from = today - timedelta(days=CATALOG.new_days)
-    out = []
-    for c in courses:
-        holders = sorted(series_of[c.id], key=order.__getitem__)
-        opened = [d for d in (_opened_on(by_id[s]) for s in holders) if d is not None]
-        since = min(opened) if opened else None
-        lesson_count, seconds = media.get(c.id, (0, 0.0))
-        hours = round(c.declared_hours, 2) if c.declared_hours else ledger.hours_for_seconds(seconds)
-        entry = CatalogCourse(
-            id=c.id, title=c.title, category=c.category, innovative_theory=c.innovative_theory, hours=hours,
-            lesson_count=lesson_count, duration_s=seconds, series_ids=tuple(holders),
-            required=any(by_id[s].required for s in holders), available_since=since,
-            new=since is not None and since >= new_from)
-        if (filters.hours_min is not None and hours < filters.hours_min) \
-                or (filters.hours_max is not None and hours > filters.hours_max) \
-                or (filters.required is not None and entry.required != filters.required) \
-                or (filters.new is not None and entry.new != filters.new):
-            continue
-        out.append(entry)
-    if filters.course_ids is not None:
-        rank = {cid: i for i, cid in enumerate(filters.course_ids)}
-        out.sort(key=lambda e: rank[e.id])
-    else:
-        out.sort(key=lambda e: e.title)
-        out.sort(key=lambda e: e.available_since or date.min, reverse=True)
-    return out
-
-
-def _opened_on(series: Series) -> date | None:
-    """The site date a published series became visible: published, and (if later) its open date."""
-    published = clock.site_date(series.published_at) if series.published_at is not None else None
-    dates = [d for d in (published, series.opens_on) if d is not None]
-    return max(dates) if dates else None
-
-
 def member_series(user: User, series_id: int, today: date | None = None) -> Series:
     """A series published to ``user`` (one of :func:`catalog.series_for`); NotFound otherwise."""
     found = next((s for s in catalog.series_for(user, today) if s.id == series_id), None)
@@ -349,7 +234,9 @@ def member_series(user: User, series_id: int, today: date | None = None) -> Seri
     return found
 
 
-def series_courses(user: User, series: Series, today: date | None = None) -> list[CatalogCourse]:
-    """The catalog entries of ``series``'s approved courses, in the series' order."""
-    entries = {e.id: e for e in catalog_courses(user, CatalogFilter(series_id=series.id), today)}
+def series_courses(user: User, series: Series, today: date | None = None) -> list[CatalogEntry]:
+    """The catalog entries of ``series``'s approved courses (as the catalog lists them), in the series' order."""
+    found, _total = catalog_page(user, CatalogQuery(series_id=series.id, per_page=max(1, len(series.items))),
+                                 today, with_total=False)
+    entries = {e.id: e for e in found}
     return [entries[i.course_id] for i in series.items if i.course_id in entries]
