@@ -1,7 +1,8 @@
 """Import of questions into a course's bank from an XLSX template: all or nothing.
 
 The template's first sheet has one question a row under the headings 题型, 题干, 选项A…选项F (G and H are
-accepted too: a question has at most eight options), 正确答案 (the letters of the correct options, such as
+accepted too: a question has at most eight options; the English template's kind, question, option A…, answer,
+explanation likewise), 正确答案 (the letters of the correct options, such as
 ``A`` or ``AC``; 正确/错误 for a true/false question) and 解析. Every row is checked with the rules of a
 question typed on the bank page (:func:`elearn.quiz.services.check_question`), plus a question already in
 the bank or twice in the file; the report lists each refused row by its row number with all of its faults.
@@ -32,9 +33,22 @@ from elearn.quiz import services as quizzes
 from elearn.quiz.models import Question
 
 TEMPLATE_OPTIONS = "ABCDEF"  # the option columns of the template; G and H are read when present
+# Column headings (Chinese, or the English template's, compared without spaces and case) → field.
 HEADINGS: dict[str, str] = {"题型": "kind", "题干": "text", "题目": "text", "正确答案": "answer", "答案": "answer",
-                            "解析": "explanation", "答案解析": "explanation"}
+                            "解析": "explanation", "答案解析": "explanation",
+                            "kind": "kind", "type": "kind", "question": "text", "answer": "answer",
+                            "explanation": "explanation"}
 HEADINGS.update({f"选项{letter}": f"option{letter}" for letter in quizzes.OPTION_LETTERS})
+HEADINGS.update({f"option{letter.lower()}": f"option{letter}" for letter in quizzes.OPTION_LETTERS})
+# The template's headings and example kinds and answers: Chinese, or English for an English interface (the
+# import reads both).
+TEMPLATE_WORDS = {
+    "zh": {"headings": ["题型", "题干", *[f"选项{x}" for x in TEMPLATE_OPTIONS], "正确答案", "解析"],
+           "sheet": "题目", "single": "单选", "multiple": "多选", "truefalse": "判断", "true": "正确"},
+    "en": {"headings": ["kind", "question", *[f"option {x}" for x in TEMPLATE_OPTIONS], "answer", "explanation"],
+           "sheet": "Questions", "single": "single", "multiple": "multiple", "truefalse": "truefalse",
+           "true": "true"},
+}
 REQUIRED = ("kind", "text", "answer")
 KIND_WORDS = {"单选": "single", "单选题": "single", "single": "single",
               "多选": "multiple", "多选题": "multiple", "multiple": "multiple",
@@ -67,7 +81,7 @@ class ImportResult:
 
 def _heading_key(text: str) -> str | None:
     compact = re.sub(r"\s+", "", text)
-    return HEADINGS.get(compact) or HEADINGS.get(compact[:2] + compact[2:].upper())
+    return HEADINGS.get(compact) or HEADINGS.get(compact.lower()) or HEADINGS.get(compact[:2] + compact[2:].upper())
 
 
 def _answer_positions(kind: str, answer: str, reasons: list[str]) -> list[int]:
@@ -172,29 +186,33 @@ def import_questions(actor: User, course: Course, data: bytes) -> ImportResult:
     return result
 
 
-def template_xlsx() -> bytes:
+def template_xlsx(language: str = "zh") -> bytes:
     """The import template: the headings on the first sheet (to be filled in), how to fill it and one example
-    of each kind on a second sheet (not read by the import)."""
+    of each kind on a second sheet (not read by the import). ``language`` "en" gives English headings."""
     from openpyxl import Workbook  # ~140 ms to import: only the template and uploads need it
 
-    headings = ["题型", "题干", *[f"选项{letter}" for letter in TEMPLATE_OPTIONS], "正确答案", "解析"]
+    words = TEMPLATE_WORDS.get(language, TEMPLATE_WORDS["zh"])
+    headings = words["headings"]
     wb = Workbook()
     ws = wb.active
-    ws.title = "题目"
+    ws.title = words["sheet"]
     ws.append(spreadsheets.xlsx_row(ws, headings))
     ws.freeze_panes = "A2"
-    help_ws = wb.create_sheet("填写说明")
+    help_ws = wb.create_sheet(_("填写说明"))
+    blank = [""] * (len(TEMPLATE_OPTIONS) - 2)
     for row in [
-        [_("在“题目”工作表中每行填写一道题；本工作表不会导入。")],
+        [_("在第一个工作表中每行填写一道题；本工作表不会导入。")],
         [_("题型：单选、多选或判断。正确答案：填选项字母，如 A（单选）或 ACD（多选）；"
            "判断题填 正确 或 错误，选项列留空。")],
         [_("用不到的选项列留空。一次最多导入 %(n)d 行；只要有一行不合格，整个文件都不会导入。",
            n=QUESTION_BANK.import_max_rows)],
         [],
         headings,
-        ["单选", "中国共产党的根本宗旨是什么？", "全心全意为人民服务", "发展经济", "", "", "", "", "A", "见党章总纲。"],
-        ["多选", "党的纪律包括哪些？", "政治纪律", "组织纪律", "廉洁纪律", "娱乐纪律", "", "", "ABC", ""],
-        ["判断", "党员应当按期交纳党费。", "", "", "", "", "", "", "正确", "见党章第八条。"],
+        [words["single"], "中国共产党的根本宗旨是什么？", "全心全意为人民服务", "发展经济", *blank, "A",
+         "见党章总纲。"],
+        [words["multiple"], "党的纪律包括哪些？", "政治纪律", "组织纪律", "廉洁纪律", "娱乐纪律", *blank[2:], "ABC",
+         ""],
+        [words["truefalse"], "党员应当按期交纳党费。", "", "", *blank, words["true"], "见党章第八条。"],
     ]:
         help_ws.append(spreadsheets.xlsx_row(help_ws, row))
     out = io.BytesIO()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -214,7 +215,7 @@ def import_questions(course_id: int):
 def import_template(course_id: int):
     """The question import template (headings, and a sheet of how to fill them in with examples)."""
     _course_for_bank(course_id)
-    return Response(question_import.template_xlsx(),
+    return Response(question_import.template_xlsx(str(get_locale() or "zh")[:2]),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": "attachment; filename=questions-template.xlsx"})
 

@@ -159,6 +159,8 @@ def test_lecturer_studio_in_english(client, auth, english_site):
     _assert_english(client, "/studio/")
     _assert_english(client, f"/studio/courses/{english_site['course'].id}")
     _assert_english(client, "/studio/courses/new")
+    for url in ("/studio/courses/{}/learners", "/quiz/course/{}/bank", "/quiz/course/{}/import"):
+        _assert_english(client, url.format(english_site["course"].id))
 
 
 def test_admin_pages_in_english(client, auth, english_site):

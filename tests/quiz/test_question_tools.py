@@ -189,3 +189,16 @@ def test_only_the_courses_lecturer_imports(client, auth, s):
         assert _upload(client, s["course"], data).status_code == 404
         auth.logout()
     assert _bank(s["course"]) == []
+
+
+def test_the_english_template_has_english_headings_that_import(client, auth, s):
+    auth.login(s["lecturer"].username)
+    client.post("/auth/locale/en", data={"next": "/"})
+    r = client.get(f"/quiz/course/{s['course'].id}/import/template.xlsx")
+    head = [c.value for c in load_workbook(io.BytesIO(r.data)).worksheets[0][1]]
+    assert head[:3] == ["kind", "question", "option A"] and head[-2:] == ["answer", "explanation"]
+    rows = [["truefalse", "A member pays dues monthly", None, None, "false", None],
+            ["single", "Two and two", "three", "four", "b", "four"]]
+    r = _upload(client, s["course"], _xlsx(rows, head=head[:4] + head[-2:]))
+    assert r.status_code == 302, r.get_data(as_text=True)[-2000:]
+    assert [(q.kind, q.correct) for q in _bank(s["course"])] == [("truefalse", [1]), ("single", [1])]
