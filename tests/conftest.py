@@ -1,13 +1,18 @@
 """Shared fixtures: app, db, client (injects CSRF tokens), runner, auth helper, factories."""
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import re
+import shutil
+import tempfile
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from sqlalchemy import event
 from werkzeug.routing import Rule
 
@@ -32,6 +37,39 @@ def _cached_compile_builder(self, append_unknown=True):
 
 
 Rule._compile_builder = _cached_compile_builder  # type: ignore[method-assign]
+
+# argon2id at its full profile (64 MiB, 3 passes) costs 0.1–0.4 s a hash or a check, and the suite hashes and
+# checks the same few test passwords many thousands of times (every make_user, every sign-in). The first hash of
+# a password under a profile is real and reused after (salt included); a check that succeeded once is
+# remembered; a failing check is always computed. What the code stores and how it checks are unchanged.
+_argon2_hash, _argon2_verify = PasswordHasher.hash, PasswordHasher.verify
+_hashes: dict = {}
+_verified: set = set()
+
+
+def _profile(hasher: PasswordHasher) -> tuple:
+    return hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len, hasher.salt_len, hasher.type
+
+
+def _reused_hash(self, password, *, salt=None):
+    if salt is not None:
+        return _argon2_hash(self, password, salt=salt)
+    key = (_profile(self), password)
+    if key not in _hashes:
+        _hashes[key] = _argon2_hash(self, password)
+    return _hashes[key]
+
+
+def _remembered_verify(self, hash, password):
+    key = (hash, password)
+    if key not in _verified:
+        _argon2_verify(self, hash, password)  # raises when it does not match
+        _verified.add(key)
+    return True
+
+
+PasswordHasher.hash = _reused_hash  # type: ignore[method-assign]
+PasswordHasher.verify = _remembered_verify  # type: ignore[method-assign]
 
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
@@ -81,19 +119,70 @@ def app_config():
 def app(tmp_path, app_config):
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), **app_config})
     app.test_client_class = CSRFClient
+    app.jinja_env.bytecode_cache = _TEMPLATE_CODE
     with app.app_context():
         _fresh_schema()
         yield app
         _db.session.remove()
-        _empty_schema()
+        _empty_schema(tmp_path)
         _db.engine.dispose()
+
+
+class _CompiledTemplates(BytecodeCache):
+    """Each test's app has its own Jinja environment, which would compile every template it renders again
+    (~0.1 s a template); the compiled code is shared by the suite's apps instead. Jinja checks each entry against
+    the template's source, so an edited template is compiled afresh."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _CompiledTemplates()
 
 
 # PostgreSQL: building the schema costs ~0.9 s a test (drop, pg_trgm, 80-odd tables and their indexes), emptying
 # it ~0.05 s. So a test leaves the models' tables emptied (identities restarted) when the schema is still exactly
 # the models' tables, and the next test starts on that; anything else a test left (a migration run, a table of its
-# own) is dropped and built afresh. SQLite: each test has a fresh file anyway.
+# own) is dropped and built afresh. SQLite: each test has a fresh file, copied from one built once per process
+# (create_all of every table and index costs ~0.3 s, a copy a millisecond); it is thrown away with the test's folder.
 _pg_schema_pristine = False
+_sqlite_schemas: dict[tuple, str] = {}
+_SCHEMA_FOLDER = tempfile.mkdtemp(prefix="elearn-test-schema-")
+atexit.register(shutil.rmtree, _SCHEMA_FOLDER, True)
+
+
+def _sqlite_file() -> str | None:
+    url = _db.engine.url
+    if _db.engine.dialect.name != "sqlite" or not url.database or url.database == ":memory:" or url.query:
+        return None
+    return url.database
+
+
+def _fresh_sqlite_file(path: str) -> bool:
+    """The models' empty schema copied into ``path``; False when there is no copy to take yet."""
+    built = _sqlite_schemas.get(tuple(sorted(_db.metadata.tables)))
+    if built is None:
+        return False
+    _db.engine.dispose()
+    for leftover in (path + "-wal", path + "-shm", path + "-journal"):
+        if os.path.exists(leftover):
+            os.remove(leftover)
+    shutil.copyfile(built, path)
+    return True
+
+
+def _keep_sqlite_schema(path: str) -> None:
+    _db.engine.dispose()  # closes the file, checkpointing its write-ahead log
+    built = os.path.join(_SCHEMA_FOLDER, f"schema-{len(_sqlite_schemas)}.db")
+    shutil.copyfile(path, built)
+    _sqlite_schemas[tuple(sorted(_db.metadata.tables))] = built
 
 
 def _public_tables(conn) -> set[str]:
@@ -111,15 +200,23 @@ def _fresh_schema() -> None:
         with _db.engine.begin() as conn:
             conn.exec_driver_sql("DROP SCHEMA public CASCADE")
             conn.exec_driver_sql("CREATE SCHEMA public")
-    else:
-        _db.drop_all()
+        _db.create_all()
+        return
+    path = _sqlite_file()
+    if path is not None and _fresh_sqlite_file(path):
+        return
+    _db.drop_all()
     _db.create_all()
+    if path is not None:
+        _keep_sqlite_schema(path)
 
 
-def _empty_schema() -> None:
+def _empty_schema(tmp_path) -> None:
     global _pg_schema_pristine
     if _db.engine.dialect.name != "postgresql":
-        _db.drop_all()
+        path = _sqlite_file()
+        if path is None or not os.path.abspath(path).startswith(str(tmp_path)):
+            _db.drop_all()  # a database outside the test's folder
         return
     _pg_schema_pristine = False
     with _db.engine.begin() as conn:
