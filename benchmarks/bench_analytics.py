@@ -187,10 +187,14 @@ def main() -> None:
         print(f"dashboard service, committee, after a new credit (stale snapshot shown with its time): median "
               f"{med * 1000:.0f} ms, best {best * 1000:.0f} ms")
         med, best, d = timed(lambda: analytics.dashboard(admin, town, today))
-        assert d["source"]["kind"] == "live"
-        print(f"dashboard service, one town of {d['summary']['members']:,} members, computed live (under the "
-              f"live limit of {app.config['ELEARN_ANALYTICS_LIVE_MEMBERS']:,}): median {med * 1000:.0f} ms, "
-              f"best {best * 1000:.0f} ms")
+        limit = app.config["ELEARN_ANALYTICS_LIVE_MEMBERS"]
+        # A town under the live limit is computed live; above it (a million members make towns of 50,000) the
+        # stale snapshot is shown, as for the committee.
+        assert d["source"]["kind"] == ("live" if d["summary"]["members"] <= limit else "snapshot")
+        how = f"computed live (under the live limit of {limit:,})" if d["source"]["kind"] == "live" \
+            else f"stale snapshot (over the live limit of {limit:,})"
+        print(f"dashboard service, one town of {d['summary']['members']:,} members, {how}: median "
+              f"{med * 1000:.0f} ms, best {best * 1000:.0f} ms")
         snapshots.take_snapshot(today=today)
         export = report_exports.ReportExport(kind="analytics", requested_by_id=1, organisation_id=1)
         db.session.add(export)
