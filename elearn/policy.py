@@ -274,6 +274,11 @@ class AnalyticsPolicy:
     # Snapshots (elearn.analytics.models): a snapshot queued or running longer than this is taken for dead.
     snapshot_timeout_minutes: int = 30
     snapshot_every_minutes: int = 10  # the periodic job looks for changed data this often
+    # A snapshot recomputes only the organisations whose members were credited since the previous one, and
+    # copies the others' rows, unless more than this share of them changed (or more than the count: the ids
+    # go into one IN list); then it recomputes the whole tree.
+    incremental_max_share: float = 0.5
+    incremental_max_orgs: int = 5000
     export_keep_hours: int = 24  # export files are removed after this
 
 

@@ -26,14 +26,17 @@ def rebuild_command() -> None:
 
 
 @analytics_cli.command("snapshot")
-def snapshot_command() -> None:
-    """Compute the dashboard figures of every organisation and store them as the current snapshot."""
+@click.option("--full", is_flag=True, help="Recompute every organisation, copying nothing from the last snapshot.")
+def snapshot_command(full: bool) -> None:
+    """Compute the dashboard figures of every organisation and store them as the current snapshot (only the
+    organisations credited since the last one, unless --full)."""
     t0 = time.perf_counter()
-    snap = snapshots.take_snapshot()
+    snap = snapshots.take_snapshot(full=full)
     if snap is None:  # claimed by another process, or pruned as abandoned, before it could be computed
         raise click.ClickException("the new snapshot was claimed or removed by another process; run it again")
-    click.echo(f"snapshot {snap.id}: {snap.members} members, as of {snap.as_of.isoformat()}, "
-               f"{time.perf_counter() - t0:.1f} s")
+    how = f"incremental from {snap.base_id}" if snap.mode == "incremental" else "full"
+    click.echo(f"snapshot {snap.id}: {snap.members} members, as of {snap.as_of.isoformat()}, {how}, "
+               f"{snap.recomputed_orgs} organisations computed, {time.perf_counter() - t0:.1f} s")
 
 
 def register(app) -> None:

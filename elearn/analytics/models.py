@@ -27,6 +27,14 @@ class AnalyticsSnapshot(Base):
     policy_hash: Mapped[str] = mapped_column(String(64), default="")  # a snapshot of other rules is never shown
     as_of: Mapped[date]  # the day the figures are judged for (pro-rata pace)
     members: Mapped[int] = mapped_column(default=0)
+    # The data version (AnalyticsDataVersion.n) it was computed at, with its per-organisation state
+    # (SnapshotOrgState): a later snapshot at the same version recomputes only the organisations whose state
+    # moved and copies the others' rows from it. None: taken before states were kept; never a base.
+    data_version: Mapped[int | None]
+    # "full", or "incremental" from the snapshot base_id; recomputed_orgs: organisations computed, not copied.
+    mode: Mapped[str] = mapped_column(String(12), default="full", server_default="full")
+    base_id: Mapped[int | None]
+    recomputed_orgs: Mapped[int] = mapped_column(default=0, server_default="0")
     started_at: Mapped[datetime] = mapped_column(server_default=func.now())  # queued at, then started at
     heartbeat_at: Mapped[datetime | None]  # the running job's last sign of life
     finished_at: Mapped[datetime | None]
@@ -64,6 +72,22 @@ class SnapshotOrgRow(Base):
     hours: Mapped[float] = mapped_column(default=0.0)
     theory_hours: Mapped[float] = mapped_column(default=0.0)
     required_hours: Mapped[float] = mapped_column(default=0.0)
+
+
+class SnapshotOrgState(Base):
+    """What one organisation's rows in a snapshot were computed from: its members and the sum of their ledger
+    row counts (MemberStudySummary.credits, kept in each credit's transaction), read before the rows were
+    computed. Counts only grow, so an equal state means no credit landed for any of its members since; anything
+    else that moves the figures (an account, a series, a lesson) moves the data version instead."""
+
+    __tablename__ = "analytics_snapshot_org_state"
+
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("analytics_snapshot.id"),
+                                             primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"),
+                                                 primary_key=True)
+    members: Mapped[int] = mapped_column(default=0)
+    credits: Mapped[int] = mapped_column(default=0)
 
 
 class SnapshotSeriesRow(Base):
@@ -126,6 +150,7 @@ __all__ = [
     "AnalyticsSnapshot",
     "ReportExport",
     "SnapshotOrgRow",
+    "SnapshotOrgState",
     "SnapshotRisk",
     "SnapshotSeriesRow",
 ]

@@ -38,10 +38,16 @@ class Scope:
     path: str  # the subtree's path prefix ("/" for every organisation)
     today: date
     fraction: float  # share of the cycle elapsed by ``today``
+    # Only the members whose home is one of these organisations (an incremental snapshot's changed ones).
+    orgs: tuple[int, ...] | None = None
 
     @classmethod
     def of(cls, root: Organisation | None, today: date) -> Scope:
         return cls(path=root.path if root is not None else "/", today=today, fraction=Pace(today).fraction)
+
+    def only(self, orgs: Sequence[int]) -> Scope:
+        """The same scope, restricted to the members whose home is one of ``orgs``."""
+        return Scope(self.path, self.today, self.fraction, tuple(sorted(orgs)))
 
 
 # -- building blocks (selects, composed below) --------------------------------------------------------------
@@ -57,11 +63,24 @@ def in_subtree(path: str):
     return cond
 
 
-def subtree_members(path: str) -> Select:
-    """Members in scope: id, organisation, category, exempt."""
-    return (select(User.id.label("user_id"), User.organisation_id, User.category, User.exempt)
+def subtree_members(path: str, orgs: Sequence[int] | None = None) -> Select:
+    """Members in scope: id, organisation, category, exempt (only those at home in ``orgs``, if given)."""
+    stmt = (select(User.id.label("user_id"), User.organisation_id, User.category, User.exempt)
             .join(Organisation, Organisation.id == User.organisation_id)
             .where(in_subtree(path), User.active.is_(True), User.role != Role.SITE_ADMIN))
+    if orgs is not None:
+        stmt = stmt.where(User.organisation_id.in_(orgs))
+    return stmt
+
+
+def org_states() -> dict[int, tuple[int, int]]:
+    """Per organisation with members: (members, the sum of their ledger row counts), from the per-member
+    summaries (one pass over the accounts): what an incremental snapshot compares to find changed ones."""
+    S = MemberStudySummary
+    m = subtree_members("/").subquery("m")
+    stmt = (select(m.c.organisation_id, func.count(), func.coalesce(func.sum(S.credits), 0))
+            .select_from(m).outerjoin(S, S.user_id == m.c.user_id).group_by(m.c.organisation_id))
+    return {oid: (int(n), int(credits)) for oid, n, credits in db.session.execute(stmt)}
 
 
 def member_count(path: str) -> int:
@@ -75,7 +94,7 @@ def future_credits(today: date, start: date, end: date):
     return and_(StudyCredit.credited_on > today, StudyCredit.credited_on >= start, StudyCredit.credited_on <= end)
 
 
-def hours_by_member(path: str, today: date) -> Select:
+def hours_by_member(path: str, today: date, orgs: Sequence[int] | None = None) -> Select:
     """Per member of the subtree: ledger hours of the cycle up to ``today`` (total, theory).
 
     One pass over the members joined to their summary row (cycle totals), less any credits dated after
@@ -85,7 +104,7 @@ def hours_by_member(path: str, today: date) -> Select:
     # (elearn.ledger.requirements.joined_on, the same rule on the member's own page).
     joined = (select(func.min(Membership.started_on)).where(Membership.user_id == User.id, Membership.kind == "home")
               .correlate(User).scalar_subquery().label("joined"))
-    m = (subtree_members(path).add_columns(S.hours, S.theory_hours, joined).outerjoin(S, S.user_id == User.id)
+    m = (subtree_members(path, orgs).add_columns(S.hours, S.theory_hours, joined).outerjoin(S, S.user_id == User.id)
          .subquery("ms"))
     total, theory = func.coalesce(m.c.hours, 0.0), func.coalesce(m.c.theory_hours, 0.0)
     base = [m.c.user_id, m.c.organisation_id, m.c.category, m.c.exempt, m.c.joined]
@@ -128,7 +147,7 @@ def member_fraction(joined, today: date):
 
 def judged(scope: Scope):
     """Per member: hours, target, the pro-rata expectation and flags — a subquery."""
-    m = hours_by_member(scope.path, scope.today).subquery("m")
+    m = hours_by_member(scope.path, scope.today, scope.orgs).subquery("m")
     total, theory = m.c.total, m.c.theory
     target = target_expr(m.c.category)
     # Pace.expected / Pace.on_pace with each member's own fraction (from their joining day).
@@ -231,7 +250,7 @@ def series_org_rows(scope: Scope) -> list[tuple[int, int, int, int]]:
                 .join(MediaAsset, MediaAsset.id == Lesson.asset_id).where(MediaAsset.status == "ready")
                 .group_by(Lesson.course_id)).subquery("playable")
     finished = (P.whole > 0) | and_(playable.c.n.is_not(None), P.lessons >= playable.c.n)
-    members = subtree_members(scope.path).subquery("sm")
+    members = subtree_members(scope.path, scope.orgs).subquery("sm")
     # Members first, then their own progress rows (primary-key prefix), materialised: the planner cannot turn
     # it around into "for each course of each series, every member of the subtree". Courses outside published
     # series drop out at the join with their series below.

@@ -13,6 +13,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -23,6 +24,7 @@ from elearn.analytics.models import (
     AnalyticsDataVersion,
     AnalyticsSnapshot,
     SnapshotOrgRow,
+    SnapshotOrgState,
     SnapshotRisk,
     SnapshotSeriesRow,
 )
@@ -33,6 +35,7 @@ from elearn.analytics.queries import (
     in_subtree,
     member_count,
     org_bin_rows,
+    org_states,
     risk_row,
     series_org_rows,
 )
@@ -110,14 +113,21 @@ def policy_hash() -> str:
     return hashlib.sha256(repr((ALGORITHM_VERSION, POLICY, ANALYTICS.hours_bins)).encode()).hexdigest()[:32]
 
 
-def fingerprint(today: date) -> str:
+def data_version() -> int:
+    """How many changes other than ledger rows moved the figures (elearn.analytics.tracking)."""
+    version = db.session.execute(select(AnalyticsDataVersion.n).where(AnalyticsDataVersion.id == 1)).scalar()
+    return int(version or 0)
+
+
+def fingerprint(today: date, version: int | None = None) -> str:
     """What the figures depend on besides the rules: the day, the ledger's size (append-only; the per
     organisation-month summary counts its rows in the same transaction as each insert) and the data version
     (accounts, series, playable lessons: :func:`track_changes`). Equal fingerprints, equal figures. Reads two
     small tables: as many rows as organisation-months, and one."""
+    if version is None:
+        version = data_version()
     ledger = db.session.execute(select(func.coalesce(func.sum(OrgMonthStudy.credits), 0))).scalar()
-    version = db.session.execute(select(AnalyticsDataVersion.n).where(AnalyticsDataVersion.id == 1)).scalar()
-    return f"{today.isoformat()}|{ledger}|{version or 0}"
+    return f"{today.isoformat()}|{ledger}|{version}"
 
 
 # -- snapshots: which one, queueing, the job ----------------------------------------------------------------------
@@ -223,13 +233,14 @@ def _claim(snapshot_id: int, today: date | None) -> AnalyticsSnapshot | None:
     return db.session.get(AnalyticsSnapshot, snapshot_id) if claimed else None
 
 
-def take_snapshot(snapshot_id: int | None = None, today: date | None = None) -> AnalyticsSnapshot | None:
+def take_snapshot(snapshot_id: int | None = None, today: date | None = None,
+                  full: bool = False) -> AnalyticsSnapshot | None:
     """Compute the grouped rows for every organisation and store them as a ready snapshot (the job's body;
     without ``snapshot_id``, as the CLI does, a new snapshot). Returns None when there was nothing to claim.
 
     The fingerprint is read first, so anything that lands meanwhile makes the snapshot inexact (and the next
     refresh picks it up) rather than silently missing. A snapshot queued on an earlier day is computed for
-    today."""
+    today. ``full``: recompute every organisation even where an earlier snapshot's rows could be copied."""
     if snapshot_id is None:
         new = AnalyticsSnapshot(status="queued", as_of=today or clock.site_today(), started_at=clock.now_utc(),
                                 policy_hash=policy_hash())
@@ -244,32 +255,12 @@ def take_snapshot(snapshot_id: int | None = None, today: date | None = None) -> 
     if snap is None:
         return None
     try:
-        scope = Scope.of(None, snap.as_of)
-        snap.fingerprint, snap.policy_hash = fingerprint(snap.as_of), policy_hash()
-        org_rows = org_bin_rows(scope)
-        _step(snap, 30)
-        series_rows = series_org_rows(scope)
-        _step(snap, 65)
-        risk = at_risk_rows(scope, None)
-        _step(snap, 80)
-        conn = db.session.connection()
-        if org_rows:
-            conn.execute(insert(SnapshotOrgRow), [dict(r, snapshot_id=snap.id) for r in org_rows])
-        if series_rows:
-            conn.execute(insert(SnapshotSeriesRow), [
-                {"snapshot_id": snap.id, "series_id": sid, "organisation_id": oid, "started": st, "completed": co}
-                for sid, oid, st, co in series_rows])
-        for start in range(0, len(risk), 5000):
-            conn.execute(insert(SnapshotRisk), [
-                {"snapshot_id": snap.id, "user_id": r.user_id, "organisation_id": r.organisation_id,
-                 "category": r.category, "hours": float(r.hours), "theory_hours": float(r.theory_hours),
-                 "target": float(r.target), "expected": float(r.expected), "rank": start + i}
-                for i, r in enumerate(risk[start:start + 5000])])
-        snap.members = sum(r["members"] for r in org_rows)
+        _compute(snap, full)
         done = rowcount(db.session.execute(update(AnalyticsSnapshot).where(
             AnalyticsSnapshot.id == snap.id, AnalyticsSnapshot.status == "running").values(
             status="ready", progress=100, finished_at=clock.now_utc(), members=snap.members,
-            fingerprint=snap.fingerprint, policy_hash=snap.policy_hash)))
+            fingerprint=snap.fingerprint, policy_hash=snap.policy_hash, data_version=snap.data_version,
+            mode=snap.mode, base_id=snap.base_id, recomputed_orgs=snap.recomputed_orgs)))
         if not done:  # pruned as abandoned while it ran: its rows must not outlive it
             raise RuntimeError(f"analytics snapshot {snap.id} was removed while it was computed")
         db.session.commit()
@@ -287,6 +278,110 @@ def take_snapshot(snapshot_id: int | None = None, today: date | None = None) -> 
         raise
     prune_snapshots()
     return db.session.get(AnalyticsSnapshot, snapshot_id)
+
+
+def _base_for(version: int) -> AnalyticsSnapshot | None:
+    """The newest ready snapshot by the current rules at data version ``version``: its rows differ from
+    today's only for organisations whose state moved (and, if taken on another day, by the pace)."""
+    return db.session.execute(select(AnalyticsSnapshot).where(
+        AnalyticsSnapshot.status == "ready", AnalyticsSnapshot.policy_hash == policy_hash(),
+        AnalyticsSnapshot.data_version == version).order_by(AnalyticsSnapshot.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def _changed_orgs(base: AnalyticsSnapshot, states: dict[int, tuple[int, int]]) -> list[int] | None:
+    """The organisations whose state differs from ``base``'s (a member credited since, or members gone or
+    come), or None when so many changed that recomputing the whole tree is as cheap."""
+    old = {oid: (n, credits) for oid, n, credits in db.session.execute(
+        select(SnapshotOrgState.organisation_id, SnapshotOrgState.members, SnapshotOrgState.credits)
+        .where(SnapshotOrgState.snapshot_id == base.id))}
+    changed = sorted(oid for oid in states.keys() | old.keys() if states.get(oid) != old.get(oid))
+    if len(changed) > ANALYTICS.incremental_max_orgs or \
+            len(changed) > ANALYTICS.incremental_max_share * max(len(states), 1):
+        return None
+    return changed
+
+
+def _copy_rows(model, snap_id: int, base_id: int | None, changed: list[int]) -> None:
+    """Copy ``base_id``'s rows of ``model`` for the organisations not in ``changed`` into ``snap_id``."""
+    t = model.__table__
+    cols = [c for c in t.c if c.name != "snapshot_id"]
+    db.session.execute(insert(t).from_select(["snapshot_id", *(c.name for c in cols)], select(
+        literal(snap_id), *cols).where(t.c.snapshot_id == base_id, t.c.organisation_id.not_in(changed))))
+
+
+def _rerank(snap_id: int) -> None:
+    """Number the snapshot's at-risk rows in the whole tree's order (furthest behind first, ties by username,
+    as :func:`elearn.analytics.queries.at_risk_rows` orders them) after copied and new rows were merged."""
+    r = SnapshotRisk
+    inner = SnapshotRisk.__table__.alias("r2")
+    order = (select(inner.c.user_id, (func.row_number().over(
+        order_by=(inner.c.hours / inner.c.target, User.username, inner.c.user_id)) - 1).label("rn"))
+        .join(User, User.id == inner.c.user_id).where(inner.c.snapshot_id == snap_id)).subquery("o")
+    db.session.execute(update(r).where(r.snapshot_id == snap_id, r.user_id == order.c.user_id)
+                       .values(rank=order.c.rn))
+
+
+def _compute(snap: AnalyticsSnapshot, full: bool) -> None:
+    """Store the snapshot's rows. What it depends on is read first (the fingerprint, the data version, every
+    organisation's state), so anything landing meanwhile makes it inexact, and its organisations changed for
+    the next one, rather than silently missing.
+
+    Incremental when a ready snapshot at the same data version exists (the base): only the organisations whose
+    state moved since are computed, the others' rows are copied. Completions per series do not depend on the
+    day; the pace does, so the per-organisation sums and the at-risk list are copied only from a base of the
+    same day and otherwise computed for the whole tree (one pass over the members)."""
+    version = data_version()
+    snap.fingerprint, snap.policy_hash = fingerprint(snap.as_of, version), policy_hash()
+    snap.data_version = version
+    states = org_states()
+    base = None if full else _base_for(version)
+    changed = _changed_orgs(base, states) if base is not None else None
+    _step(snap, 10)
+    scope = Scope.of(None, snap.as_of)
+    same_day = False
+    if base is not None and changed is not None:
+        snap.mode, snap.base_id, snap.recomputed_orgs = "incremental", base.id, len(changed)
+        same_day = base.as_of == snap.as_of
+    else:
+        snap.mode, snap.base_id, snap.recomputed_orgs = "full", None, len(states)
+    copied = []  # the models whose other organisations' rows come from the base
+
+    def part(model, compute) -> list:
+        """The rows to compute: of every organisation, or only of the changed ones (the others' copied)."""
+        if changed is None or (model is not SnapshotSeriesRow and not same_day):
+            return compute(scope)
+        copied.append(model)
+        return compute(scope.only(changed)) if changed else []
+
+    org_rows = part(SnapshotOrgRow, org_bin_rows)
+    _step(snap, 30)
+    series_rows = part(SnapshotSeriesRow, series_org_rows)
+    _step(snap, 65)
+    risk = part(SnapshotRisk, lambda s: at_risk_rows(s, None))
+    _step(snap, 80)
+    conn = db.session.connection()  # every write after the reads, in the transaction that marks it ready
+    if states:
+        conn.execute(insert(SnapshotOrgState), [{"snapshot_id": snap.id, "organisation_id": oid, "members": n,
+                                                 "credits": credits} for oid, (n, credits) in states.items()])
+    for model in copied:
+        _copy_rows(model, snap.id, snap.base_id, changed or [])
+    if org_rows:
+        conn.execute(insert(SnapshotOrgRow), [dict(r, snapshot_id=snap.id) for r in org_rows])
+    if series_rows:
+        conn.execute(insert(SnapshotSeriesRow), [
+            {"snapshot_id": snap.id, "series_id": sid, "organisation_id": oid, "started": st, "completed": co}
+            for sid, oid, st, co in series_rows])
+    for start in range(0, len(risk), 5000):
+        conn.execute(insert(SnapshotRisk), [
+            {"snapshot_id": snap.id, "user_id": r.user_id, "organisation_id": r.organisation_id,
+             "category": r.category, "hours": float(r.hours), "theory_hours": float(r.theory_hours),
+             "target": float(r.target), "expected": float(r.expected), "rank": start + i}
+            for i, r in enumerate(risk[start:start + 5000])])
+    if SnapshotRisk in copied:
+        _rerank(snap.id)
+    snap.members = int(db.session.execute(select(func.coalesce(func.sum(SnapshotOrgRow.members), 0))
+                                          .where(SnapshotOrgRow.snapshot_id == snap.id)).scalar_one())
 
 
 def _step(snap: AnalyticsSnapshot, percent: int) -> None:
@@ -315,7 +410,7 @@ def prune_snapshots(keep: int = 2) -> int:
         elif (s.heartbeat_at or s.started_at) < alive:  # queued or running, abandoned
             old.append(s.id)
     if old:
-        for model in (SnapshotOrgRow, SnapshotSeriesRow, SnapshotRisk):
+        for model in (SnapshotOrgRow, SnapshotSeriesRow, SnapshotRisk, SnapshotOrgState):
             db.session.execute(delete(model).where(model.snapshot_id.in_(old)))
         db.session.execute(delete(AnalyticsSnapshot).where(AnalyticsSnapshot.id.in_(old)))
     db.session.commit()

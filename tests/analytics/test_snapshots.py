@@ -262,7 +262,8 @@ def test_every_change_that_moves_figures_makes_the_snapshot_inexact(forest, chan
     live = analytics.dashboard(site, county, today=TODAY)
     assert live["source"]["kind"] == "live", change.__name__
     assert (comparable(live) == before) == bool(figures_unchanged), change.__name__
-    snapshots.take_snapshot(today=TODAY)
+    # A correction is a ledger row: only its member's organisation is computed again; the rest move the version.
+    assert snapshots.take_snapshot(today=TODAY).mode == ("incremental" if change is _correct_credit else "full")
     again = analytics.dashboard(site, county, today=TODAY)
     assert again["source"]["exact"] and comparable(again) == comparable(live), change.__name__
 
@@ -358,3 +359,137 @@ def test_rebuilding_the_summaries_makes_snapshots_stale(forest):
     snap = snapshots.take_snapshot(today=TODAY)
     summaries.rebuild_summaries()
     assert snapshots.fingerprint(TODAY) != snap.fingerprint
+
+
+# -- incremental snapshots: only the organisations credited since the last one are computed ----------------------
+
+def _members_of(f, org):
+    return [m for m in f["members"] if m.organisation_id == org.id and not m.exempt]
+
+
+def _study(members, source_base: int, hours: float = 30, on: date = TODAY):
+    """Members credited through the ledger as a reading would be, and a declared-hours course finished."""
+    for i, m in enumerate(members):
+        ledger.credit(m, kind="reading", source_kind="reading", source_id=source_base + i, hours=hours, title="读本",
+                      category=None, innovative_theory=True, credited_on=on)
+    db.session.commit()
+
+
+def _finish_series_course(f, members):
+    course_id = f["series"][0].items[0].course_id
+    for m in members:
+        ledger.credit(m, kind="course", source_kind="course", source_id=course_id, course_id=course_id, hours=2,
+                      title="D0", category=None, innovative_theory=False, credited_on=TODAY)
+    db.session.commit()
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """Which organisations each part of a snapshot was computed for (None: every one)."""
+    seen: dict[str, list] = {"org_bin_rows": [], "series_org_rows": [], "at_risk_rows": []}
+    for name in seen:
+        real = getattr(snapshots, name)
+
+        def spy(scope, *args, _real=real, _name=name):
+            seen[_name].append(scope.orgs)
+            return _real(scope, *args)
+        monkeypatch.setattr(snapshots, name, spy)
+    return seen
+
+
+def test_a_snapshot_after_study_computes_only_the_credited_organisation_and_equals_live(forest, computed):
+    site, county = forest["site"], forest["county"]
+    first = snapshots.take_snapshot(today=TODAY)
+    assert (first.mode, first.recomputed_orgs) == ("full", len(queries.org_states()))
+    before = {o.id: comparable(analytics.dashboard(site, o, today=TODAY)) for o in forest["orgs"]}
+    branch = next(o for o in forest["orgs"] if o.kind == "branch" and len(_members_of(forest, o)) >= 2)
+    _study(_members_of(forest, branch), 10_000)
+    _finish_series_course(forest, _members_of(forest, branch))
+    live = {o.id: comparable(analytics.dashboard(site, o, today=TODAY)) for o in forest["orgs"]}
+    live_risk = analytics.at_risk_members(site, county, TODAY)
+    assert live[county.id] != before[county.id] and live[branch.id]["summary"] != before[branch.id]["summary"]
+    assert live[county.id]["series"] != before[county.id]["series"]
+    for seen in computed.values():
+        seen.clear()
+
+    snap = snapshots.take_snapshot(today=TODAY)
+    assert (snap.mode, snap.base_id, snap.recomputed_orgs) == ("incremental", first.id, 1)
+    assert computed == {"org_bin_rows": [(branch.id,)], "series_org_rows": [(branch.id,)],
+                        "at_risk_rows": [(branch.id,)]}  # nobody else was judged again
+    assert snap.members == queries.member_count("/")
+    for org in forest["orgs"]:
+        d = analytics.dashboard(site, org, today=TODAY)
+        assert d["source"] == {"kind": "snapshot", "taken_at": snap.finished_at, "exact": True}
+        assert comparable(d) == live[org.id], org.name
+    assert analytics.at_risk_members(site, county, TODAY) == live_risk  # the merged list in the whole tree's order
+
+
+def test_nothing_credited_since_copies_every_row(forest, computed):
+    site, county = forest["site"], forest["county"]
+    snapshots.take_snapshot(today=TODAY)
+    live = comparable(analytics.dashboard(site, county, today=TODAY))
+    for seen in computed.values():
+        seen.clear()
+    snap = snapshots.take_snapshot(today=TODAY)
+    assert (snap.mode, snap.recomputed_orgs) == ("incremental", 0)
+    assert computed == {"org_bin_rows": [], "series_org_rows": [], "at_risk_rows": []}
+    assert comparable(analytics.dashboard(site, county, today=TODAY)) == live
+
+
+def test_the_next_day_copies_completions_and_judges_the_pace_of_everyone_again(forest, computed):
+    site = forest["site"]
+    snapshots.take_snapshot(today=TODAY)
+    branch = next(o for o in forest["orgs"] if o.kind == "branch" and _members_of(forest, o))
+    _finish_series_course(forest, _members_of(forest, branch))
+    later = TODAY + timedelta(days=2)  # the forest has credits dated up to three days ahead: they now count
+    live = {o.id: comparable(analytics.dashboard(site, o, today=later)) for o in forest["orgs"]}
+    live_risk = analytics.at_risk_members(site, forest["county"], later)
+    for seen in computed.values():
+        seen.clear()
+    snap = snapshots.take_snapshot(today=later)
+    assert snap.mode == "incremental"
+    assert computed == {"org_bin_rows": [None], "series_org_rows": [(branch.id,)], "at_risk_rows": [None]}
+    for org in forest["orgs"]:
+        d = analytics.dashboard(site, org, today=later)
+        assert d["source"]["exact"] and comparable(d) == live[org.id], org.name
+    assert analytics.at_risk_members(site, forest["county"], later) == live_risk
+
+
+def test_a_credit_landing_while_a_snapshot_is_computed_is_in_the_next_one(forest, monkeypatch):
+    site, county = forest["site"], forest["county"]
+    snapshots.take_snapshot(today=TODAY)
+    branch = next(o for o in forest["orgs"] if o.kind == "branch" and _members_of(forest, o))
+    real_states = snapshots.org_states
+
+    def states_then_a_credit():
+        states = real_states()  # read, then a member is credited before the rows are computed
+        _study(_members_of(forest, branch)[:1], 20_000, hours=50)
+        return states
+    monkeypatch.setattr(snapshots, "org_states", states_then_a_credit)
+    racing = snapshots.take_snapshot(today=TODAY)
+    monkeypatch.undo()
+    assert racing.mode == "incremental" and racing.fingerprint != snapshots.fingerprint(TODAY)
+    assert analytics.dashboard(site, county, today=TODAY, allow_stale=False)["source"]["kind"] == "live"
+    live = {o.id: comparable(analytics.dashboard(site, o, today=TODAY)) for o in forest["orgs"]}
+
+    again = snapshots.take_snapshot(today=TODAY)  # the branch's state moved since the racing snapshot read it
+    assert (again.mode, again.base_id, again.recomputed_orgs) == ("incremental", racing.id, 1)
+    for org in forest["orgs"]:
+        d = analytics.dashboard(site, org, today=TODAY)
+        assert d["source"]["exact"] and comparable(d) == live[org.id], org.name
+
+
+def test_an_account_change_or_many_changed_organisations_recompute_the_whole_tree(forest, monkeypatch, runner):
+    from dataclasses import replace
+    snapshots.take_snapshot(today=TODAY)
+    _change_exempt(forest)  # the data version moves: no earlier snapshot is a base
+    assert snapshots.take_snapshot(today=TODAY).mode == "full"
+    monkeypatch.setattr(snapshots, "ANALYTICS", replace(snapshots.ANALYTICS, incremental_max_share=0.1))
+    _study([m for o in forest["orgs"][1:4] for m in _members_of(forest, o)], 30_000)
+    assert snapshots.take_snapshot(today=TODAY).mode == "full"  # 3 of 8 organisations changed: over the share
+    monkeypatch.undo()
+    result = runner.invoke(args=["analytics", "snapshot", "--full"])
+    assert result.exit_code == 0 and ", full, " in result.output, result.output
+    result = runner.invoke(args=["analytics", "snapshot"])
+    assert result.exit_code == 0 and "incremental from" in result.output and " 0 organisations computed" \
+        in result.output, result.output
