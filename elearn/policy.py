@@ -833,6 +833,7 @@ class NotifyPolicy:
 
 
 NOTIFY = NotifyPolicy()
+AUDIT_ACTIONS.update({"announcement.publish": _l("发布公告")})
 
 
 @dataclass(frozen=True)

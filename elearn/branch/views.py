@@ -21,6 +21,7 @@ from elearn.http.errors import status_for
 from elearn.http.forms import attempt, flash_and_redirect, submit
 from elearn.orgs import services as orgs
 from elearn.orgs.models import Organisation, User
+from elearn.points import ranking
 from elearn.policy import MEETINGS
 from elearn.storage import get_storage
 from elearn.training.models import GroupSession
@@ -73,7 +74,7 @@ def index():
 @login_required
 def dashboard(org_id: int):
     """A branch at a glance: members' study status, this year's meetings against cadence, upcoming meetings,
-    group video sessions and officers."""
+    group video sessions and officers; a link to its points ranking while the ranking is switched on."""
     org = _branch(org_id)
     today = clock.site_today()
     sessions = list(db.session.execute(db.select(GroupSession).where(GroupSession.organisation_id == org.id)
@@ -87,7 +88,7 @@ def dashboard(org_id: int):
         cadence=meetings.meetings_against_cadence(org, date(today.year, 1, 1), today),
         upcoming=meetings.upcoming(org), recent=meetings.meetings_of(org, limit=10), sessions=sessions,
         officers=officers.current_officers(org), post_labels=officers.POST_LABELS, may_appoint=may_appoint,
-        appoint_form=form, **_labels())
+        appoint_form=form, ranking_on=ranking.effective(org), **_labels())
 
 
 @bp.route("/<int:org_id>/meetings")

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from elearn import clock, spreadsheets
 from elearn.access import Role
 from elearn.community import bookmarks, discussion, notes, ratings
 from elearn.community.models import DiscussionPost
@@ -128,6 +129,18 @@ def delete_note(note_id: int) -> Response:
 def my_notes() -> str:
     """All my notes, grouped by course and reading, each linking to its moment or paragraph."""
     return render_template("community/notes.html", groups=notes.grouped(notes.my_notes(current_user)))
+
+
+@bp.get("/me/notes.csv")
+@login_required
+def my_notes_csv() -> Response:
+    """My notes as CSV (UTF-8 with BOM, no cell a formula), the companion of the transcript's CSV: the XLSX
+    transcript carries them as a sheet, a CSV file holds one table."""
+    response = Response(spreadsheets.csv_bytes(notes.export_rows(current_user)), mimetype="text/csv")
+    name = f"notes-{current_user.username}-{clock.site_today().isoformat()}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- questions -----------------------------------------------------------------------------------------------

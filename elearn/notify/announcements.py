@@ -12,6 +12,7 @@ from sqlalchemy import and_, false, func, select, update
 
 from elearn import clock
 from elearn.access import Role
+from elearn.audit import services as audit
 from elearn.courses.services import render_markdown
 from elearn.errors import Forbidden, NotFound, ServiceError
 from elearn.extensions import db
@@ -51,8 +52,8 @@ def require_publisher(actor: User, org: Organisation) -> None:
 
 def publish(actor: User, org: Organisation, *, title: str, body: str, sectors: Sequence[str] = (),
             categories: Sequence[str] = ()) -> Announcement:
-    """Publish an announcement to ``org``'s subtree; the body is Markdown, kept as sanitised HTML. The
-    notifications go out by a job in batches."""
+    """Publish an announcement to ``org``'s subtree (audited ``announcement.publish``); the body is Markdown,
+    kept as sanitised HTML. The notifications go out by a job in batches."""
     require_publisher(actor, org)
     title = " ".join((title or "").split())
     body = (body or "").strip()
@@ -72,6 +73,9 @@ def publish(actor: User, org: Organisation, *, title: str, body: str, sectors: S
                        sectors=",".join(dict.fromkeys(sectors)), categories=",".join(dict.fromkeys(categories)),
                        published_at=clock.now_utc(), created_by_id=actor.id)
     db.session.add(row)
+    db.session.flush()  # the entry names the announcement by its id
+    audit.record(actor, "announcement.publish", row,
+                 after=audit.snapshot(row, ["organisation_id", "title", "sectors", "categories"]))
     db.session.commit()
     tasks.fan_out.enqueue("announcement", row.id)
     return row

@@ -2,14 +2,14 @@
 
 The home is the most visited page: on one phone screen it tells a member what to do next — continue the last
 lesson at its position, the required series with a progress bar per course and their due dates, hours against
-the requirement with the pace from their joining date, the last credits, unread notifications, and
-recommendations that close their own gap, each with its reason. It costs a fixed number of queries whatever
-the number of courses (tests/site/test_home.py counts them).
+the requirement with the pace from their joining date, the last credits, unread notifications, their study
+points (in all, today, the streak), and recommendations that close their own gap, each with its reason. It
+costs a fixed number of queries whatever the number of courses (tests/site/test_home.py counts them).
 
 In the age-friendly mode (elearn.auth.age_friendly) the home is its short version, in words and big buttons:
 continue learning, this year's hours against the requirement, the required series still to finish with their
-due dates, unread notifications; no recommendations, charts or secondary lists. An exempt member sees their
-status in words, in both versions, and no bar or pace."""
+due dates, unread notifications, the study points in a sentence; no recommendations, charts or secondary
+lists. An exempt member sees their status in words, in both versions, and no bar or pace."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,6 +29,7 @@ from elearn.ledger.models import StudyCredit
 from elearn.notify import services as notify
 from elearn.orgs import members as users
 from elearn.orgs.models import User
+from elearn.points import awards as points
 from elearn.policy import LEARN_HOME, POLICY, REQUIREMENT_STATES, SECTORS
 from elearn.search import services as search
 from elearn.study.models import PlaybackSession, WatchProgress
@@ -161,6 +162,7 @@ def simple_home(user: User, status: requirements.RequirementStatus) -> dict:
         "yearly_hours": target / cycle_years if target else None,
         "hours_left": max(0.0, target - status.total_hours) if target else None,
         "exempt_reason": user.exempt_reason, "unread": notify.unread_count(user), "today": clock.site_today(),
+        "points": points.glance(user),
     }
 
 
@@ -196,6 +198,7 @@ def home():
         recent=recent_credits(user),
         unread=notify.unread_count(user),
         recommended=recommendations(user, status),
+        points=points.glance(user),
         today=clock.site_today(),
     )
 

@@ -122,19 +122,25 @@ def test_bookmarks_toggle_and_list(classroom, reading, client, auth, api):
     assert db.session.execute(select(func.count(Bookmark.id))).scalar_one() == 2
 
 
-def test_the_xlsx_transcript_carries_my_notes_and_no_one_elses(classroom, reading, client, auth, make_user):
-    import io
-
-    from openpyxl import load_workbook
+def _my_notes_and_another_members(classroom, reading, client, auth, make_user, paragraph_note):
+    """member1 notes a lesson moment (text that looks like a formula) and a paragraph, member2 the lesson; then
+    member1 is signed in again."""
     auth.login("member1")
     client.post(f"/community/lessons/{classroom.lesson.id}/notes", data={"position_s": "75", "text": "=1+1 不是公式"})
-    client.post(f"/community/readings/{reading.id}/notes", data={"paragraph": "p-2", "text": "段落笔记"})
+    client.post(f"/community/readings/{reading.id}/notes", data={"paragraph": "p-2", "text": paragraph_note})
     auth.logout()
     make_user(org=classroom.org, username="member2")
     auth.login("member2")
     client.post(f"/community/lessons/{classroom.lesson.id}/notes", data={"position_s": "1", "text": "别人的笔记"})
     auth.logout()
     auth.login("member1")
+
+
+def test_the_xlsx_transcript_carries_my_notes_and_no_one_elses(classroom, reading, client, auth, make_user):
+    import io
+
+    from openpyxl import load_workbook
+    _my_notes_and_another_members(classroom, reading, client, auth, make_user, "段落笔记")
     resp = client.get("/me/transcript.xlsx")
     assert resp.status_code == 200
     sheet = load_workbook(io.BytesIO(resp.data))["学习笔记"]
@@ -143,3 +149,23 @@ def test_the_xlsx_transcript_carries_my_notes_and_no_one_elses(classroom, readin
     assert [r[:3] for r in rows[1:]] == [["新思想课程", "第一讲 · 01:15", "=1+1 不是公式"],
                                          ["学习计划", "第 2 段", "段落笔记"]]
     assert sheet.cell(2, 3).data_type == "s"  # text, never a formula
+
+
+def test_the_notes_csv_beside_the_transcript_carries_my_notes_and_no_formula(classroom, reading, client, auth,
+                                                                              make_user):
+    import csv
+    import io
+    _my_notes_and_another_members(classroom, reading, client, auth, make_user, "＠SUM(A1) 全角")
+    assert "/me/notes.csv" in client.get("/me/").text  # offered with the transcript's downloads
+    assert "/me/notes.csv" in client.get("/me/notes").text
+    resp = client.get("/me/notes.csv")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert resp.headers["Content-Disposition"].startswith('attachment; filename="notes-member1-')
+    assert resp.headers["Cache-Control"] == "private, no-store"
+    assert resp.data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"), newline="")))
+    assert rows[0] == ["课程或阅读材料", "位置", "笔记", "记于"]
+    assert [r[:3] for r in rows[1:]] == [["新思想课程", "第一讲 · 01:15", "'=1+1 不是公式"],
+                                         ["学习计划", "第 2 段", "'＠SUM(A1) 全角"]]
+    auth.logout()
+    assert client.get("/me/notes.csv").status_code in (302, 401)  # signed out: nobody's notes

@@ -151,6 +151,10 @@ def test_member_pages_in_english(client, auth, english_site):
     _assert_english(client, "/search/")
     _assert_english(client, "/search/?q=Theory")
     _assert_english(client, f"/learn/courses/{english_site['course'].id}")
+    _assert_english(client, "/me/notes")
+    client.post("/account/age-friendly", data={"mode": "on"})
+    simple = _assert_english(client, "/")  # the simplified home
+    assert "Study points" in simple and "Days of study in a row: 1." in simple
 
 
 def test_lecturer_studio_in_english(client, auth, english_site):

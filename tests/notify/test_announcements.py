@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from elearn.audit.models import AuditEntry
 from elearn.auth import tokens
 from elearn.errors import Forbidden, ServiceError
 from elearn.extensions import db
@@ -114,3 +115,22 @@ def test_the_member_api_lists_and_opens(client, tree):
     missing = client.get(f"/api/v1/announcements/{row.id}", headers=strange)
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
     assert client.get("/api/v1/announcements/99999999999", headers=headers).status_code == 404
+
+
+def test_publishing_writes_an_audit_entry_that_admins_find(client, auth, tree):
+    auth.login("admin")
+    client.post("/notifications/announcements/new", data={
+        "organisation_id": tree["root"].id, "title": "关于开展主题党日的通知", "body": "正文", "sectors": ["rural"],
+        "categories": ["member"]})
+    row = db.session.execute(select(Announcement)).scalar_one()
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "announcement.publish")).scalar_one()
+    assert (entry.actor_id, entry.object_type, entry.object_id) == (tree["admin"].id, "announcement", row.id)
+    assert entry.after == {"organisation_id": tree["root"].id, "title": "关于开展主题党日的通知",
+                           "sectors": "rural", "categories": "member"}
+    page = client.get("/admin/audit?action=announcement.publish").get_data(as_text=True)
+    assert "发布公告" in page and "关于开展主题党日的通知" in page
+    # Refused input publishes nothing and records nothing.
+    client.post("/notifications/announcements/new", data={"organisation_id": tree["root"].id, "title": "",
+                                                            "body": "正文"})
+    assert db.session.execute(select(func.count()).select_from(AuditEntry)
+                              .where(AuditEntry.action.startswith("announcement."))).scalar_one() == 1

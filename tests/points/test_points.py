@@ -9,6 +9,7 @@ from elearn.auth import tokens
 from elearn.errors import ServiceError
 from elearn.extensions import db
 from elearn.ledger import services as ledger
+from elearn.points import awards
 from elearn.policy import POINTS
 from elearn.study import services as study
 
@@ -119,3 +120,38 @@ def test_a_corrected_credit_takes_its_points_back_once(client, make_user, s):
         ledger.correct(admin, entry.id, "再次")
     db.session.rollback()
     assert my_points(client, member)["total"] == POINTS.daily_study
+
+
+def test_both_homes_show_my_points_today_and_streak_in_one_query(client, auth, site_clock, count_queries, s,
+                                                                 make_user):
+    member, lessons = s["member"], s["lessons"]
+    site_clock.set_site(datetime(2026, 5, 4, 9, 0))
+    credit_lesson(member, lessons[0])
+    site_clock.set_site(datetime(2026, 5, 5, 9, 0))
+    credit_lesson(member, lessons[1])
+    credit_lesson(member, lessons[2])
+    today = 2 * POINTS.lesson + POINTS.daily_study
+    total = today + POINTS.lesson + POINTS.daily_study
+    assert my_points(client, member)["total"] == total  # what /me/points says
+    assert member.id  # loaded again after the commits, outside the count
+    with count_queries() as n:
+        glance = awards.glance(member)
+    assert n[0] == 1 and (glance.total, glance.today_points, glance.streak_days) == (total, today, 2)
+    auth.login(member.username)
+    html = client.get("/").get_data(as_text=True)
+    assert f'<a href="/me/points">学习积分 {total} 分</a>' in html
+    assert f"今天获得 {today} 分" in html and "已连续学习 2 天" in html
+    client.post("/account/age-friendly", data={"mode": "on"})
+    simple = client.get("/").get_data(as_text=True)
+    assert 'class="elder"' in simple
+    assert f"共 {total} 分，今天获得 {today} 分。已连续学习 2 天。" in simple and 'href="/me/points"' in simple
+    auth.logout()
+    site_clock.set_site(datetime(2026, 5, 7, 9, 0))  # a day without study in between: the streak is over
+    auth.login(member.username)
+    simple = client.get("/").get_data(as_text=True)
+    assert f"共 {total} 分，今天获得 0 分。" in simple and "已连续学习" not in simple
+    auth.logout()
+    make_user("no_points", org=s["org"])
+    auth.login("no_points")
+    html = client.get("/").get_data(as_text=True)
+    assert '<a href="/me/points">学习积分 0 分</a>' in html and "已连续学习" not in html

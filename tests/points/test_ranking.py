@@ -99,3 +99,24 @@ def test_the_setting_refuses_bad_input_and_wrong_roles_changing_nothing(client, 
     auth.login("county_admin")
     page = client.get("/points/settings").get_data(as_text=True)
     assert "东山村党支部" in page and "西山村党支部" in page and "别的县委" not in page
+
+
+def test_the_branch_dashboard_links_to_the_ranking_while_it_is_on(client, auth, town):
+    dashboard, link = f"/branch/{town['branch'].id}", f'href="/points/organisations/{town["branch"].id}/ranking"'
+
+    def secretary_sees_link():
+        auth.login("zhao")
+        page = client.get(dashboard)
+        auth.logout()
+        assert page.status_code == 200
+        return link in page.get_data(as_text=True)
+
+    assert not secretary_sees_link()  # nobody chose: off
+    auth.login("county_admin")
+    client.post("/points/settings", data={"org_id": town["county"].id, "choice": "on"})
+    auth.logout()
+    assert secretary_sees_link()  # the branch follows the county
+    auth.login("county_admin")
+    client.post("/points/settings", data={"org_id": town["branch"].id, "choice": "off"})
+    auth.logout()
+    assert not secretary_sees_link()  # its own choice holds
