@@ -9,6 +9,11 @@ through the test client (charts included).
 
     python benchmarks/bench_analytics.py                     # 100,000 members
     python benchmarks/bench_analytics.py --members 10000     # quick run
+    python benchmarks/bench_analytics.py --members 1000000 --no-parts   # the parts are in the snapshot job
+
+After the full snapshot job it times the incremental ones: after one credit, after an hour of a busy site's
+study (members of 1 % of the branches credited through ledger.credit), and the next day (the pace judged
+again for everyone; completions per series copied but for the credited branches).
 """
 from __future__ import annotations
 
@@ -108,6 +113,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--per-member", type=float, default=12.0, help="mean ledger entries per member-year")
+    parser.add_argument("--no-parts", action="store_true",
+                        help="skip timing the snapshot's parts one by one (three runs each: long at 1,000,000)")
     parser.add_argument("--database-url", default="",
                         help="an EMPTY PostgreSQL database to use instead of a temporary SQLite file "
                              "(postgresql://user@host:port/db); its tables are dropped at the start")
@@ -134,7 +141,7 @@ def main() -> None:
         t0 = time.perf_counter()
         summaries.rebuild_summaries()  # the bulk insert bypassed ledger.credit, as an import would
         rebuild_s = time.perf_counter() - t0
-        from sqlalchemy import text
+        from sqlalchemy import select, text
         if db.engine.dialect.name == "postgresql":  # rows were inserted with their ids: move the sequences on
             for table in ("organisation", "user_account", "course", "series", "series_course", "study_credit"):
                 db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -160,6 +167,8 @@ def main() -> None:
                  "completions per series": lambda: queries.series_org_rows(scope),
                  "at-risk list (first 50)": lambda: queries.at_risk_rows(scope, 50)}
         for name, fn in parts.items():
+            if args.no_parts:
+                break
             med, best, _r = timed(fn)
             print(f"  {name}: median {med * 1000:.0f} ms, best {best * 1000:.0f} ms")
         med, best, _r = timed(lambda: snapshots.fingerprint(today))
@@ -167,7 +176,7 @@ def main() -> None:
         med, best, _r = timed(lambda: queries.member_count(top.path))
         print(f"  member count of the committee (live or snapshot?): median {med * 1000:.1f} ms")
         med, best, snap = timed(lambda: snapshots.take_snapshot(today=today), runs=1)
-        print(f"snapshot job (whole tree, {snap.members:,} members): {med:.1f} s")
+        print(f"snapshot job (whole tree, {snap.members:,} members, {snap.mode}): {med:.1f} s")
 
         med, best, d = timed(lambda: analytics.dashboard(admin, top, today))
         s = d["summary"]
@@ -195,7 +204,24 @@ def main() -> None:
             else f"stale snapshot (over the live limit of {limit:,})"
         print(f"dashboard service, one town of {d['summary']['members']:,} members, {how}: median "
               f"{med * 1000:.0f} ms, best {best * 1000:.0f} ms")
-        snapshots.take_snapshot(today=today)
+        med, best, snap = timed(lambda: snapshots.take_snapshot(today=today), runs=1)
+        print(f"snapshot job after that credit ({snap.mode}, {snap.recomputed_orgs} of {sizes['orgs']} "
+              f"organisations computed): {med:.1f} s")
+        from elearn.ledger import services as ledger
+        branch_ids = [o for (o,) in db.session.execute(select(Organisation.id).where(Organisation.kind == "branch")
+                                                       .order_by(Organisation.id))]
+        busy = random.Random(SEED + 1).sample(branch_ids, max(1, len(branch_ids) // 100))
+        studying = db.session.execute(select(User).where(User.organisation_id.in_(busy)).order_by(User.id)
+                                      .limit(2000)).scalars().all()
+        t0 = time.perf_counter()
+        for i, member in enumerate(studying):
+            ledger.credit(member, kind="reading", source_kind="reading", source_id=100_000 + i, hours=1.5,
+                          title="读本", category=None, innovative_theory=True, credited_on=today)
+        db.session.commit()
+        credit_s = time.perf_counter() - t0
+        med, best, snap = timed(lambda: snapshots.take_snapshot(today=today), runs=1)
+        print(f"snapshot job after {len(studying):,} members of {len(busy)} branches were credited ({credit_s:.1f} s "
+              f"through ledger.credit): {snap.mode}, {snap.recomputed_orgs} organisations computed, {med:.1f} s")
         export = report_exports.ReportExport(kind="analytics", requested_by_id=1, organisation_id=1)
         db.session.add(export)
         db.session.commit()
@@ -207,10 +233,18 @@ def main() -> None:
             med, best, export = timed(lambda: report_exports.run_analytics_export(export.id), runs=1)
         print(f"export job (XLSX with all {export.rows:,} at-risk members, {export.size // 1024} KiB, from the "
               f"current snapshot): {med:.1f} s")
+        med, best, snap = timed(lambda: snapshots.take_snapshot(today=today + timedelta(days=1)), runs=1)
+        print(f"snapshot job the next day ({snap.mode}: the pace of every member judged again, completions per "
+              f"series computed for {snap.recomputed_orgs} organisations): {med:.1f} s")
+        med, best, snap = timed(lambda: snapshots.take_snapshot(today=today + timedelta(days=1), full=True), runs=1)
+        print(f"the same, forced full (elearn analytics snapshot --full): {med:.1f} s")
+
+        from elearn.auth import services as auth
+        login = auth.start_session(admin, ip="127.0.0.1", user_agent="bench", remember=False).id  # a real sign-in
 
     client = app.test_client()
     with client.session_transaction() as sess:
-        sess["_user_id"] = "1:1"
+        sess["_user_id"] = login
         sess["_fresh"] = True
     from unittest import mock
 
@@ -218,7 +252,7 @@ def main() -> None:
     real = svc.dashboard
     with mock.patch.object(svc, "dashboard", lambda actor, org, today_=None: real(actor, org, today)):
         med, best, resp = timed(lambda: client.get("/analytics/?org=1"))
-        assert resp.status_code == 200, resp.status_code
+        assert resp.status_code == 200, (resp.status_code, resp.headers.get("Location"))
         print(f"dashboard page (GET /analytics/?org=1, {len(resp.data) // 1024} KiB HTML with SVG): "
               f"median {med * 1000:.0f} ms, best {best * 1000:.0f} ms")
 
