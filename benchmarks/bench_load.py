@@ -339,6 +339,18 @@ def buffer_ahead(member: Member) -> float:
     return member.rate * REPORT_EVERY_S + 10.0
 
 
+def buffered_until(w: dict, start: float) -> float:
+    """The end of the segments fetched without a gap from the one holding ``start``."""
+    end = start
+    for index, (s0, s1, _url, _key) in enumerate(w["segments"]):
+        if s1 <= start:
+            continue
+        if index not in w["fetched"] or s0 > end + 1e-6:
+            break
+        end = s1
+    return end
+
+
 def fetch_segments(client: Client, member: Member, start: float, end: float) -> None:
     """Fetch the not yet fetched segments overlapping [start, end] (and the one holding ``start``)."""
     w = member.watching
@@ -358,7 +370,14 @@ def report(client: Client, member: Member) -> None:
     now = time.monotonic()
     duration = w["course"]["duration"]
     start = w["position"]
-    end = min(duration, start + member.rate * (now - w["since"]))
+    # The playhead stops where the buffer ends, as a real player's does (it stalls until the next segment is in):
+    # under load a thread's members report later than every REPORT_EVERY_S, and media never fetched was never
+    # played (the server refuses such a claim as lacking evidence, rightly).
+    end = min(duration, start + member.rate * (now - w["since"]), buffered_until(w, start))
+    if end - start < 0.5:  # stalled: nothing new to report; fetch on and count the time from now
+        w["since"] = now
+        fetch_segments(client, member, start, start + buffer_ahead(member))
+        return
     w["seq"] += 1
     body = json.dumps({"playback_session": w["ps"], "seq": w["seq"], "intervals": [[round(start, 3), round(end, 3)]],
                        "position": round(end, 3), "rate": member.rate, "visible": True}).encode()

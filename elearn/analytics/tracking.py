@@ -12,6 +12,7 @@ from elearn.extensions import db, dialect_insert
 # member's name orders ties in the at-risk list.
 _TRACKED = {
     "User": ("organisation_id", "active", "role", "category", "exempt", "name"),
+    "Membership": ("user_id", "kind", "started_on"),  # the first home membership's start: the pace's first day
     "Series": ("published",),
     "SeriesCourse": ("series_id", "course_id"),
     "Lesson": ("asset_id", "course_id"),

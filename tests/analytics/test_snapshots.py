@@ -22,7 +22,7 @@ from elearn.ledger import summaries
 from elearn.ledger.models import StudyCredit
 from elearn.media.models import MediaAsset
 from elearn.orgs import members as users
-from elearn.orgs.models import User
+from elearn.orgs.models import Membership, User
 from elearn.queue import get_huey
 
 TODAY = date(2026, 7, 2)
@@ -246,13 +246,21 @@ def _rename(f):
     users.update(f["site"], db.session.get(User, first["id"]), name="新名字")
 
 
+def _join_late(f):
+    # The pace counts from the member's joining day (the start of their first home membership).
+    first = analytics.at_risk_members(f["site"], f["county"], TODAY)[0]
+    db.session.add(Membership(user_id=first["id"], organisation_id=first["organisation_id"], kind="home",
+                              started_on=TODAY - timedelta(days=20)))
+    db.session.commit()
+
+
 def _correct_credit(f):
     entry = next(e for e in ledger.entries(f["members"][5]) if e.hours > 0)
     ledger.correct(f["site"], entry.id, "误记")  # dated as the entry: the figures as of TODAY lose its hours
 
 
 @pytest.mark.parametrize("change", [_change_exempt, _change_category, _deactivate, _transfer, _unpublish,
-                                    _video_ready, _drop_course_from_series, _rename, _correct_credit])
+                                    _video_ready, _drop_course_from_series, _rename, _join_late, _correct_credit])
 def test_every_change_that_moves_figures_makes_the_snapshot_inexact(forest, change):
     site, county = forest["site"], forest["county"]
     snap = snapshots.take_snapshot(today=TODAY)
