@@ -33,6 +33,20 @@ def test_escaped_nul_in_json_is_refused_with_a_json_error(client, auth, make_use
     assert response.is_json and "控制字符" in response.get_json()["error"]["message"]
 
 
+def test_the_refusal_names_where_the_value_came_from_in_the_reader_s_language(client, auth, make_user):
+    make_user("member1")
+    auth.login("member1")
+    body = '{"playback_session": "a\\u0000b", "seq": 1}'
+    zh = client.post("/api/v1/lessons/1/progress", data=body, content_type="application/json", csrf=False)
+    assert zh.get_json()["error"]["message"] == "提交的数据含有无法接受的控制字符。"
+    client.post("/auth/locale/en", data={"next": "/"})
+    en = client.post("/api/v1/lessons/1/progress", data=body, content_type="application/json", csrf=False)
+    assert en.get_json()["error"]["message"] == \
+        "The submitted data contains control characters that cannot be accepted."
+    assert client.get("/search", query_string={"q": "党\x1b"}).status_code == 400
+    assert "A query parameter contains" in client.get("/search", query_string={"q": "党\x1b"}).get_data(as_text=True)
+
+
 def test_line_breaks_and_tabs_from_a_textarea_are_fine_and_size_is_bounded(client, auth, make_user, make_course):
     lecturer = make_user("lect", role="lecturer")
     course = make_course(lecturer=lecturer, title="党章学习", status="draft")
