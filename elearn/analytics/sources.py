@@ -366,6 +366,11 @@ def _compute(snap: AnalyticsSnapshot, full: bool) -> None:
                                                  "credits": credits} for oid, (n, credits) in states.items()])
     for model in copied:
         _copy_rows(model, snap.id, snap.base_id, changed or [])
+    if copied and db.session.execute(select(AnalyticsSnapshot.id).where(
+            AnalyticsSnapshot.id == snap.base_id, AnalyticsSnapshot.status == "ready")).first() is None:
+        # Pruned before its rows were copied (a job slower than the prune's grace): this one would be incomplete.
+        raise RuntimeError(f"analytics snapshot {snap.base_id}, the base of {snap.id}, was removed before it was "
+                           f"copied")
     if org_rows:
         conn.execute(insert(SnapshotOrgRow), [dict(r, snapshot_id=snap.id) for r in org_rows])
     if series_rows:

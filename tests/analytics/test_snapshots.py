@@ -501,3 +501,23 @@ def test_an_account_change_or_many_changed_organisations_recompute_the_whole_tre
     result = runner.invoke(args=["analytics", "snapshot"])
     assert result.exit_code == 0 and "incremental from" in result.output and " 0 organisations computed" \
         in result.output, result.output
+
+
+def test_a_base_removed_before_its_rows_were_copied_fails_the_job_rather_than_losing_rows(forest, monkeypatch):
+    from elearn.analytics.models import SnapshotOrgRow, SnapshotOrgState, SnapshotSeriesRow
+    base = snapshots.take_snapshot(today=TODAY)
+    _study(_members_of(forest, next(o for o in forest["orgs"] if _members_of(forest, o))), 40_000)
+    real = snapshots.at_risk_rows
+
+    def base_pruned_meanwhile(scope, limit):
+        rows = real(scope, limit)
+        for model in (SnapshotOrgRow, SnapshotSeriesRow, SnapshotRisk, SnapshotOrgState):
+            db.session.query(model).filter_by(snapshot_id=base.id).delete()
+        db.session.query(AnalyticsSnapshot).filter_by(id=base.id).delete()
+        db.session.commit()
+        return rows
+    monkeypatch.setattr(snapshots, "at_risk_rows", base_pruned_meanwhile)
+    with pytest.raises(RuntimeError, match="was removed before it was copied"):
+        snapshots.take_snapshot(today=TODAY)
+    assert snapshots.latest_snapshot() is None  # nothing incomplete is shown
+    assert db.session.query(AnalyticsSnapshot).one().status == "failed"
