@@ -17,6 +17,7 @@ from elearn.courses.models import Course, Lesson
 from elearn.errors import ServiceError
 from elearn.extensions import db, limiter
 from elearn.http.api import per_user
+from elearn.http.downloads import private_download
 from elearn.http.forms import attempt
 from elearn.policy import COMMUNITY
 from elearn.readings.models import Reading
@@ -136,11 +137,8 @@ def my_notes() -> str:
 def my_notes_csv() -> Response:
     """My notes as CSV (UTF-8 with BOM, no cell a formula), the companion of the transcript's CSV: the XLSX
     transcript carries them as a sheet, a CSV file holds one table."""
-    response = Response(spreadsheets.csv_bytes(notes.export_rows(current_user)), mimetype="text/csv")
     name = f"notes-{current_user.username}-{clock.site_today().isoformat()}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(spreadsheets.csv_bytes(notes.export_rows(current_user)), "text/csv", name)
 
 
 # --- questions -----------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from flask import Blueprint, Response, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from elearn.http.downloads import private_download
 from elearn.ledger import certificates, requirements, transcript
 from elearn.ledger import services as ledger
 from elearn.policy import CONTENT_CATEGORIES, POLICY
@@ -65,10 +66,7 @@ def dashboard():
 
 
 def _download(data: bytes, mimetype: str, ext: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{transcript.filename(current_user, ext)}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(data, mimetype, transcript.filename(current_user, ext))
 
 
 @bp.route("/transcript.csv")
