@@ -12,8 +12,15 @@ Typical use::
 """
 
 from .errors import MediaError, SubtitleError, ToolMissing, TranscodeCancelled, TranscodeError
-from .ladder import Rendition, output_frame_rate, plan_ladder
-from .playlist import MasterPlaylist, SubtitleTrack, Variant, parse_master_playlist, parse_media_playlist
+from .ladder import AUDIO_RENDITION_NAME, Rendition, output_frame_rate, plan_ladder
+from .playlist import (
+    LISTEN_PLAYLIST_NAME,
+    MasterPlaylist,
+    SubtitleTrack,
+    Variant,
+    parse_master_playlist,
+    parse_media_playlist,
+)
 from .policy import (
     DEFAULT_ENCODER_SETTINGS,
     DEFAULT_LADDER_POLICY,
@@ -33,11 +40,42 @@ from .transcode import TranscodeResult, build_ffmpeg_command, transcode
 from .validate import validate
 
 __all__ = [
-    "DEFAULT_ENCODER_SETTINGS", "DEFAULT_LADDER_POLICY", "DEFAULT_LIMITS", "DEFAULT_SEGMENT_SECONDS",
-    "DEFAULT_THUMBNAIL_POLICY", "Cue", "EncoderSettings", "LadderPolicy", "Limits", "MasterPlaylist",
-    "MediaError", "MediaInfo", "Rendition", "Rung", "StreamInfo", "SubtitleError", "SubtitleTrack",
-    "ThumbnailPolicy", "ToolMissing", "TranscodeCancelled", "TranscodeError", "TranscodeResult", "Variant",
-    "add_subtitle_track", "build_ffmpeg_command", "make_poster", "make_storyboard", "output_frame_rate",
-    "parse_cues", "parse_master_playlist", "parse_media_playlist", "plan_ladder", "probe",
-    "subtitles_to_webvtt", "transcode", "validate",
+    "AUDIO_RENDITION_NAME",
+    "DEFAULT_ENCODER_SETTINGS",
+    "DEFAULT_LADDER_POLICY",
+    "DEFAULT_LIMITS",
+    "DEFAULT_SEGMENT_SECONDS",
+    "DEFAULT_THUMBNAIL_POLICY",
+    "LISTEN_PLAYLIST_NAME",
+    "Cue",
+    "EncoderSettings",
+    "LadderPolicy",
+    "Limits",
+    "MasterPlaylist",
+    "MediaError",
+    "MediaInfo",
+    "Rendition",
+    "Rung",
+    "StreamInfo",
+    "SubtitleError",
+    "SubtitleTrack",
+    "ThumbnailPolicy",
+    "ToolMissing",
+    "TranscodeCancelled",
+    "TranscodeError",
+    "TranscodeResult",
+    "Variant",
+    "add_subtitle_track",
+    "build_ffmpeg_command",
+    "make_poster",
+    "make_storyboard",
+    "output_frame_rate",
+    "parse_cues",
+    "parse_master_playlist",
+    "parse_media_playlist",
+    "plan_ladder",
+    "probe",
+    "subtitles_to_webvtt",
+    "transcode",
+    "validate",
 ]

@@ -98,9 +98,11 @@ def run_transcode_cli(
          + f"; {len(ladder)} rendition(s): {', '.join(r.name for r in ladder)}")
     bar = ProgressBar(progress_stream if progress_stream is not None else sys.stderr)
     result = transcode(src, outdir, ladder, bar, cancel_event=cancel_event, thumbnails=thumbnails, info=info)
-    for variant in result.variants:
+    for variant in result.all_variants:
         echo(f"  {variant.uri}: {variant.resolution or 'audio'} {variant.codecs} "
              f"avg {variant.average_bandwidth / 1000:.0f} kb/s, peak {variant.bandwidth / 1000:.0f} kb/s")
+    if result.listen_playlist is not None:
+        echo(f"audio only (listening): {result.listen_playlist}")
     echo(f"wrote {result.master_playlist} in {result.elapsed_s:.1f} s "
          f"({result.duration / max(result.elapsed_s, 1e-9):.1f}x real time)")
     return result

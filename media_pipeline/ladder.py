@@ -1,7 +1,15 @@
-"""Choose the renditions (the "bitrate ladder") for a source."""
+"""Choose the renditions (the "bitrate ladder") for a source.
+
+Every source with audio gets an audio-only rendition (``AUDIO_RENDITION_NAME``, AAC at the policy's
+``audio_only_bitrate``): the whole ladder of an audio lesson, and, beside the video rungs of a video lesson,
+what a member listens to on a weak network ("仅听音频"). It is cut at the same instants as the video, so
+segment ``i`` covers the same media time (and has the same key) in every rendition; ``playlist`` lists it
+apart from the video variants (see ``LISTEN_PLAYLIST_NAME`` there for why).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -45,7 +53,8 @@ def plan_ladder(info: MediaInfo, policy: LadderPolicy = DEFAULT_LADDER_POLICY) -
         policy: rungs and bitrate rules.
 
     Returns:
-        Renditions ordered by increasing size; a single audio rendition for audio-only.
+        The video renditions ordered by increasing size, then, when the source has audio, the audio-only
+        rendition (``is_audio_only``); a single audio rendition for a source without video.
 
     Raises:
         MediaError: the source has neither video nor audio, or no picture size.
@@ -53,7 +62,7 @@ def plan_ladder(info: MediaInfo, policy: LadderPolicy = DEFAULT_LADDER_POLICY) -
     if not info.has_video:
         if not info.has_audio:
             raise MediaError("nothing to transcode: no audio or video stream")
-        return [Rendition(AUDIO_RENDITION_NAME, None, None, 0, 0, 0, policy.audio_only_bitrate)]
+        return [_audio_only(policy)]
 
     width, height = info.display_width, info.display_height
     if not width or not height:
@@ -67,7 +76,7 @@ def plan_ladder(info: MediaInfo, policy: LadderPolicy = DEFAULT_LADDER_POLICY) -
         own_short = _even_floor(short)
         rungs = [Rung(f"{own_short}p", own_short, lowest.video_bitrate, lowest.audio_bitrate)]
 
-    renditions = []
+    renditions: list[Rendition] = []
     for rung in rungs:
         out_short = rung.short_side
         # Nearest even long side keeps the aspect ratio best, but must not exceed the
@@ -89,7 +98,37 @@ def plan_ladder(info: MediaInfo, policy: LadderPolicy = DEFAULT_LADDER_POLICY) -
                 audio_bitrate=rung.audio_bitrate if info.has_audio else 0,
             )
         )
+    if info.has_audio:
+        renditions.append(_audio_only(policy))
     return renditions
+
+
+def _audio_only(policy: LadderPolicy) -> Rendition:
+    return Rendition(AUDIO_RENDITION_NAME, None, None, 0, 0, 0, policy.audio_only_bitrate)
+
+
+def video_renditions(ladder: Sequence[Rendition]) -> list[Rendition]:
+    """The renditions of ``ladder`` that have a picture, in order.
+
+    Args:
+        ladder: renditions from ``plan_ladder``.
+    """
+    return [r for r in ladder if not r.is_audio_only]
+
+
+def audio_only_rendition(ladder: Sequence[Rendition]) -> Rendition | None:
+    """The audio-only rendition of ``ladder``, or None.
+
+    Args:
+        ladder: renditions from ``plan_ladder``.
+
+    Raises:
+        ValueError: the ladder has more than one (they would share a folder name and a place in the playlists).
+    """
+    found = [r for r in ladder if r.is_audio_only]
+    if len(found) > 1:
+        raise ValueError("a ladder has at most one audio-only rendition")
+    return found[0] if found else None
 
 
 def output_frame_rate(info: MediaInfo, policy: LadderPolicy = DEFAULT_LADDER_POLICY) -> Fraction:

@@ -20,6 +20,14 @@ import ffmpeg
 from .errors import TranscodeError
 
 MASTER_PLAYLIST_NAME = "master.m3u8"
+#: The audio-only rendition of a video source ("仅听音频"), alone in a master playlist of its own beside
+#: ``master.m3u8``, which lists the video variants only. Not one master with both: hls.js (1.7,
+#: ``level-controller.ts``) drops audio-only levels from a manifest that also has video levels, so the member
+#: could never choose it there, while Safari's native HLS keeps them and its bitrate adaptation may fall to
+#: the audio-only variant on a slow link, leaving a black picture the member did not ask for. Listening is
+#: the member's choice: the player loads this playlist instead when they press the toggle, at the same
+#: position (its segments are cut where the video's are and use the same keys).
+LISTEN_PLAYLIST_NAME = "listen.m3u8"
 MEDIA_PLAYLIST_NAME = "index.m3u8"
 SUBTITLE_GROUP_ID = "subs"
 

@@ -29,8 +29,9 @@ from pathlib import Path
 
 from .encrypt import encrypt_asset_dir, write_timeline
 from .errors import ToolMissing, TranscodeCancelled, TranscodeError
-from .ladder import Rendition, output_frame_rate
+from .ladder import Rendition, audio_only_rendition, output_frame_rate, video_renditions
 from .playlist import (
+    LISTEN_PLAYLIST_NAME,
     MASTER_PLAYLIST_NAME,
     MEDIA_PLAYLIST_NAME,
     MasterPlaylist,
@@ -64,11 +65,19 @@ _TERMINATE_GRACE_SECONDS = 5.0
 #: before we call the source truncated.
 _SHORT_OUTPUT_TOLERANCE_S = 1.0
 _SHORT_OUTPUT_TOLERANCE_FRACTION = 0.05
+#: How far a boundary of the audio-only rendition may lie from the video's: the muxer cuts audio at a frame
+#: boundary (1024 samples, 21 ms at 48 kHz); more means the cuts are not at the same instants at all.
+ALIGNMENT_TOLERANCE_S = 0.1
 
 
 @dataclass(frozen=True)
 class TranscodeResult:
-    """What ``transcode`` published. Paths point inside ``out_dir``."""
+    """What ``transcode`` published. Paths point inside ``out_dir``.
+
+    ``variants`` are those of the master playlist (the video renditions; the audio one for a source without
+    video); ``listen_variant`` is the audio-only rendition of a video source, listed alone in
+    ``listen_playlist`` (both None for a source without audio, or when it could not be aligned).
+    """
 
     out_dir: Path
     master_playlist: Path
@@ -77,6 +86,13 @@ class TranscodeResult:
     poster: Path | None
     storyboard: Path | None
     elapsed_s: float
+    listen_playlist: Path | None = None
+    listen_variant: Variant | None = None
+
+    @property
+    def all_variants(self) -> tuple[Variant, ...]:
+        """Every published rendition: the master's variants, then the audio-only one if any."""
+        return self.variants + ((self.listen_variant,) if self.listen_variant is not None else ())
 
 
 def build_ffmpeg_command(
@@ -111,32 +127,33 @@ def build_ffmpeg_command(
     if not ladder:
         raise ValueError("the ladder is empty")
     work_dir = Path(work_dir)
-    audio_only = all(r.is_audio_only for r in ladder)
-    if not audio_only and not info.has_video:
+    video = video_renditions(ladder)
+    listen = audio_only_rendition(ladder)
+    if video and not info.has_video:
         raise ValueError("video renditions requested for a source without video")
+    if listen is not None and not info.has_audio:
+        raise ValueError("an audio rendition requested for a source without audio")
     with_audio = info.has_audio
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", str(src)]
 
     stream_map: list[str] = []
-    if audio_only:
-        rendition = ladder[0]
-        cmd += ["-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a:0", str(rendition.audio_bitrate)]
-        stream_map.append(f"a:0,name:{rendition.name}")
-    else:
+    audio_bitrates: list[int] = []
+    if video:
         rate = frame_rate or output_frame_rate(info, DEFAULT_LADDER_POLICY)
         gop = max(1, round(rate * segment_seconds))
         # fps before split: the constant-rate conversion (needed for VFR phone footage)
         # happens once, and every branch sees identical frames and timestamps.
         video_input = f"0:{info.video_stream_index}" if info.video_stream_index is not None else "0:v:0"
-        graph = [f"[{video_input}]fps={rate.numerator}/{rate.denominator},split={len(ladder)}"
-                 + "".join(f"[s{i}]" for i in range(len(ladder)))]
-        for i, r in enumerate(ladder):
+        graph = [f"[{video_input}]fps={rate.numerator}/{rate.denominator},split={len(video)}"
+                 + "".join(f"[s{i}]" for i in range(len(video)))]
+        for i, r in enumerate(video):
             graph.append(f"[s{i}]scale={r.width}:{r.height},setsar=1,format={settings.pixel_format}[v{i}]")
         cmd += ["-filter_complex", ";".join(graph)]
-        for i, r in enumerate(ladder):
+        for i, r in enumerate(video):
             cmd += ["-map", f"[v{i}]"]
             if with_audio:
                 cmd += ["-map", "0:a:0"]
+                audio_bitrates.append(r.audio_bitrate)
             stream_map.append(f"v:{i},a:{i},name:{r.name}" if with_audio else f"v:{i},name:{r.name}")
         cmd += [
             "-c:v", "libx264", "-preset", settings.preset, "-profile:v", settings.video_profile,
@@ -144,14 +161,22 @@ def build_ffmpeg_command(
             "-force_key_frames", f"expr:gte(t,n_forced*{segment_seconds})",
             "-fps_mode", "cfr",
         ]
-        for i, r in enumerate(ladder):
+        for i, r in enumerate(video):
             cmd += [f"-b:v:{i}", str(r.video_bitrate), f"-maxrate:v:{i}", str(r.maxrate),
                     f"-bufsize:v:{i}", str(r.bufsize)]
-        if with_audio:
-            cmd += ["-c:a", "aac"]
-            for i, r in enumerate(ladder):
-                cmd += [f"-b:a:{i}", str(r.audio_bitrate)]
-    if with_audio:
+    else:
+        cmd += ["-vn"]
+    if listen is not None:
+        # The same encoder run as the video: the HLS muxer cuts this audio-only variant at the first audio
+        # frame on or after each multiple of segment_seconds, where the video's forced keyframes are.
+        cmd += ["-map", "0:a:0"]
+        stream_map.append(f"a:{len(audio_bitrates)},name:{listen.name}")
+        audio_bitrates.append(listen.audio_bitrate)
+    if audio_bitrates:
+        cmd += ["-c:a", "aac"]
+        for i, bitrate in enumerate(audio_bitrates):
+            cmd += [f"-b:a:{i}", str(bitrate)]
+    if audio_bitrates:
         cmd += ["-ar", str(settings.audio_sample_rate), "-ac", str(settings.audio_channels)]
     if settings.threads:
         cmd += ["-threads", str(settings.threads)]
@@ -222,12 +247,25 @@ def transcode(
         cmd = build_ffmpeg_command(src, work, ladder, info, segment_seconds=segment_seconds, settings=settings)
         _run_ffmpeg(cmd, info.duration, lambda f: reporter(min(f, 0.999) * encode_share), cancel_event)
 
+        video = video_renditions(ladder)
+        listen = audio_only_rendition(ladder) if video else None
+        # Segment i of the first rendition is the reference: its media time is what key i stands for.
+        reference = work / (video or list(ladder))[0].name / MEDIA_PLAYLIST_NAME
+        _check_complete(reference, info.duration)
         variants = tuple(
             measure_variant(work / r.name / MEDIA_PLAYLIST_NAME, f"{r.name}/{MEDIA_PLAYLIST_NAME}")
-            for r in ladder
+            for r in (video or ladder)
         )
-        _check_complete(work / ladder[0].name / MEDIA_PLAYLIST_NAME, info.duration)
         write_text_atomic(work / MASTER_PLAYLIST_NAME, MasterPlaylist(variants=variants).render())
+        listen_variant = None
+        if listen is not None and align_to_reference(work / listen.name / MEDIA_PLAYLIST_NAME, reference):
+            listen_variant = measure_variant(work / listen.name / MEDIA_PLAYLIST_NAME,
+                                             f"{listen.name}/{MEDIA_PLAYLIST_NAME}")
+            write_text_atomic(work / LISTEN_PLAYLIST_NAME, MasterPlaylist(variants=(listen_variant,)).render())
+        elif listen is not None:
+            log.warning("%s: the audio-only rendition is not cut where the video is; not published", src)
+            shutil.rmtree(work / listen.name, ignore_errors=True)
+        published = [r.name for r in ladder if r is not listen or listen_variant is not None]
 
         poster = storyboard = None
         if with_thumbnails:
@@ -236,15 +274,15 @@ def transcode(
             _raise_if_cancelled(cancel_event)
             # The smallest rendition decodes many times faster than the source and is
             # plenty for 160-pixel previews.
-            smallest = min(ladder, key=lambda r: (r.width or 0) * (r.height or 0))
+            smallest = min(video, key=lambda r: (r.width or 0) * (r.height or 0))
             storyboard_path = make_storyboard(work / smallest.name / MEDIA_PLAYLIST_NAME, work)
             poster, storyboard = POSTER_NAME, storyboard_path.name
         _raise_if_cancelled(cancel_event)
-        duration = _playlist_duration(work / ladder[0].name / MEDIA_PLAYLIST_NAME)
+        duration = _playlist_duration(reference)
         if encryption_secret is not None:
-            first = parse_media_playlist((work / ladder[0].name / MEDIA_PLAYLIST_NAME).read_text(encoding="utf-8"))
-            write_timeline(work, segment_start_time(work / ladder[0].name / first.segments[0].uri))
-            encrypt_asset_dir(work, [r.name for r in ladder], encryption_secret)
+            first = parse_media_playlist(reference.read_text(encoding="utf-8"))
+            write_timeline(work, segment_start_time(reference.parent / first.segments[0].uri))
+            encrypt_asset_dir(work, published, encryption_secret)
         _publish(work, out_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -254,6 +292,8 @@ def transcode(
         out_dir=out_dir,
         master_playlist=out_dir / MASTER_PLAYLIST_NAME,
         variants=variants,
+        listen_playlist=out_dir / LISTEN_PLAYLIST_NAME if listen_variant is not None else None,
+        listen_variant=listen_variant,
         duration=duration,
         poster=out_dir / poster if poster else None,
         storyboard=out_dir / storyboard if storyboard else None,
@@ -400,6 +440,58 @@ def _stop(proc: subprocess.Popen) -> None:
 def _raise_if_cancelled(cancel_event: threading.Event | None) -> None:
     if cancel_event is not None and cancel_event.is_set():
         raise TranscodeCancelled("transcode cancelled")
+
+
+def align_to_reference(playlist: Path, reference: Path, tolerance_s: float = ALIGNMENT_TOLERANCE_S) -> bool:
+    """Make the media playlist ``playlist`` end where ``reference`` does and tell whether its segments are cut at
+    the same media times (within ``tolerance_s``), so that segment ``i`` and key ``i`` mean the same
+    stretch of media in both.
+
+    Segments beyond the reference's last (audio that outlasts the picture by a fraction of a second, which would
+    make a segment no key covers) are removed, files and playlist entries.
+
+    Args:
+        playlist: the audio-only rendition's media playlist (rewritten when shortened).
+        reference: the first video rendition's media playlist.
+        tolerance_s: the largest difference allowed between boundaries.
+
+    Raises:
+        TranscodeError: a playlist cannot be read.
+    """
+    try:
+        text = playlist.read_text(encoding="utf-8")
+        own = parse_media_playlist(text)
+        ref = parse_media_playlist(reference.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TranscodeError(f"unreadable media playlist: {exc}") from exc
+    if not own.segments or len(own.segments) < len(ref.segments):
+        return False
+    for extra in own.segments[len(ref.segments):]:
+        (playlist.parent / extra.uri).unlink(missing_ok=True)
+    if len(own.segments) > len(ref.segments):
+        write_text_atomic(playlist, _first_segments(text, len(ref.segments)))
+    # The cuts between segments must agree; the very end may not (audio a little longer or shorter than video).
+    own_end = ref_end = 0.0
+    for mine, theirs in zip(own.segments[:len(ref.segments) - 1], ref.segments[:-1], strict=True):
+        own_end += mine.duration
+        ref_end += theirs.duration
+        if abs(own_end - ref_end) > tolerance_s:
+            return False
+    return True
+
+
+def _first_segments(text: str, count: int) -> str:
+    """A VOD media playlist's text cut after its ``count``-th segment (its header comes before the first)."""
+    kept: list[str] = []
+    seen = 0
+    for line in text.splitlines():
+        if seen == count:
+            break
+        stripped = line.strip()
+        if stripped:
+            kept.append(stripped)
+            seen += not stripped.startswith("#")
+    return "\n".join([*kept, "#EXT-X-ENDLIST"]) + "\n"
 
 
 def _playlist_duration(playlist: Path) -> float:

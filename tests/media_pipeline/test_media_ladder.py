@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from media_pipeline import DEFAULT_LADDER_POLICY, MediaError, plan_ladder
-from media_pipeline.ladder import output_frame_rate
+from media_pipeline.ladder import AUDIO_RENDITION_NAME, audio_only_rendition, output_frame_rate, video_renditions
 from media_pipeline.probe import MediaInfo
 
 
@@ -20,7 +20,7 @@ def video_info(width, height, rotation=0, *, audio=True, avg=Fraction(30), real=
 
 
 def sizes(ladder):
-    return [(r.width, r.height) for r in ladder]
+    return [(r.width, r.height) for r in video_renditions(ladder)]
 
 
 @pytest.mark.parametrize("width, height, rotation, expected", [
@@ -44,7 +44,7 @@ def test_ladder_examples(width, height, rotation, expected):
 
 
 def test_rendition_fields():
-    ladder = plan_ladder(video_info(1920, 1080))
+    ladder = video_renditions(plan_ladder(video_info(1920, 1080)))
     assert [r.name for r in ladder] == ["360p", "480p", "720p", "1080p"]
     for rendition, rung in zip(ladder, DEFAULT_LADDER_POLICY.rungs, strict=True):
         assert rendition.audio_bitrate == rung.audio_bitrate
@@ -54,7 +54,18 @@ def test_rendition_fields():
 
 
 def test_no_audio_means_no_audio_bitrate():
-    assert all(r.audio_bitrate == 0 for r in plan_ladder(video_info(1280, 720, audio=False)))
+    ladder = plan_ladder(video_info(1280, 720, audio=False))
+    assert all(r.audio_bitrate == 0 for r in ladder)
+    assert audio_only_rendition(ladder) is None
+
+
+def test_a_video_with_audio_also_gets_the_audio_only_rendition_last():
+    ladder = plan_ladder(video_info(1280, 720))
+    assert [r.name for r in ladder] == ["360p", "480p", "720p", AUDIO_RENDITION_NAME]
+    listen = ladder[-1]
+    assert listen is audio_only_rendition(ladder) and listen.is_audio_only
+    assert (listen.width, listen.height, listen.video_bitrate) == (None, None, 0)
+    assert listen.audio_bitrate == DEFAULT_LADDER_POLICY.audio_only_bitrate
 
 
 def test_audio_only_gets_one_audio_rendition():
@@ -79,7 +90,7 @@ def test_nothing_to_plan():
 )
 def test_ladder_invariants(width, height, rotation):
     info = video_info(width, height, rotation)
-    ladder = plan_ladder(info)
+    ladder = video_renditions(plan_ladder(info))
     assert 1 <= len(ladder) <= len(DEFAULT_LADDER_POLICY.rungs)
     source_aspect = info.display_width / info.display_height
     for r in ladder:
@@ -116,5 +127,5 @@ def test_a_barely_portrait_source_stays_portrait():
     info = MediaInfo(path="/src.mp4", format_name="mov,mp4", duration=60.0, size_bytes=1, streams=(),
                      has_video=True, has_audio=True, display_width=16, display_height=17,
                      avg_frame_rate=Fraction(30, 1), r_frame_rate=Fraction(30, 1), variable_frame_rate=False)
-    for r in plan_ladder(replace(info)):
+    for r in video_renditions(plan_ladder(replace(info))):
         assert r.width < r.height

@@ -19,6 +19,7 @@ from media_pipeline import (
     transcode,
 )
 from media_pipeline.ladder import output_frame_rate
+from media_pipeline.transcode import align_to_reference
 
 from .helpers import ffprobe_json
 
@@ -104,6 +105,58 @@ def test_segments_are_six_seconds_and_keyframes_aligned(transcoded):
     assert_segments_aligned(result)
 
 
+def audio_start_times(segment: Path):
+    data = ffprobe_json(segment, "-select_streams", "a:0", "-show_entries", "packet=pts_time")
+    return float(data["packets"][0]["pts_time"])
+
+
+def test_the_audio_only_rendition_is_listed_apart_and_cut_where_the_video_is(transcoded):
+    result, _ = transcoded.get("av480")
+    # Not in the video master (hls.js would drop it, Safari might fall to it): in listen.m3u8, alone.
+    assert "audio/" not in result.master_playlist.read_text(encoding="utf-8")
+    assert result.listen_playlist == result.out_dir / "listen.m3u8"
+    [listen] = parse_master_playlist(result.listen_playlist.read_text(encoding="utf-8")).variants
+    assert listen == result.listen_variant and listen.uri == "audio/index.m3u8"
+    assert listen.codecs == "mp4a.40.2" and listen.resolution is None
+    assert "RESOLUTION" not in result.listen_playlist.read_text(encoding="utf-8")
+    # AAC at the policy's audio-only rate (128 kb/s), measured from the files.
+    assert 100_000 < listen.average_bandwidth < 160_000
+    video = media_playlist(result, master_of(result).variants[0]).segments
+    audio = media_playlist(result, listen).segments
+    assert len(audio) == len(video) == 3
+    # Segment i covers the same media time in every rendition (within one AAC frame).
+    video_ends = [sum(s.duration for s in video[:i + 1]) for i in range(len(video) - 1)]
+    audio_ends = [sum(s.duration for s in audio[:i + 1]) for i in range(len(audio) - 1)]
+    assert audio_ends == pytest.approx(video_ends, abs=0.05)
+    for mine, theirs in zip(audio, video, strict=True):
+        segment = result.out_dir / "audio" / mine.uri
+        assert [s["codec_type"] for s in ffprobe_json(segment, "-show_streams")["streams"]] == ["audio"]
+        assert audio_start_times(segment) == pytest.approx(
+            video_packets(result.out_dir / "360p" / theirs.uri)[0][0], abs=0.05)
+
+
+def test_audio_that_outlasts_the_picture_is_cut_at_the_videos_last_segment(tmp_path):
+    def playlist(folder, durations):
+        folder.mkdir()
+        lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:6", "#EXT-X-PLAYLIST-TYPE:VOD"]
+        for i, d in enumerate(durations):
+            lines += [f"#EXTINF:{d:.6f},", f"seg_{i:05d}.ts"]
+            (folder / f"seg_{i:05d}.ts").write_bytes(b"x")
+        (folder / "index.m3u8").write_text("\n".join([*lines, "#EXT-X-ENDLIST"]) + "\n")
+        return folder / "index.m3u8"
+
+    video = playlist(tmp_path / "240p", [6.0, 6.0, 1.0])
+    audio = playlist(tmp_path / "audio", [6.016, 5.995, 5.9, 0.4])
+    assert align_to_reference(audio, video)
+    kept = parse_media_playlist(audio.read_text())
+    assert [s.uri for s in kept.segments] == ["seg_00000.ts", "seg_00001.ts", "seg_00002.ts"]
+    assert audio.read_text().rstrip().endswith("#EXT-X-ENDLIST")
+    assert sorted(p.name for p in audio.parent.glob("*.ts")) == ["seg_00000.ts", "seg_00001.ts", "seg_00002.ts"]
+    # Cut elsewhere (a late-starting audio track, say): not the same media per segment, so not published.
+    assert not align_to_reference(playlist(tmp_path / "late", [4.0, 6.0, 3.0]), video)
+    assert not align_to_reference(playlist(tmp_path / "short", [6.0]), video)
+
+
 def test_progress_is_monotonic_and_ends_at_one(transcoded):
     _, progress = transcoded.get("av480")
     assert len(progress) >= 3
@@ -126,7 +179,7 @@ def test_poster_and_storyboard_are_part_of_the_result(transcoded):
 def test_out_dir_has_nothing_but_the_asset(transcoded):
     result, _ = transcoded.get("av480")
     assert sorted(os.listdir(result.out_dir)) == [
-        "360p", "480p", "master.m3u8", "poster.jpg", "sprite_000.jpg", "storyboard.vtt"]
+        "360p", "480p", "audio", "listen.m3u8", "master.m3u8", "poster.jpg", "sprite_000.jpg", "storyboard.vtt"]
     assert_no_leftovers(result.out_dir.parent, {"out"})
     assert oct(result.out_dir.stat().st_mode & 0o777) == "0o755"
 
@@ -156,7 +209,8 @@ def test_audio_only_source_gets_one_audio_variant(transcoded):
     assert variant.codecs == "mp4a.40.2"
     assert variant.width is None and "RESOLUTION" not in result.master_playlist.read_text()
     assert result.poster is None and result.storyboard is None
-    assert sorted(os.listdir(result.out_dir)) == ["audio", "master.m3u8"]
+    assert sorted(os.listdir(result.out_dir)) == ["audio", "master.m3u8"]  # no listen.m3u8: nothing to toggle
+    assert result.listen_playlist is None and result.all_variants == (variant,)
 
 
 def test_clip_shorter_than_one_segment(transcoded):
@@ -174,6 +228,7 @@ def test_video_without_audio_declares_only_the_video_codec(transcoded):
     streams = ffprobe_json(result.out_dir / "240p" / "seg_00000.ts", "-show_streams")["streams"]
     assert [s["codec_type"] for s in streams] == ["video"]
     assert_segments_aligned(result)
+    assert result.listen_playlist is None and not (result.out_dir / "audio").exists()
 
 
 def test_variable_frame_rate_source_becomes_constant(transcoded, media):
@@ -261,7 +316,7 @@ def test_existing_out_dir_is_replaced(media, tmp_path):
     (asset / "old-rendition").mkdir(parents=True)
     (asset / "master.m3u8").write_text("old")
     result = transcode(src, asset, plan_ladder(probe(src)), thumbnails=False)
-    assert sorted(os.listdir(asset)) == ["240p", "master.m3u8"]
+    assert sorted(os.listdir(asset)) == ["240p", "audio", "listen.m3u8", "master.m3u8"]
     assert parse_master_playlist(result.master_playlist.read_text()).variants[0].width == 320
     assert_no_leftovers(tmp_path, {"asset"})
 
