@@ -158,7 +158,8 @@ def get_lesson(lesson_id: int, query: LessonStartQuery) -> MemberLesson:
         player=LessonPlayer(
             src=player["src"], poster=player["poster"], storyboard=player["storyboard"],
             playback_session=player["ps"], resume=player["resume"], start_at=player["start_at"],
-            duration=player["duration"], rates=player["rates"], progress_url=player["progress_url"])
+            duration=player["duration"], rates=player["rates"], progress_url=player["progress_url"],
+            listen_src=player["listen_src"])
         if player is not None else None,
         progress=LessonProgress.model_validate(progress.as_dict()) if progress is not None else None)
 

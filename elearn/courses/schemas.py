@@ -125,6 +125,9 @@ class LessonPlayer(BaseModel):
     duration: float
     rates: list[float]
     progress_url: str
+    listen_src: str = Field(
+        "", description="the audio-only playlist of the same playback (listening on a weak network: the same "
+        "keys and evidence as src), or empty when the lesson's media has none")
 
 
 class MemberLesson(BaseModel):

@@ -54,7 +54,9 @@ from elearn.search import tasks as search_tasks
 from elearn.storage import StorageKeyError, get_storage
 from elearn.study import services as study
 from media_pipeline import (
+    AUDIO_RENDITION_NAME,
     DEFAULT_SEGMENT_SECONDS,
+    LISTEN_PLAYLIST_NAME,
     MediaError,
     SubtitleError,
     ToolMissing,
@@ -205,7 +207,7 @@ def transcode_asset(asset_id: int) -> str:
     for subtitle in lesson.subtitles:
         _publish_subtitle(out_dir, subtitle)
     asset = existing(MediaAsset, asset_id)
-    asset.renditions = _describe_renditions(out_dir, result.variants)
+    asset.renditions = _describe_renditions(out_dir, result.all_variants)
     asset.duration_s = result.duration
     asset.has_video = info.has_video
     asset.segment_seconds = float(DEFAULT_SEGMENT_SECONDS)
@@ -687,6 +689,12 @@ def record_delivery(user: User, file: MediaFile, playback_session: str | None) -
 
 # ---------------------------------------------------------------- starting playback (the page and the API)
 
+def has_listen_rendition(asset: MediaAsset) -> bool:
+    """The asset is a video with an audio-only rendition to listen to (``listen.m3u8``). Assets transcoded before
+    the pipeline made one have none: their player offers no "仅听音频" toggle."""
+    return bool(asset.has_video) and _rendition(asset, AUDIO_RENDITION_NAME) is not None
+
+
 def _start_at(at: float | None, duration: float | None) -> float | None:
     """A requested start (a search hit's ``?t=``), clipped to the media; None when absent or not a number."""
     if at is None or not math.isfinite(at) or at < 0:
@@ -698,7 +706,10 @@ def lesson_player(user: User, lesson: Lesson, start_at: float | None = None) -> 
     """What a player needs to play ``lesson`` for ``user`` (who may view it), or None without ready media.
 
     A fresh playback-session id (``ps``) each time: every playlist, key and report of this playback carries it,
-    and only keys sent to it are evidence for crediting (:func:`record_key_delivery`). The lesson page and the
+    and only keys sent to it are evidence for crediting (:func:`record_key_delivery`). ``listen_src`` (empty
+    without one) is the audio-only playlist of the same playback: its segments are cut where the video's are
+    and use the same keys, so listening is evidenced, paced and credited exactly as watching, and a key fetched
+    for either counts once. The lesson page and the
     ``/api/v1/lessons/<id>`` call both start playback here, so both play under the same rules."""
     asset = lesson.asset if lesson.asset is not None and lesson.asset.status == "ready" else None
     if asset is None:
@@ -711,6 +722,7 @@ def lesson_player(user: User, lesson: Lesson, start_at: float | None = None) -> 
     max_rate = current_app.config["ELEARN_MAX_PLAYBACK_RATE"]
     return {
         "src": media_url(MASTER_PLAYLIST),
+        "listen_src": media_url(LISTEN_PLAYLIST_NAME) if has_listen_rendition(asset) else "",
         "poster": media_url("poster.jpg") if asset.has_video else "",
         "storyboard": media_url("storyboard.vtt") if asset.has_video else "",
         "ps": ps, "resume": float(study.lesson_progress(user, lesson).position or 0.0),

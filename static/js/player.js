@@ -51,27 +51,64 @@
     return !!video.canPlayType("application/vnd.apple.mpegurl");
   }
 
+  /* "仅听音频" (audio only): the lesson's audio-only rendition, a master playlist of its own (data-listen-src,
+   * empty for media transcoded before there was one: no toggle then). It is not in the video master, where hls.js
+   * would drop it and Safari's adaptation could fall to it and show a black picture; the member chooses it, and
+   * the choice is remembered on this device like the speed. Same playback session, same keys: listening is
+   * evidenced and credited exactly as watching. */
+  var LISTEN_KEY = "elearn-audio-only";
+  var listenButton = root.querySelector('[data-role="audio-only"]');
+  var listenPanel = root.querySelector('[data-role="listen-panel"]');
+  var listening = false;
+  if (cfg.listenSrc && listenButton) {
+    try { listening = window.localStorage.getItem(LISTEN_KEY) === "1"; } catch (e) { listening = false; }
+  }
+  var useHlsJs = false;
+  var loadFrom = -1;      // where hls.js starts loading when play is pressed
+  var loadStarted = false;
+  var switching = false;  // a source change is under way: its jumps of currentTime are not playing
+
+  function currentSrc() { return listening && cfg.listenSrc ? cfg.listenSrc : cfg.src; }
+
+  function showListenState() {
+    if (!listenButton) { return; }
+    listenButton.setAttribute("aria-pressed", String(listening));
+    listenPanel.hidden = !listening;
+    root.classList.toggle("listening", listening);
+  }
+
   function start() {
+    showListenState();
     if (hasMSE()) {
       loadScript(cfg.hlsScript).then(function () {
-        if (window.Hls && window.Hls.isSupported()) { startHlsJs(); } else { startNative(); }
-      }, startNative);
+        if (window.Hls && window.Hls.isSupported()) { useHlsJs = true; startHlsJs(resumeAt(), false); }
+        else { startNative(resumeAt(), false); }
+      }, function () { startNative(resumeAt(), false); });
     } else {
-      startNative();
+      startNative(resumeAt(), false);
     }
   }
 
-  function startNative() {
+  function startNative(at, play) {
     if (!nativeHls()) { say(cfg.msgError); return; }
-    video.src = cfg.src;
-    video.addEventListener("loadedmetadata", function () { resume(); nativeCaptions(); }, { once: true });
+    video.src = currentSrc();
+    video.addEventListener("loadedmetadata", function () {
+      if (play) { video.currentTime = at; video.play(); } else { resume(); }
+      nativeCaptions();
+    }, { once: true });
   }
 
-  function startHlsJs() {
-    // Nothing but the playlists is fetched until the member presses play: opening a lesson page on a phone
-    // must not spend their data plan on segments they may never watch.
-    hls = new window.Hls({ capLevelToPlayerSize: true, startPosition: resumeAt(), autoStartLoad: false });
-    video.addEventListener("play", function () { hls.startLoad(resumeAt()); }, { once: true });
+  // Nothing but the playlists is fetched until the member presses play: opening a lesson page on a phone
+  // must not spend their data plan on segments they may never watch.
+  video.addEventListener("play", function () {
+    if (hls && !loadStarted) { loadStarted = true; hls.startLoad(loadFrom); }
+  });
+
+  function startHlsJs(at, play) {
+    if (hls) { hls.destroy(); }
+    loadFrom = at;
+    loadStarted = false;
+    hls = new window.Hls({ capLevelToPlayerSize: true, startPosition: at, autoStartLoad: false });
     hls.on(window.Hls.Events.MANIFEST_PARSED, function () {
       fillQualities();
       fillCaptions();
@@ -83,11 +120,40 @@
       else if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) { hls.recoverMediaError(); }
       else { say(cfg.msgError); }
     });
-    hls.loadSource(cfg.src);
+    hls.loadSource(currentSrc());
     hls.attachMedia(video);
-    video.addEventListener("loadedmetadata", function () { if (resumeAt() > 0) { say(resumedMessage()); } },
-      { once: true });
+    if (play) {
+      var p = video.play();
+      if (p && p.catch) { p.catch(function () { showPlayState(); }); }
+    } else {
+      video.addEventListener("loadedmetadata", function () { if (resumeAt() > 0) { say(resumedMessage()); } },
+        { once: true });
+    }
   }
+
+  /** Switch between the video and the audio-only rendition at the current position, playing if it was. */
+  function setListening(on) {
+    if (on === listening || !cfg.listenSrc) { return; }
+    var begun = started && video.currentTime > 0;
+    var at = begun ? video.currentTime : resumeAt();
+    var wasPlaying = !video.paused && !video.ended;
+    reportProgress(false);  // what was played so far goes under the old source's timeline, unchanged
+    listening = on;
+    try { window.localStorage.setItem(LISTEN_KEY, on ? "1" : "0"); } catch (e) { /* private mode: not kept */ }
+    showListenState();
+    switching = true;
+    lastTime = null;
+    say(on ? cfg.msgListenOn : cfg.msgListenOff);
+    if (useHlsJs) { startHlsJs(at, wasPlaying); } else { startNative(at, wasPlaying); }
+  }
+
+  if (listenButton) {
+    listenButton.addEventListener("click", function () { setListening(!listening); });
+    listenPanel.addEventListener("click", function () { togglePlay(); });
+    if (cfg.poster) { listenPanel.style.backgroundImage = "url('" + cfg.poster + "')"; }
+  }
+  video.addEventListener("playing", function () { switching = false; lastTime = video.currentTime; });
+  video.addEventListener("seeked", function () { switching = false; });
 
   /* ---------------------------------------------------------------- resume */
 
@@ -352,7 +418,7 @@
 
   video.addEventListener("timeupdate", function () {
     var now = video.currentTime;
-    if (lastTime !== null && !video.paused && !video.seeking && document.visibilityState !== "hidden" &&
+    if (lastTime !== null && !switching && !video.paused && !video.seeking && document.visibilityState !== "hidden" &&
         now > lastTime && now - lastTime < 3 * video.playbackRate) {
       var last = pending[pending.length - 1];
       if (last && Math.abs(last[1] - lastTime) < 0.001) { last[1] = now; } else { pending.push([lastTime, now]); }

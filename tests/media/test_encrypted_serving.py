@@ -21,18 +21,28 @@ SECRET = bytes(range(32))
 CLEAR = [bytes([0x47, i]) * 500 for i in range(4)]
 
 
-def _write_asset(asset, *, encrypted: bool):
+def _write_asset(asset, *, encrypted: bool, listen: bool = False):
+    """The files of a 24-s asset; ``listen`` adds the audio-only rendition and listen.m3u8, as the pipeline
+    writes them for every video with sound."""
     root = get_storage().path(asset.output_key)
-    (root / "360p").mkdir(parents=True)
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:6", "#EXT-X-PLAYLIST-TYPE:VOD"]
-    for i, data in enumerate(CLEAR):
-        (root / "360p" / f"seg_{i:05d}.ts").write_bytes(data)
-        lines += ["#EXTINF:6.000000,", f"seg_{i:05d}.ts"]
-    (root / "360p" / "index.m3u8").write_text("\n".join([*lines, "#EXT-X-ENDLIST"]) + "\n")
+    names = ["360p", "audio"] if listen else ["360p"]
+    for name in names:
+        (root / name).mkdir(parents=True)
+        lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:6", "#EXT-X-PLAYLIST-TYPE:VOD"]
+        for i, data in enumerate(CLEAR):
+            (root / name / f"seg_{i:05d}.ts").write_bytes(data)
+            lines += ["#EXTINF:6.000000,", f"seg_{i:05d}.ts"]
+        (root / name / "index.m3u8").write_text("\n".join([*lines, "#EXT-X-ENDLIST"]) + "\n")
     (root / "master.m3u8").write_text("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\n"
                                       "360p/index.m3u8\n")
+    if listen:
+        (root / "listen.m3u8").write_text('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=140000,CODECS="mp4a.40.2"\n'
+                                          "audio/index.m3u8\n")
+        asset.renditions = [*asset.renditions, {**asset.renditions[0], "name": "audio", "width": None,
+                                                "height": None, "playlist": "audio/index.m3u8",
+                                                "bandwidth": 140000, "codecs": "mp4a.40.2"}]
     if encrypted:
-        encrypt_asset_dir(root, ["360p"], SECRET)
+        encrypt_asset_dir(root, names, SECRET)
         asset.key_secret = SECRET.hex()
     db.session.commit()
 
@@ -228,3 +238,68 @@ def test_an_app_plays_with_its_bearer_token_alone(app, world, site_clock):
     report = {"playback_session": ps, "seq": 0, "intervals": [[0, 24]], "position": 24, "rate": 1, "visible": True}
     body = api.post(player["progress_url"], json=report, headers=study).get_json()
     assert body["watched_seconds"] == 24 and body["completed"]
+
+
+def _report(client, lesson, seq, intervals, position):
+    return client.post(f"/api/v1/lessons/{lesson.id}/progress", headers={"X-CSRFToken": client.csrf_token()},
+                       json={"playback_session": PS, "seq": seq, "intervals": intervals, "position": position,
+                             "rate": 1, "visible": True}).get_json()
+
+
+def test_listening_is_evidenced_paced_and_credited_exactly_as_watching(client, auth, world, site_clock):
+    """The audio-only rendition names the video's keys: a key fetched for listening is the same evidence, once
+    per segment whichever rendition asked, under the same pace rule."""
+    asset, lesson = world["asset"], world["lesson"]
+    _write_asset(asset, encrypted=True, listen=True)
+    auth.login("member1")
+    listen = _get(client, f"/learn/media/{asset.id}/listen.m3u8?ps={PS}").get_data(as_text=True)
+    assert f"audio/index.m3u8?ps={PS}" in listen
+    playlist = _get(client, f"/learn/media/{asset.id}/audio/index.m3u8?ps={PS}").get_data(as_text=True)
+    assert f'URI="../keys/0?ps={PS}"' in playlist and "seg_00000.ts?k=1" in playlist
+    anonymous = _get(client.application.test_client(), f"/learn/media/{asset.id}/audio/seg_00001.ts?k=1")
+    assert anonymous.status_code == 200 and "immutable" in anonymous.headers["Cache-Control"]
+    assert decrypt_bytes(anonymous.data, segment_key(SECRET, 1), segment_iv(1)) == CLEAR[1]
+
+    # A script fetching the audio playlist and its segments, without keys, has nothing to show.
+    for i in range(4):
+        _get(client, f"/learn/media/{asset.id}/audio/seg_{i:05d}.ts?k=1")
+    site_clock.advance(24)
+    assert _deliveries() == []
+    assert _report(client, lesson, 0, [[0, 24]], 24)["watched_seconds"] == 0
+
+    # Every key at once: evidence, but nothing more than real time allows since it arrived.
+    for i in range(4):
+        _get(client, f"/learn/media/{asset.id}/keys/{i}?ps={PS}")
+    _get(client, f"/learn/media/{asset.id}/keys/1?ps={PS}")  # the video asking for the same key: no second row
+    db.session.expire_all()
+    assert _deliveries() == [(i, i * 6.0, (i + 1) * 6.0) for i in range(4)]
+    assert _report(client, lesson, 1, [[0, 24]], 24)["watched_seconds"] == 0
+    site_clock.advance(24)
+    r = _report(client, lesson, 2, [[0, 24]], 24)
+    assert r["watched_seconds"] == 24 and r["completed"]
+
+
+def test_the_player_offers_listening_only_where_there_is_an_audio_rendition(client, auth, world):
+    asset, lesson = world["asset"], world["lesson"]
+    _write_asset(asset, encrypted=True)
+    asset.has_video = True
+    db.session.commit()
+    auth.login("member1")
+    # An asset transcoded before audio-only renditions: no toggle, the page and the API still play it.
+    page = _get(client, f"/learn/lessons/{lesson.id}")
+    assert page.status_code == 200 and 'data-role="audio-only"' not in page.get_data(as_text=True)
+    assert client.get(f"/api/v1/lessons/{lesson.id}").get_json()["player"]["listen_src"] == ""
+    assert _get(client, f"/learn/media/{asset.id}/listen.m3u8?ps={PS}").status_code == 404
+
+    asset.renditions = [*asset.renditions, {**asset.renditions[0], "name": "audio", "width": None, "height": None,
+                                            "playlist": "audio/index.m3u8", "codecs": "mp4a.40.2"}]
+    db.session.commit()
+    text = _get(client, f"/learn/lessons/{lesson.id}").get_data(as_text=True)
+    assert 'data-role="audio-only"' in text and 'aria-pressed="false"' in text and "仅听音频" in text
+    player = client.get(f"/api/v1/lessons/{lesson.id}").get_json()["player"]
+    assert player["listen_src"] == f"/learn/media/{asset.id}/listen.m3u8?ps={player['playback_session']}"
+    assert f'data-listen-src="/learn/media/{asset.id}/listen.m3u8?ps=' in text
+    # An audio lesson is listened to already: nothing to switch to.
+    asset.has_video = False
+    db.session.commit()
+    assert 'data-role="audio-only"' not in _get(client, f"/learn/lessons/{lesson.id}").get_data(as_text=True)

@@ -59,6 +59,10 @@ def test_upload_is_transcoded_and_the_lesson_switched(lesson, clip):
     assert times[0][0] == 0 and times[0][1] == 0.0
     assert times[-1][2] == pytest.approx(asset.duration_s, abs=0.05)
     assert media.segment_times(asset, rendition["playlist"]) == times
+    # Beside the video, the audio-only rendition to listen to, its segments the video's.
+    assert [r["name"] for r in asset.renditions] == ["240p", "audio"] and (out / "listen.m3u8").is_file()
+    assert [len(r["segments"]) for r in asset.renditions] == [len(times)] * 2
+    assert media.has_listen_rendition(asset)
 
 
 def test_subtitles_before_and_after_transcoding(lesson, clip):
