@@ -150,7 +150,11 @@
   if (listenButton) {
     listenButton.addEventListener("click", function () { setListening(!listening); });
     listenPanel.addEventListener("click", function () { togglePlay(); });
-    if (cfg.poster) { listenPanel.style.backgroundImage = "url('" + cfg.poster + "')"; }
+    // The poster, dimmed under the panel's words: a still of the lesson, not a picture that seems to play.
+    if (cfg.poster) {
+      listenPanel.style.backgroundImage = "linear-gradient(rgba(20, 28, 38, 0.85), rgba(20, 28, 38, 0.85)), url('" +
+        cfg.poster + "')";
+    }
   }
   video.addEventListener("playing", function () { switching = false; lastTime = video.currentTime; });
   video.addEventListener("seeked", function () { switching = false; });

@@ -51,3 +51,38 @@ def test_lecturer_uploads_and_the_lesson_plays(live_server, desktop, screenshot_
     page.hover("[data-role=seekbar]")
     page.wait_for_selector(".seek-preview:not([hidden])")
     page.screenshot(path=str(screenshot_dir / "player-desktop.png"), full_page=True)
+
+    # 仅听音频: the toggle switches to the audio-only rendition where the video was, and playing on is credited.
+    video = "document.querySelector('#player video')"
+    toggle = page.locator("[data-role=audio-only]")
+    assert toggle.get_attribute("aria-pressed") == "false" and "仅听音频" in toggle.inner_text()
+    page.evaluate(f"{video}.pause()")
+    at = page.evaluate(f"{video}.currentTime")
+    listened = []
+    page.on("request", lambda r: listened.append(r.url) if "/listen.m3u8" in r.url or "/audio/" in r.url else None)
+    page.evaluate(f"{video}.play()")
+    toggle.click()
+    assert toggle.get_attribute("aria-pressed") == "true"
+    page.wait_for_selector("[data-role=listen-panel]:not([hidden])")
+    reports = []
+    page.on("response", lambda r: reports.append(r) if r.url.endswith("/progress") and r.request.method == "POST"
+            else None)
+    page.wait_for_function(f"() => {video}.ended", timeout=30_000)
+    assert any("/listen.m3u8?ps=" in u for u in listened)
+    assert any("/audio/seg_" in u and u.endswith("?k=1") for u in listened)
+    assert page.evaluate("localStorage.getItem('elearn-audio-only')") == "1"
+    # The report sent on ended: listening was credited too, beyond what the video had played.
+    for _ in range(50):
+        if any(r.json()["watched_seconds"] > at + 0.5 for r in reports):
+            break
+        page.wait_for_timeout(200)
+    assert any(r.json()["accepted"] and r.json()["watched_seconds"] > at + 0.5 for r in reports), \
+        [r.json() for r in reports]
+    page.screenshot(path=str(screenshot_dir / "player-audio-only-desktop.png"), full_page=True)
+    # Remembered on this device: the next visit starts listening; pressing it again brings the picture back.
+    page.goto(f"{base}/learn/lessons/{lesson_id}")
+    wait_for_playlists(page)
+    assert toggle.get_attribute("aria-pressed") == "true" and page.is_visible("[data-role=listen-panel]")
+    toggle.click()
+    assert toggle.get_attribute("aria-pressed") == "false" and not page.is_visible("[data-role=listen-panel]")
+    assert page.evaluate("localStorage.getItem('elearn-audio-only')") == "0"
