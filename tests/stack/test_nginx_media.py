@@ -158,6 +158,35 @@ def test_segments_from_nginx_playlists_and_keys_from_the_app(site):
     assert node.access_lines(converted, at_least=1)
 
 
+def test_listening_through_nginx_takes_the_same_keys_as_evidence(site):
+    """The audio-only rendition (仅听音频) is one more rendition folder to nginx: its segments static, public and
+    immutable; its playlists and keys from the app, each key the same evidence as the video's."""
+    stack, app, node, nginx, ids = site
+    tab = Browser(nginx.port)
+    tab.login(ids["member"], seed.PASSWORD)
+    ps = str(uuid.uuid4())
+    listen_url = f"/learn/media/{ids['asset']}/listen.m3u8?ps={ps}"
+    status, _headers, listen = tab.get(listen_url)
+    [variant] = [u for u in media_urls(listen.decode(), listen_url) if u.split("?")[0].endswith(".m3u8")]
+    assert status == 200 and "/audio/index.m3u8?ps=" in variant
+    status, _headers, playlist = tab.get(variant)
+    uris = media_urls(playlist.decode(), variant)
+    keys = [u for u in uris if "/keys/" in u]
+    segments = [u for u in uris if u.split("?")[0].endswith(".ts")]
+    assert status == 200 and keys and len(keys) == len(segments)
+    for i, (key_url, segment_url) in enumerate(zip(keys, segments, strict=True)):
+        status, headers, body = _anonymous(nginx.port, segment_url)
+        assert status == 200 and headers["cache-control"] == IMMUTABLE
+        assert body == (stack.data / ids["output"] / "audio" / segment_url.split("/")[-1].split("?")[0]).read_bytes()
+        status, _headers, key = tab.get(key_url)
+        assert status == 200 and decrypt_bytes(body, key, segment_iv(i))[:1] == b"\x47"
+    tab.reset()
+    # The log line of this playback's last key is written once it was sent and recorded.
+    assert len(node.access_lines(f"ps={ps}", at_least=2 + len(keys))) == 2 + len(keys)
+    assert not node.access_lines("/audio/seg_"), "the app sent a segment nginx should have"
+    assert _deliveries(app, ps) == [("keys", i) for i in range(len(keys))]
+
+
 def test_files_the_app_decides_on_are_sent_by_nginx_with_the_apps_headers(site):
     stack, app, node, nginx, ids = site
     poster = f"/learn/media/{ids['asset']}/poster.jpg"
