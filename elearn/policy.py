@@ -833,7 +833,8 @@ class NotifyPolicy:
 
 
 NOTIFY = NotifyPolicy()
-AUDIT_ACTIONS.update({"announcement.publish": _l("发布公告")})
+AUDIT_ACTIONS.update({"announcement.publish": _l("发布公告"), "announcement.edit": _l("编辑公告"),
+                      "announcement.withdraw": _l("撤回公告")})
 
 
 @dataclass(frozen=True)

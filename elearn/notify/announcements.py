@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, false, func, select, update
+from sqlalchemy import and_, delete, false, func, select, update
 
 from elearn import clock
 from elearn.access import Role
 from elearn.audit import services as audit
 from elearn.courses.services import render_markdown
-from elearn.errors import Forbidden, NotFound, ServiceError
+from elearn.errors import Conflict, Forbidden, NotFound, ServiceError
 from elearn.extensions import db
 from elearn.notify import audience as audiences
 from elearn.notify import tasks
@@ -50,11 +50,8 @@ def require_publisher(actor: User, org: Organisation) -> None:
         raise Forbidden(_("只有组织管理员可以向本组织发布公告。"))
 
 
-def publish(actor: User, org: Organisation, *, title: str, body: str, sectors: Sequence[str] = (),
-            categories: Sequence[str] = ()) -> Announcement:
-    """Publish an announcement to ``org``'s subtree (audited ``announcement.publish``); the body is Markdown,
-    kept as sanitised HTML. The notifications go out by a job in batches."""
-    require_publisher(actor, org)
+def _clean(title: str, body: str) -> tuple[str, str]:
+    """The title on one line and the Markdown body, refused (ServiceError) when empty or too long."""
     title = " ".join((title or "").split())
     body = (body or "").strip()
     if not title:
@@ -65,11 +62,25 @@ def publish(actor: User, org: Organisation, *, title: str, body: str, sectors: S
         raise ServiceError(_("请填写公告内容。"), "body_required")
     if len(body) > NOTIFY.announcement_body_max:
         raise ServiceError(_("公告内容过长。"), "body_too_long")
+    return title, body
+
+
+def notification_title(title: str) -> str:
+    """What a member's notification of an announcement titled ``title`` reads."""
+    return _("公告：%(t)s", t=title)[:200]
+
+
+def publish(actor: User, org: Organisation, *, title: str, body: str, sectors: Sequence[str] = (),
+            categories: Sequence[str] = ()) -> Announcement:
+    """Publish an announcement to ``org``'s subtree (audited ``announcement.publish``); the body is Markdown,
+    kept as sanitised HTML. The notifications go out by a job in batches."""
+    require_publisher(actor, org)
+    title, body = _clean(title, body)
     if any(s not in SECTORS for s in sectors):
         raise ServiceError(_("未知的领域。"), "bad_sector")
     if any(c not in MEMBER_CATEGORIES for c in categories):
         raise ServiceError(_("未知的党员类别。"), "bad_category")
-    row = Announcement(organisation_id=org.id, title=title, body=str(render_markdown(body)),
+    row = Announcement(organisation_id=org.id, title=title, body=str(render_markdown(body)), body_source=body,
                        sectors=",".join(dict.fromkeys(sectors)), categories=",".join(dict.fromkeys(categories)),
                        published_at=clock.now_utc(), created_by_id=actor.id)
     db.session.add(row)
@@ -78,6 +89,57 @@ def publish(actor: User, org: Organisation, *, title: str, body: str, sectors: S
                  after=audit.snapshot(row, ["organisation_id", "title", "sectors", "categories"]))
     db.session.commit()
     tasks.fan_out.enqueue("announcement", row.id)
+    return row
+
+
+def managed(actor: User, announcement_id: int) -> Announcement:
+    """An announcement ``actor`` may edit or withdraw: their own (while they are an admin), or one of an
+    organisation they manage. Forbidden for other roles; NotFound for the rest (not confirmed to exist)."""
+    if actor.role not in (Role.ORG_ADMIN, Role.SITE_ADMIN) or not actor.active:
+        raise Forbidden(_("只有组织管理员可以修改公告。"))
+    row = db.session.get(Announcement, announcement_id) if 0 < announcement_id < 2**31 else None
+    org = db.session.get(Organisation, row.organisation_id) if row is not None else None
+    if row is None or org is None or not (row.created_by_id == actor.id or orgs.can_manage(actor, org)):
+        raise NotFound(_("没有这条公告。"), "not_found")
+    return row
+
+
+def _require_current(row: Announcement) -> None:
+    if row.withdrawn_at is not None:
+        raise Conflict(_("这条公告已撤回。"), "withdrawn")
+
+
+def edit(actor: User, announcement_id: int, *, title: str, body: str) -> Announcement:
+    """Change the title and body of an announcement (audited ``announcement.edit``, in the same transaction);
+    the members' notifications take the new title and its page shows it as edited."""
+    row = managed(actor, announcement_id)
+    _require_current(row)
+    title, body = _clean(title, body)
+    before = audit.snapshot(row, ["title", "body_source"])
+    row.title, row.body_source, row.body = title, body, str(render_markdown(body))
+    row.edited_at = clock.now_utc()
+    db.session.execute(update(Notification).where(Notification.dedupe_key == key(row))
+                       .values(title=notification_title(title)).execution_options(synchronize_session=False))
+    audit.record(actor, "announcement.edit", row, before=before,
+                 after=audit.snapshot(row, ["title", "body_source", "edited_at"]))
+    db.session.commit()
+    return row
+
+
+def withdraw(actor: User, announcement_id: int) -> Announcement:
+    """Withdraw an announcement (撤回; audited ``announcement.withdraw``, in the same transaction): its
+    notifications are removed, so it leaves the members' lists and unread counts, and the fan-out stops; its
+    read count stays on the admins' list, as withdrawn."""
+    row = managed(actor, announcement_id)
+    _require_current(row)
+    told = select(func.count()).select_from(Notification).where(Notification.dedupe_key == key(row))
+    row.told_at_withdrawal = int(db.session.execute(told).scalar_one())
+    row.withdrawn_at = clock.now_utc()
+    db.session.execute(delete(Notification).where(Notification.dedupe_key == key(row))
+                       .execution_options(synchronize_session=False))
+    audit.record(actor, "announcement.withdraw", row,
+                 after=audit.snapshot(row, ["title", "withdrawn_at", "told_at_withdrawal"]))
+    db.session.commit()
     return row
 
 
@@ -109,7 +171,8 @@ def published_by_me(actor: User, limit: int = 100) -> list[AnnouncementStats]:
     read = dict(db.session.execute(select(AnnouncementRead.announcement_id, readers)
                                    .where(AnnouncementRead.announcement_id.in_(list(keys.values())))
                                    .group_by(AnnouncementRead.announcement_id)).tuples().all()) if keys else {}
-    return [AnnouncementStats(a, name, int(told.get(key(a), 0)), int(read.get(a.id, 0))) for a, name in rows]
+    return [AnnouncementStats(a, name, int(told.get(key(a), a.told_at_withdrawal or 0)), int(read.get(a.id, 0)))
+            for a, name in rows]
 
 
 def _in_audience(user: User, row: Announcement) -> bool:
@@ -119,7 +182,7 @@ def _in_audience(user: User, row: Announcement) -> bool:
 def for_member(user: User, announcement_id: int) -> Announcement:
     """An announcement ``user`` is in the audience of (told or not yet); NotFound otherwise."""
     row = db.session.get(Announcement, announcement_id) if 0 < announcement_id < 2**31 else None
-    if row is None or not (_told(user, row) or _in_audience(user, row)):
+    if row is None or row.withdrawn_at is not None or not (_told(user, row) or _in_audience(user, row)):
         raise NotFound(_("没有这条公告。"), "not_found")
     return row
 
@@ -164,6 +227,6 @@ def mine(user: User, limit: int = 50) -> list[MemberAnnouncement]:
         AnnouncementRead.user_id == user.id, AnnouncementRead.announcement_id.in_(ids))).scalars())
     rows = db.session.execute(select(Announcement, Organisation.name)
                               .join(Organisation, Organisation.id == Announcement.organisation_id)
-                              .where(Announcement.id.in_(ids))
+                              .where(Announcement.id.in_(ids), Announcement.withdrawn_at.is_(None))
                               .order_by(Announcement.published_at.desc(), Announcement.id.desc())).all()
     return [MemberAnnouncement(a.id, a.title, name, a.published_at, a.id in read) for a, name in rows]

@@ -100,4 +100,5 @@ def list_announcements() -> AnnouncementList:
 def get_announcement(announcement_id: int) -> AnnouncementDetail:
     """Opening it through the API counts as reading it, as on its page."""
     row = announcements.open_announcement(current_user, announcement_id)
-    return AnnouncementDetail(id=row.id, title=row.title, body_html=row.body, published_at=row.published_at)
+    return AnnouncementDetail(id=row.id, title=row.title, body_html=row.body, published_at=row.published_at,
+                              edited_at=row.edited_at)

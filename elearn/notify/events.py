@@ -89,9 +89,9 @@ def announcement(announcement_id: str) -> Message | None:
     from elearn.notify import announcements  # the announcements' audience rule lives with them
 
     row = db.session.get(Announcement, int(announcement_id))
-    if row is None:
+    if row is None or row.withdrawn_at is not None:
         return None
-    return Message(kind="announcement", key=announcements.key(row), title=_("公告：%(t)s", t=row.title)[:200],
+    return Message(kind="announcement", key=announcements.key(row), title=announcements.notification_title(row.title),
                    body="", link=f"/notifications/announcements/{row.id}", audience=announcements.audience(row))
 
 

@@ -83,7 +83,9 @@ class NotificationDigest(Base):
 
 class Announcement(Base):
     """An org admin's announcement to their subtree, optionally narrowed to sectors and member categories
-    (comma-separated codes; empty: all). ``body`` is sanitised HTML."""
+    (comma-separated codes; empty: all). ``body`` is sanitised HTML, rendered from ``body_source`` (the Markdown
+    as typed, which the edit form shows again). A withdrawn one (``withdrawn_at``) has lost its notifications:
+    ``told_at_withdrawal`` keeps how many members had been told, for its read count."""
 
     __tablename__ = "announcement"
 
@@ -95,6 +97,10 @@ class Announcement(Base):
     categories: Mapped[str] = mapped_column(String(300), default="")
     published_at: Mapped[datetime]
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    body_source: Mapped[str] = mapped_column(Text, default="")
+    edited_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
+    told_at_withdrawal: Mapped[int | None]
 
 
 class AnnouncementRead(Base):

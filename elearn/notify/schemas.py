@@ -64,3 +64,4 @@ class AnnouncementDetail(BaseModel):
     title: str
     body_html: str = Field(description="sanitised HTML")
     published_at: datetime = Field(description="UTC")
+    edited_at: datetime | None = Field(None, description="UTC; when its title or body was last changed")

@@ -4,7 +4,7 @@ all at once; the number unread is the badge of its entry in the top navigation. 
 and a member's page of one announcement (opening it marks it read)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from elearn.access import ADMINS
-from elearn.errors import NotFound, ServiceError
+from elearn.errors import NotFound
 from elearn.extensions import db
 from elearn.http.forms import attempt
 from elearn.http.schemas import int_arg
@@ -90,7 +90,8 @@ def announcements_admin():
     if current_user.role not in ADMINS:
         abort(403)
     rows = [{"id": s.announcement.id, "title": s.announcement.title, "organisation": s.organisation,
-             "published_at": s.announcement.published_at, "audience": s.audience, "readers": s.readers,
+             "published_at": s.announcement.published_at, "edited_at": s.announcement.edited_at,
+             "withdrawn_at": s.announcement.withdrawn_at, "audience": s.audience, "readers": s.readers,
              "share": round(s.read_share * 100)} for s in announcements.published_by_me(current_user)]
     return render_template("notify/announcements.html", rows=rows)
 
@@ -105,21 +106,40 @@ def announcement_new():
     choices = orgs.managed_org_choices(current_user)
     title, body = request.form.get("title", ""), request.form.get("body", "")
     sectors, categories = request.form.getlist("sectors"), request.form.getlist("categories")
-    if request.method == "POST":
-        try:
-            org = orgs.managed_org(current_user, int_arg(request.form, "organisation_id"))
-            announcements.publish(current_user, org, title=title, body=body, sectors=sectors, categories=categories)
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            flash(_("公告已发布，正在通知相关党员。"), "success")
-            return redirect(url_for("notify.announcements_admin"))
+    if request.method == "POST" and attempt(lambda: announcements.publish(
+            current_user, orgs.managed_org(current_user, int_arg(request.form, "organisation_id")), title=title,
+            body=body, sectors=sectors, categories=categories), _("公告已发布，正在通知相关党员。")) is not None:
+        return redirect(url_for("notify.announcements_admin"))
     form = {"title": title, "body": body, "organisation_id": request.form.get("organisation_id", ""),
             "sectors": sectors, "categories": categories}
     return render_template("notify/announcement_new.html", form=form, org_choices=choices,
                            sectors=list(SECTORS.items()), categories=list(MEMBER_CATEGORIES.items()),
                            title_max=NOTIFY.announcement_title_max, body_max=NOTIFY.announcement_body_max)
+
+
+@bp.route("/notifications/announcements/<int:announcement_id>/edit", methods=["GET", "POST"])
+@login_required
+def announcement_edit(announcement_id: int):
+    """Change the title and body of an announcement I wrote or that an organisation I manage published; the
+    members see the new text, marked as edited. Others' announcements are not found; members are refused."""
+    row = announcements.managed(current_user, announcement_id)  # Forbidden → 403, NotFound → 404
+    if row.withdrawn_at is not None:
+        abort(404)
+    title, body = request.form.get("title", row.title), request.form.get("body", row.body_source)
+    if request.method == "POST" and attempt(lambda: announcements.edit(current_user, row.id, title=title, body=body),
+                                            _("公告已修改。")) is not None:
+        return redirect(url_for("notify.announcements_admin"))
+    return render_template("notify/announcement_edit.html", id=row.id, form={"title": title, "body": body},
+                           title_max=NOTIFY.announcement_title_max, body_max=NOTIFY.announcement_body_max)
+
+
+@bp.route("/notifications/announcements/<int:announcement_id>/withdraw", methods=["POST"])
+@login_required
+def announcement_withdraw(announcement_id: int):
+    """Withdraw an announcement (撤回): it leaves the members' notifications; its read count stays here."""
+    announcements.managed(current_user, announcement_id)  # Forbidden → 403, NotFound → 404
+    attempt(lambda: announcements.withdraw(current_user, announcement_id), _("公告已撤回。"))
+    return redirect(url_for("notify.announcements_admin"))
 
 
 @bp.route("/notifications/announcements/<int:announcement_id>")
@@ -130,5 +150,6 @@ def announcement(announcement_id: int):
         row = announcements.open_announcement(current_user, announcement_id)
     except NotFound:
         abort(404)
+    body = Markup(row.body)  # sanitised when published or edited (announcements.publish, .edit)
     return render_template("notify/announcement.html", title=row.title, published_at=row.published_at,
-                           body=Markup(row.body))  # sanitised when published (announcements.publish)
+                           edited_at=row.edited_at, body=body)

@@ -1,6 +1,7 @@
 """On a 360-px phone: an org admin publishes an announcement; the real worker tells the members (a fan-out
 job); a member sees the badge count go up, opens the announcement from the notification centre (read: the
-badge goes down), and turns e-mail kinds on and off on the settings page."""
+badge goes down), and turns e-mail kinds on and off on the settings page. The admin then edits it (the member
+sees the new text, marked edited) and withdraws it (gone from the member's notifications, its read count kept)."""
 from __future__ import annotations
 
 import re
@@ -50,6 +51,7 @@ def test_announcement_badge_open_and_settings_at_360px(browser, live_server, scr
     assert member.evaluate("document.documentElement.scrollWidth") <= 360
     item.get_by_role("button", name="查看").click()
     member.wait_for_url(re.compile(r".*/notifications/announcements/\d+$"))
+    opened = member.url
     expect(member.locator(".announcement-body strong")).to_have_text("三点")
     assert member.locator(".announcement-body script").count() == 0
     shoot(member, screenshot_dir, "32-announcement", "phone360")
@@ -70,4 +72,29 @@ def test_announcement_badge_open_and_settings_at_360px(browser, live_server, scr
 
     admin.goto(base + "/notifications/announcements")
     expect(admin.locator("td.read-count").first).to_contain_text(re.compile(r"^1 / \d+"))
+
+    # The admin corrects it: the member's page shows the new text, marked edited.
+    row = admin.locator("table.announcements tbody tr").first
+    row.get_by_role("link", name="编辑").click()
+    admin.fill("#title", "关于开展主题党日活动的通知（改期）")
+    admin.fill("#body", "改到周六上午 **九点**。")
+    admin.get_by_role("button", name="保存修改").click()
+    expect(admin.locator("body")).to_contain_text("公告已修改")
+    member.goto(opened)
+    expect(member.locator("h1")).to_have_text("关于开展主题党日活动的通知（改期）")
+    expect(member.locator(".announcement-body strong")).to_have_text("九点")
+    expect(member.locator(".badge.edited")).to_contain_text("已编辑")
+    shoot(member, screenshot_dir, "34-announcement-edited", "phone360")
+
+    # Then withdraws it: gone from the member's notifications, the read count kept and marked.
+    admin.locator("table.announcements tbody tr").first.get_by_role("button", name="撤回").click()
+    expect(admin.locator("body")).to_contain_text("公告已撤回")
+    first = admin.locator("table.announcements tbody tr").first
+    expect(first.locator(".badge.withdrawn")).to_be_visible()
+    expect(first.locator("td.read-count")).to_contain_text(re.compile(r"^1 / \d+"))
+    assert admin.evaluate("document.documentElement.scrollWidth") <= 360
+    shoot(admin, screenshot_dir, "35-announcement-withdrawn", "phone360")
+    member.goto(base + "/notifications")
+    expect(member.locator("li.notification", has_text="主题党日活动")).to_have_count(0)
+    assert member.goto(opened).status == 404
     ctx.close()

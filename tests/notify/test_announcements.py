@@ -3,6 +3,8 @@ member of the audience gets a notification (a fan-out job) and opens the announc
 read; the admin's list shows distinct readers / audience. Wrong roles are refused; the body is sanitised."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -11,6 +13,7 @@ from elearn.auth import tokens
 from elearn.errors import Forbidden, ServiceError
 from elearn.extensions import db
 from elearn.notify import announcements
+from elearn.notify import services as notify_services
 from elearn.notify.models import Announcement, Notification
 
 
@@ -134,3 +137,105 @@ def test_publishing_writes_an_audit_entry_that_admins_find(client, auth, tree):
                                                             "body": "正文"})
     assert db.session.execute(select(func.count()).select_from(AuditEntry)
                               .where(AuditEntry.action.startswith("announcement."))).scalar_one() == 1
+
+
+def _audit(action: str) -> list[AuditEntry]:
+    return list(db.session.execute(select(AuditEntry).where(AuditEntry.action == action)).scalars())
+
+
+def test_the_author_edits_and_members_see_the_new_text_marked_edited(client, auth, tree):
+    row = announcements.publish(tree["admin"], tree["root"], title="学习安排", body="周五 **三点**")
+    auth.login("admin")
+    form = client.get(f"/notifications/announcements/{row.id}/edit").get_data(as_text=True)
+    assert "周五 **三点**" in form  # the Markdown as written, not its HTML
+    answer = client.post(f"/notifications/announcements/{row.id}/edit",
+                         data={"title": "学习安排（改期）", "body": "周六 **九点**"})
+    assert answer.status_code == 302
+    [entry] = _audit("announcement.edit")
+    assert (entry.actor_id, entry.object_id) == (tree["admin"].id, row.id)
+    assert entry.before == {"title": "学习安排", "body_source": "周五 **三点**"}
+    assert entry.after["title"] == "学习安排（改期）"
+    assert "编辑公告" in client.get("/admin/audit?action=announcement.edit").get_data(as_text=True)
+    listing = client.get("/notifications/announcements").get_data(as_text=True)
+    assert "学习安排（改期）" in listing and "已编辑" in listing
+
+    auth.logout()
+    auth.login("farmer")
+    centre = client.get("/notifications").get_data(as_text=True)
+    assert "学习安排（改期）" in centre
+    page = client.get(f"/notifications/announcements/{row.id}").get_data(as_text=True)
+    assert "<strong>九点</strong>" in page and "三点" not in page and "已编辑" in page
+    headers = {"Authorization": f"Bearer {tokens.issue(tree['farmer'])}"}
+    detail = client.get(f"/api/v1/announcements/{row.id}", headers=headers).get_json()
+    assert detail["title"] == "学习安排（改期）" and detail["edited_at"]
+
+
+def test_an_empty_title_is_refused_with_a_message_and_changes_nothing(client, auth, tree):
+    row = announcements.publish(tree["admin"], tree["root"], title="学习安排", body="正文")
+    auth.login("admin")
+    page = client.post(f"/notifications/announcements/{row.id}/edit", data={"title": "  ", "body": "新正文"})
+    assert page.status_code == 200 and "请填写公告标题" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert (row.title, row.body_source, row.edited_at) == ("学习安排", "正文", None)
+    assert _audit("announcement.edit") == []
+
+
+def test_withdrawn_announcements_leave_members_but_keep_their_read_count(client, auth, tree):
+    row = announcements.publish(tree["admin"], tree["root"], title="学习安排", body="正文")
+    kept = announcements.publish(tree["admin"], tree["root"], title="另一条", body="正文")
+    auth.login("farmer")
+    client.get(f"/notifications/announcements/{row.id}")  # one reader
+    auth.logout()
+    auth.login("farmer2")
+    unread = notify_services.unread_count(tree["farmer2"])
+    auth.logout()
+    auth.login("admin")
+    assert client.post(f"/notifications/announcements/{row.id}/withdraw").status_code == 302
+    [entry] = _audit("announcement.withdraw")
+    assert (entry.actor_id, entry.object_id, entry.after["told_at_withdrawal"]) == (tree["admin"].id, row.id, 4)
+    listing = client.get("/notifications/announcements").get_data(as_text=True)
+    withdrawn = re.search(rf'<tr id="announcement-{row.id}".*?</tr>', listing, re.S).group(0)
+    assert "已撤回" in withdrawn and "1 / 4 (25%)" in withdrawn and "/edit" not in withdrawn
+    assert "撤回公告" in client.get("/admin/audit?action=announcement.withdraw").get_data(as_text=True)
+    # Again: refused with a message, nothing more recorded; it can no longer be edited.
+    client.post(f"/notifications/announcements/{row.id}/withdraw")
+    assert len(_audit("announcement.withdraw")) == 1
+    assert client.get(f"/notifications/announcements/{row.id}/edit").status_code == 404
+    assert client.post(f"/notifications/announcements/{row.id}/edit",
+                       data={"title": "复活", "body": "正文"}).status_code == 404
+
+    auth.logout()
+    auth.login("farmer2")
+    assert notify_services.unread_count(tree["farmer2"]) == unread - 1
+    assert "学习安排" not in client.get("/notifications").get_data(as_text=True)
+    assert client.get(f"/notifications/announcements/{row.id}").status_code == 404
+    headers = {"Authorization": f"Bearer {tokens.issue(tree['farmer2'])}"}
+    assert [a["id"] for a in client.get("/api/v1/announcements", headers=headers).get_json()["items"]] == [kept.id]
+    assert client.get(f"/api/v1/announcements/{row.id}", headers=headers).status_code == 404
+
+
+def test_editing_and_withdrawing_are_refused_to_others(client, auth, tree, make_user):
+    row = announcements.publish(tree["admin"], tree["root"], title="学习安排", body="正文")
+    make_user(username="other", org=tree["stranger"].organisation, role="org_admin")
+    make_user(username="branch_admin", org=tree["rural"], role="org_admin")
+    make_user(username="site", org=tree["stranger"].organisation, role="site_admin")
+    for who, status in (("farmer", 403), ("other", 404), ("branch_admin", 404)):
+        auth.login(who)
+        assert client.get(f"/notifications/announcements/{row.id}/edit").status_code == status, who
+        assert client.post(f"/notifications/announcements/{row.id}/edit",
+                           data={"title": "越权", "body": "正文"}).status_code == status, who
+        assert client.post(f"/notifications/announcements/{row.id}/withdraw").status_code == status, who
+        assert client.get("/notifications/announcements/99999999999/edit").status_code in (403, 404)
+        auth.logout()
+    auth.login("admin")  # the author, but the form without its token
+    assert client.post(f"/notifications/announcements/{row.id}/withdraw", csrf=False).status_code == 400
+    assert client.post(f"/notifications/announcements/{row.id}/edit", data={"title": "x", "body": "y",
+                                                                            "csrf_token": "forged"},
+                       csrf=False).status_code == 400
+    auth.logout()
+    db.session.expire_all()
+    assert (row.title, row.withdrawn_at) == ("学习安排", None) and _audit("announcement.edit") == []
+    auth.login("site")  # an admin over the announcement's organisation who did not write it
+    assert client.post(f"/notifications/announcements/{row.id}/withdraw").status_code == 302
+    db.session.expire_all()
+    assert row.withdrawn_at is not None
