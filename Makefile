@@ -55,13 +55,20 @@ browserdeps:
 	  echo "installing chromium from Debian"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
-# hls.js from the npm registry, pinned by package-lock.json, copied into static/vendor.
-static/vendor/hls.min.js: package.json
-	npm install --no-audit --no-fund --silent
+# Front-end packages from the npm registry, pinned by package-lock.json: hls.js, copied into static/vendor for
+# the player; and, for the browser tests only (never served), axe-core (tests/browser reads
+# node_modules/axe-core/axe.min.js) and Lighthouse (its CLI runs Debian's Chromium, never a browser of its own).
+NPM_STAMP := node_modules/.elearn-installed
+$(NPM_STAMP): package.json package-lock.json
+	PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-audit --no-fund --silent
+	touch $@
+
+static/vendor/hls.min.js: $(NPM_STAMP)
 	mkdir -p static/vendor
 	cp node_modules/hls.js/dist/hls.min.js static/vendor/hls.min.js
 
-assets: static/vendor/hls.min.js
+assets: static/vendor/hls.min.js $(NPM_STAMP)
+	@test -f node_modules/axe-core/axe.min.js || { echo "axe-core missing from node_modules"; exit 1; }
 
 run: install sysdeps assets
 	$(BIN)/elearn init-db
