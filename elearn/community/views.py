@@ -135,8 +135,8 @@ def my_notes() -> str:
 @bp.get("/me/notes.csv")
 @login_required
 def my_notes_csv() -> Response:
-    """My notes as CSV (UTF-8 with BOM, no cell a formula), the companion of the transcript's CSV: the XLSX
-    transcript carries them as a sheet, a CSV file holds one table."""
+    """My notes alone as CSV (UTF-8 with BOM, no cell a formula); the transcript carries them too (a sheet of
+    the XLSX, a second section of the CSV)."""
     name = f"notes-{current_user.username}-{clock.site_today().isoformat()}.csv"
     return private_download(spreadsheets.csv_bytes(notes.export_rows(current_user)), "text/csv", name)
 

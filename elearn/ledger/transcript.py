@@ -42,12 +42,16 @@ def filename(user: User, ext: str) -> str:
 
 
 def csv_bytes(user: User) -> bytes:
-    """UTF-8 CSV with a BOM (so spreadsheet programs open Chinese correctly); no cell is a formula, not even
-    the member's own name."""
+    """``user``'s own transcript download: UTF-8 CSV with a BOM (so spreadsheet programs open Chinese
+    correctly), the credits, then after an empty row a second section with the member's own notes (its title
+    row, then a header row of its own), as the XLSX has them on a sheet. The notes are private: only the
+    member's own download carries them (never an admin's export, nor the signed PDF). No cell is a formula,
+    not even the member's own name or a note."""
     st, body = _table(user)
     head = [_("姓名"), user.name, _("周期"), f"{st.cycle_start.isoformat()}—{st.cycle_end.isoformat()}",
             _("合计学时"), st.total_hours]
-    return spreadsheets.csv_bytes([head, _header(), *body])
+    notes = [[], [_("学习笔记")], *study_notes.export_rows(user)]
+    return spreadsheets.csv_bytes([head, _header(), *body, *notes])
 
 
 def xlsx_bytes(user: User) -> bytes:

@@ -169,3 +169,24 @@ def test_the_notes_csv_beside_the_transcript_carries_my_notes_and_no_formula(cla
                                          ["学习计划", "第 2 段", "'＠SUM(A1) 全角"]]
     auth.logout()
     assert client.get("/me/notes.csv").status_code in (302, 401)  # signed out: nobody's notes
+
+
+def test_the_csv_transcript_carries_my_notes_after_the_credits_and_no_one_elses(classroom, reading, client, auth,
+                                                                                 make_user):
+    import csv
+    import io
+    _my_notes_and_another_members(classroom, reading, client, auth, make_user, "＠SUM(A1) 全角")
+    resp = client.get("/me/transcript.csv")
+    assert resp.status_code == 200 and resp.headers["Cache-Control"] == "private, no-store"
+    rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"), newline="")))
+    assert rows[1][0] == "日期"  # the credits' header first
+    notes = rows[rows.index(["学习笔记"]) + 1:]
+    assert rows[rows.index(["学习笔记"]) - 1] == []
+    assert notes[0] == ["课程或阅读材料", "位置", "笔记", "记于"]
+    assert [r[:3] for r in notes[1:]] == [["新思想课程", "第一讲 · 01:15", "'=1+1 不是公式"],
+                                          ["学习计划", "第 2 段", "'＠SUM(A1) 全角"]]
+    assert "别人的笔记" not in resp.data.decode("utf-8-sig")
+    auth.logout()
+    auth.login("member2")
+    theirs = client.get("/me/transcript.csv").data.decode("utf-8-sig")
+    assert "别人的笔记" in theirs and "不是公式" not in theirs and "全角" not in theirs
