@@ -6,12 +6,13 @@ test reads it; it is never served to users). One browser context per person and 
 """
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, ROOT, login, wait_for_playlists
+from tests.browser.conftest import CHROMIUM, DESKTOP, PHONE, ROOT, login, wait_for_playlists
 
 pytestmark = pytest.mark.browser
 
@@ -169,3 +170,65 @@ def test_admin_and_lecturer_pages_have_no_serious_violations(browser, live_serve
     finally:
         ctx.close()
     _report(audits)
+
+
+LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
+
+
+def lighthouse_accessibility(url: str, cookie: str, out_dir) -> tuple[float, list[str]]:
+    """Lighthouse's accessibility score of a page (0..1) and its failed audits, run by its CLI in Debian's
+    Chromium (CHROME_PATH; Lighthouse never fetches a browser of its own), signed in by the session cookie."""
+    import json
+    import subprocess
+
+    if not LIGHTHOUSE.exists():
+        pytest.fail(f"{LIGHTHOUSE} missing: `make assets` installs Lighthouse from the npm registry")
+    report = out_dir / "lighthouse.json"
+    env = dict(os.environ, CHROME_PATH=CHROMIUM)
+    run = subprocess.run([str(LIGHTHOUSE), url, "--only-categories=accessibility", "--output=json",
+                          f"--output-path={report}", "--quiet", "--form-factor=desktop", "--screenEmulation.disabled",
+                          "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+                          "--extra-headers=" + json.dumps({"Cookie": cookie})],
+                         env=env, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(report.read_text())
+    assert result["finalDisplayedUrl"] == url, ("not the signed-in page", url, result["finalDisplayedUrl"])
+    category = result["categories"]["accessibility"]
+    failed = []
+    for ref in category["auditRefs"]:
+        audit = result["audits"][ref["id"]]
+        if ref["weight"] and audit["score"] is not None and audit["score"] < 1:
+            items = (audit.get("details") or {}).get("items") or []
+            targets = [str((i.get("node") or {}).get("selector", "")) for i in items][:5]
+            failed.append(f"{ref['id']} (weight {ref['weight']}): {', '.join(targets)}")
+    return category["score"], failed
+
+
+def test_lighthouse_accessibility_score_of_representative_pages(browser, live_server, tmp_path):
+    base = live_server["url"]
+    scores: dict[str, float] = {}
+    failures: dict[str, list[str]] = {}
+
+    def measure(username: str, pages: dict[str, str]) -> None:
+        ctx, page = _person(browser, base, username, "desktop")
+        try:
+            for name, path in pages.items():
+                page.goto(base + path)
+                if name == "lesson":
+                    page.locator("section.my-series a[href*='/learn/courses/']").first.click()
+                    page.locator(".lesson-list a").first.click()
+                    page.wait_for_url(re.compile(r".*/learn/lessons/\d+$"))
+                cookie = "; ".join(f"{c['name']}={c['value']}" for c in ctx.cookies(base))
+                scores[name], failed = lighthouse_accessibility(page.url, cookie, tmp_path)
+                if failed:
+                    print(f"\nLighthouse on {name}: " + "; ".join(failed))
+                if scores[name] < 0.95:
+                    failures[name] = failed
+        finally:
+            ctx.close()
+
+    measure("member", {"member home": "/", "catalog": "/learn/", "lesson": "/"})
+    measure("orgadmin", {"analytics dashboard": "/analytics/"})
+    print("\nLighthouse accessibility: " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items()))
+    assert not failures, "Lighthouse accessibility below 0.95:\n" + "\n".join(
+        f"- {name} {scores[name]:.2f}: " + "; ".join(f) for name, f in failures.items())
