@@ -5,8 +5,15 @@ lookup loaded the token row and the member (decrypting their personal fields), t
 lesson, course, organisation and memberships and ran the audience query, and the report itself read and wrote
 five ORM objects with versioned flushes. None of the first two changes from one heartbeat to the next.
 
-So, for ``POST /api/v1/lessons/<id>/progress`` with ``Authorization: Bearer …`` (the hook runs after the input
-guard, before the auth hook and the view):
+So, for ``POST /api/v1/lessons/<id>/progress`` with ``Authorization: Bearer …`` (the hook runs first of the
+app's hooks, before the input guard, the CSRF check, the cookie-session gates, the auth hook and the view):
+
+* it answers only a request those hooks would let through unchanged, and checks that itself: no query string,
+  no cookie (a signed-in browser session has its own rules: an expired password, a half-signed-in second
+  factor, CSRF), a bearer token, and a body the strict report schema accepts — no unknown field, the
+  playback session a UUID, only numbers and booleans besides — which can hold neither a control character nor an
+  oversized text (the input guard's rules); the path is the route's, an integer lesson id. Anything else falls
+  through to the hooks in their usual order;
 
 * the token is resolved with one Core query and kept per process for ``HEARTBEAT.cache_s`` (30 s): a revoked
   token, a deactivated member or a token whose scopes no longer include ``study`` is refused at most that long
@@ -128,7 +135,8 @@ def _may_watch(user_id: int, lesson_id: int, now: datetime) -> bool:
 
 def fast_lesson_report() -> Response | None:
     """Before request: answer a bearer-token lesson heartbeat on the fast path, or None to let the route run."""
-    if request.endpoint != ENDPOINT or request.method != "POST":
+    if request.endpoint != ENDPOINT or request.method != "POST" or request.query_string \
+            or "Cookie" in request.headers:
         return None
     scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -163,5 +171,6 @@ def fast_lesson_report() -> Response | None:
 
 
 def init_app(app: Flask | Any) -> None:
-    """Per-process caches of this app; the hook itself is the study API blueprint's (registered with it)."""
+    """Per-process caches of this app, and the hook, first of the app's before-request functions."""
     app.extensions["study_heartbeat"] = Caches(members=TimedCache(), lessons=TimedCache())
+    app.before_request_funcs.setdefault(None, []).insert(0, fast_lesson_report)

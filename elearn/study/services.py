@@ -33,8 +33,10 @@ retried from a fresh read, so concurrent workers neither double count nor lose a
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 import math
+import os
 import random
 import re
 import secrets
@@ -47,7 +49,6 @@ from typing import Any, NamedTuple, TypeVar, cast
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Table, bindparam, func, select
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -426,9 +427,48 @@ class _LeanSql(NamedTuple):
 
 _LEAN_SQL: dict[str, _LeanSql] = {}
 _SQLITE_WRITER = threading.Lock()
+# Each thread's own database connection for the lean path: taken from the engine once — its connect-time
+# settings applied, then detached from the pool — and kept while the thread lives. The ORM session's checkout,
+# transaction bookkeeping and commit events cost more than the four statements themselves, and none of them
+# apply: the lean path writes no ORM object.
+_LEAN_CONNECTION = threading.local()
 
 
-def _lean_sql(conn: Connection) -> _LeanSql:
+class _HeldConnection:
+    """A thread's lean-path connection, of one engine in one process; closed when the thread ends."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine, self.pid = engine, os.getpid()
+        raw = engine.raw_connection()
+        raw.detach()
+        self.dbapi = raw.dbapi_connection
+
+    def close(self) -> None:
+        dbapi, self.dbapi = self.dbapi, None
+        if dbapi is not None and self.pid == os.getpid():  # never a forked parent's socket
+            with contextlib.suppress(Exception):  # already broken: nothing more to release
+                dbapi.close()
+
+    __del__ = close
+
+
+def _lean_connection(engine: Any) -> Any:
+    held = getattr(_LEAN_CONNECTION, "held", None)
+    if held is None or held.engine is not engine or held.pid != os.getpid() or held.dbapi is None:
+        if held is not None:
+            held.close()  # another app's engine (tests): one connection per thread at a time
+        held = _LEAN_CONNECTION.held = _HeldConnection(engine)
+    return held.dbapi
+
+
+def _drop_lean_connection() -> None:
+    held = getattr(_LEAN_CONNECTION, "held", None)
+    _LEAN_CONNECTION.held = None
+    if held is not None:
+        held.close()
+
+
+def _lean_sql(conn: Any) -> _LeanSql:
     dialect = conn.dialect.name
     found = _LEAN_SQL.get(dialect)
     if found is None:
@@ -455,11 +495,18 @@ def _stored_when(value: datetime, sqlite: bool) -> datetime | str:
 def lean_lesson_report(user_id: int, lesson_id: int, report: LessonReport, now: datetime) -> LessonProgress | None:
     """Apply ``report`` of member ``user_id`` (who may watch the lesson: the caller's check) on the lean path
     and commit, or return None — having written nothing — for the full path (see above)."""
-    conn = db.session.connection()
-    sql = _lean_sql(conn)
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    engine = db.engine
+    sql = _lean_sql(engine)
+    conn = _lean_connection(engine)
+    cursor = conn.cursor()
     try:
-        return _lean_apply(cursor, sql, user_id, lesson_id, report, now)
+        result = _lean_apply(cursor, sql, user_id, lesson_id, report, now)
+        if result is None:
+            conn.rollback()  # the reads' transaction (PostgreSQL), or the writes a concurrent report undid
+        return result
+    except BaseException:
+        _drop_lean_connection()  # rolled back with it; a broken connection is not reused
+        raise
     finally:
         cursor.close()
 
@@ -548,9 +595,9 @@ def _lean_write(cursor: Any, sql: _LeanSql, credit: list[tuple[float, int]], wri
     for statement, params in writes:
         cursor.execute(statement, params)
         if cursor.rowcount != 1:
-            db.session.rollback()
+            cursor.connection.rollback()
             return False
-    db.session.commit()
+    cursor.connection.commit()
     return True
 
 

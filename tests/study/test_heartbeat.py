@@ -89,6 +89,31 @@ def test_the_fast_path_keeps_the_members_clock(client, s, monkeypatch):
     assert r["reason"] == "budget" and r["credited_seconds"] < 26 and paths.full == 2
 
 
+def test_the_fast_path_answers_only_what_the_generic_hooks_would_let_through(client, s, monkeypatch):
+    """It runs before the input guard, the CSRF check and the cookie-session gates: a report with a cookie
+    (a browser session has rules of its own) or a query string goes their way, and a control character in the
+    body meets the guard's refusal, crediting nothing."""
+    paths = Paths(monkeypatch)
+    headers = {"Authorization": f"Bearer {tokens.issue(s['member'])}"}
+    assert client.post(s["url"], json=body(0, [(0, 10)]), headers=headers).status_code == 200
+    assert paths.token_lookups == 1  # the route's auth hook
+    s["clock"].advance(10)
+    client.set_cookie("elearn_locale", "zh_CN")
+    r = client.post(s["url"], json=body(1, [(10, 15)]), headers=headers)
+    assert r.status_code == 200 and r.get_json()["credited_seconds"] == 5 and paths.token_lookups == 2
+    client.delete_cookie("elearn_locale")
+    s["clock"].advance(5)
+    r = client.post(s["url"] + "?via=app", json=body(2, [(15, 20)]), headers=headers)
+    assert r.status_code == 200 and r.get_json()["credited_seconds"] == 5 and paths.token_lookups == 3
+    r = client.post(s["url"], json=body(3, [(20, 25)], sid=SID[:-1] + "\x01"), headers=headers)
+    assert r.status_code == 400 and "控制字符" in r.get_json()["error"]["message"]
+    assert paths.token_lookups == 3  # refused before any auth
+    s["clock"].advance(5)
+    r = client.post(s["url"], json=body(3, [(20, 25)]), headers=headers)
+    assert r.status_code == 200 and r.get_json()["watched_seconds"] == 25
+    assert paths.token_lookups == 3  # the fast path
+
+
 def test_a_revoked_token_stops_within_the_cache_life(client, s, monkeypatch):
     token = tokens.issue(s["member"])
     headers = {"Authorization": f"Bearer {token}"}
