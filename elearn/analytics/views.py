@@ -51,17 +51,21 @@ def _charts(d: dict) -> dict:
     out = {
         "pace": charts.share_bar([(_("进度正常"), s["on_pace"], "chart-ok"),
                                   (_("进度落后"), s["at_risk"], "chart-bad"),
-                                  (_("免予要求"), s["exempt"], "chart-muted")], _("学时进度")),
-        "histogram": charts.columns([(b["label"], b["count"]) for b in d["histogram"]], _("学时分布（人数）")),
+                                  (_("免予要求"), s["exempt"], "chart-muted")], _("学时进度"),
+                                 headers=(_("进度"), _("人数"), _("占比"))),
+        "histogram": charts.columns([(b["label"], b["count"]) for b in d["histogram"]], _("学时分布（人数）"),
+                                    headers=(_("学时"), _("人数"))),
         "monthly": charts.line([(m["month"][2:], m["hours"]) for m in d["monthly"]], _("月度学时"),
-                               secondary=[m["theory_hours"] for m in d["monthly"]]),
+                               secondary=[m["theory_hours"] for m in d["monthly"]],
+                               headers=(_("月份"), _("全部学时"), _("党的创新理论学时"))),
     }
     if d["children"]:
         out["children"] = charts.hbars([(c["name"], (c["on_pace_share"] or 0) * 100, _pct(c["on_pace_share"]))
                                         for c in d["children"]], _("下级组织进度正常占比"), max_value=100)
     if d["sectors"]:
         out["sectors"] = charts.hbars([(x["label"], x["avg_hours"] or 0, f"{x['avg_hours'] or 0:.1f}")
-                                       for x in d["sectors"]], _("各领域人均学时"))
+                                       for x in d["sectors"]], _("各领域人均学时"),
+                                      headers=(_("领域"), _("人均学时")))
     if d["series"]:
         out["series"] = charts.hbars([(x["title"], x["completed"], str(x["completed"])) for x in d["series"]],
                                      _("专题完成人数"))

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, DESKTOP, PHONE, ROOT, login, wait_for_playlists
+from tests.browser.conftest import CHROMIUM, DESKTOP, PHONE, ROOT, device_of, login, shoot, wait_for_playlists
 
 pytestmark = pytest.mark.browser
 
@@ -40,18 +40,29 @@ def serious_violations(page) -> list[str]:
     return [f"{v['id']} ({v['impact']}): " + "; ".join(v["nodes"]) for v in found if v["impact"] in SERIOUS]
 
 
+def small_chart_text(page) -> list[str]:
+    """Chart text drawn smaller than 14 px (its font size times the chart's scale), for elderly readers."""
+    small = page.evaluate("""() => [...document.querySelectorAll('svg.chart text')].map(t => {
+        const svg = t.ownerSVGElement, scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        return [t.textContent, parseFloat(getComputedStyle(t).fontSize) * scale];
+    }).filter(([, px]) => px < 13.95).map(([text, px]) => `${text} ${px.toFixed(1)}px`)""")
+    return [f"chart text under 14 px: {', '.join(small[:6])}"] if small else []
+
+
 class Auditor:
     """Visits pages in one context and keeps what axe-core found on each."""
 
-    def __init__(self, page, base: str, label: str):
-        self.page, self.base, self.label = page, base, label
+    def __init__(self, page, base: str, label: str, shots=None):
+        self.page, self.base, self.label, self.shots = page, base, label, shots
         self.found: dict[str, list[str]] = {}
         self.visited: list[str] = []
 
     def check(self, name: str) -> None:
         expect(self.page.locator("main h1").first).to_be_visible()
         self.visited.append(name)
-        problems = serious_violations(self.page)
+        problems = serious_violations(self.page) + small_chart_text(self.page)
+        if self.shots is not None and name in ("dashboard /me", "analytics dashboard", "catalog"):
+            shoot(self.page, self.shots, "a11y-" + name.replace(" ", "-").replace("/", ""), device_of(self.page))
         if problems:
             self.found[f"{self.label} {name} ({self.page.url})"] = problems
 
@@ -109,10 +120,10 @@ def _report(audits: list[Auditor]) -> None:
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
-def test_member_pages_have_no_serious_violations(browser, live_server, device):
+def test_member_pages_have_no_serious_violations(browser, live_server, screenshot_dir, device):
     base = live_server["url"]
     ctx, page = _person(browser, base, "member", device)
-    zh, en = Auditor(page, base, f"member zh {device}"), Auditor(page, base, f"member en {device}")
+    zh, en = Auditor(page, base, f"member zh {device}", screenshot_dir), Auditor(page, base, f"member en {device}")
     try:
         _member_pages(zh)
         _switch_locale(page, to_english=True)
@@ -126,12 +137,12 @@ def test_member_pages_have_no_serious_violations(browser, live_server, device):
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
-def test_admin_and_lecturer_pages_have_no_serious_violations(browser, live_server, device):
+def test_admin_and_lecturer_pages_have_no_serious_violations(browser, live_server, screenshot_dir, device):
     base = live_server["url"]
     audits = []
     ctx, page = _person(browser, base, "orgadmin", device)
     try:
-        audit = Auditor(page, base, f"orgadmin {device}")
+        audit = Auditor(page, base, f"orgadmin {device}", screenshot_dir)
         audits.append(audit)
         # The branch dashboard, as its officers see it (the demo's secretary is appointed by another test, in
         # tests/browser/test_e2e_branch_meetings.py; the organisation's admin sees the same page and its forms)
