@@ -141,6 +141,7 @@ def start_gunicorn(app_spec: str, port: int, cwd: Path, env: dict, workers: int,
 def load(port: int, path: str, make_body, headers_for, clients: int, seconds: float) -> dict:
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
+    statuses: list[dict[str, int]] = [{} for _ in range(clients)]  # what the errors were, per client
     stop_at = time.perf_counter() + seconds
 
     def worker(i: int):
@@ -155,11 +156,13 @@ def load(port: int, path: str, make_body, headers_for, clients: int, seconds: fl
                 resp.read()
                 if resp.status != 200:
                     errors[i] += 1
+                    statuses[i][str(resp.status)] = statuses[i].get(str(resp.status), 0) + 1
                 if resp.getheader("Connection", "").lower() == "close":
                     conn.close()
                     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            except (http.client.HTTPException, OSError):
+            except (http.client.HTTPException, OSError) as exc:
                 errors[i] += 1
+                statuses[i][type(exc).__name__] = statuses[i].get(type(exc).__name__, 0) + 1
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 continue
@@ -174,6 +177,12 @@ def load(port: int, path: str, make_body, headers_for, clients: int, seconds: fl
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - began
+    kinds: dict[str, int] = {}
+    for per_client in statuses:
+        for kind, count in per_client.items():
+            kinds[kind] = kinds.get(kind, 0) + count
+    if kinds:
+        print(f"  {path}: errors {kinds}")
     flat = sorted(x for per in latencies for x in per)
     if not flat:
         return {"rps": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan"), "n": 0, "errors": sum(errors)}
