@@ -95,6 +95,8 @@ def _member_pages(audit: Auditor, english: bool = False) -> None:
     page.locator("section.my-series a[href*='/learn/courses/']").first.click()
     page.wait_for_url(re.compile(r".*/learn/courses/\d+$"))
     audit.check("course")
+    # Chinese data inside the English interface is marked as Chinese (screen readers switch voice)
+    expect(page.locator("main h1")).to_have_attribute("lang", "zh-CN")
     page.locator(".lesson-list a").first.click()
     page.wait_for_url(re.compile(r".*/learn/lessons/\d+$"))
     wait_for_playlists(page)
