@@ -501,14 +501,15 @@ def lean_lesson_report(user_id: int, lesson_id: int, report: LessonReport, now: 
     cursor = conn.cursor()
     try:
         result = _lean_apply(cursor, sql, user_id, lesson_id, report, now)
+        cursor.close()
         if result is None:
-            conn.rollback()  # the reads' transaction (PostgreSQL), or the writes a concurrent report undid
+            conn.rollback()  # the reads' transaction (PostgreSQL), or the writes a concurrent report got before
         return result
     except BaseException:
-        _drop_lean_connection()  # rolled back with it; a broken connection is not reused
+        # Closed with its cursor and rolled back; a broken connection is not reused. (Closing the cursor
+        # first would fail on a closed SQLite connection and hide the error raised here.)
+        _drop_lean_connection()
         raise
-    finally:
-        cursor.close()
 
 
 def _lean_apply(cursor: Any, sql: _LeanSql, user_id: int, lesson_id: int, report: LessonReport,
@@ -588,15 +589,14 @@ def _lean_apply(cursor: Any, sql: _LeanSql, user_id: int, lesson_id: int, report
 
 
 def _lean_write(cursor: Any, sql: _LeanSql, credit: list[tuple[float, int]], writes: list[tuple[str, tuple]]) -> bool:
-    """The versioned updates and the commit; False (rolled back) when a concurrent report got there first —
-    the full path then retries from a fresh read."""
+    """The versioned updates and the commit; False (rolled back by the caller) when a concurrent report got there
+    first — the full path then retries from a fresh read."""
     if credit:
         cursor.executemany(sql.delivery_credit, credit)
     for statement, params in writes:
         cursor.execute(statement, params)
         if cursor.rowcount != 1:
-            cursor.connection.rollback()
-            return False
+            return False  # the caller rolls back
     cursor.connection.commit()
     return True
 

@@ -114,6 +114,31 @@ def test_the_fast_path_answers_only_what_the_generic_hooks_would_let_through(cli
     assert paths.token_lookups == 3  # the fast path
 
 
+def test_a_failure_on_the_fast_path_is_its_own_error_and_the_next_report_is_credited(client, s, monkeypatch,
+                                                                                      caplog):
+    """A database error in the lean path's writes reaches the request as itself (not hidden behind the closed
+    connection's), writes nothing, and the thread's next report gets a fresh connection."""
+    headers = {"Authorization": f"Bearer {tokens.issue(s['member'])}"}
+    assert client.post(s["url"], json=body(0, [(0, 10)]), headers=headers).status_code == 200
+    real_write = study._lean_write
+
+    def failing(cursor, *args):
+        cursor.execute("SELECT no_such_column FROM playback_session")
+        return real_write(cursor, *args)
+
+    monkeypatch.setattr(study, "_lean_write", failing)
+    s["clock"].advance(10)
+    assert client.post(s["url"], json=body(1, [(10, 20)]), headers=headers).status_code == 500
+    # The error the request failed with, as the traceback's last exception line names it (the column, on both
+    # databases), and no later one about a closed connection.
+    assert "no_such_column" in caplog.text.rpartition("Traceback")[2] and "closed" not in caplog.text
+    monkeypatch.setattr(study, "_lean_write", real_write)
+    db.session.rollback()
+    assert study.lesson_progress(s["member"], s["lesson"]).watched_seconds == 10
+    r = client.post(s["url"], json=body(1, [(10, 20)]), headers=headers)
+    assert r.status_code == 200 and r.get_json()["watched_seconds"] == 20
+
+
 def test_a_revoked_token_stops_within_the_cache_life(client, s, monkeypatch):
     token = tokens.issue(s["member"])
     headers = {"Authorization": f"Bearer {token}"}
