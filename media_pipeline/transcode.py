@@ -176,7 +176,6 @@ def build_ffmpeg_command(
         cmd += ["-c:a", "aac"]
         for i, bitrate in enumerate(audio_bitrates):
             cmd += [f"-b:a:{i}", str(bitrate)]
-    if audio_bitrates:
         cmd += ["-ar", str(settings.audio_sample_rate), "-ac", str(settings.audio_channels)]
     if settings.threads:
         cmd += ["-threads", str(settings.threads)]

@@ -107,6 +107,14 @@ def _deliveries(app, ps: str) -> list[tuple[str, int]]:
     return [tuple(r) for r in rows]
 
 
+def _media_playlist(tab, url: str) -> tuple[int, dict, list[str], list[str]]:
+    """A media playlist as the member's player gets it: status, headers, its key URLs and its segment URLs."""
+    status, headers, playlist = tab.get(url)
+    uris = media_urls(playlist.decode(), url)
+    return (status, headers, [u for u in uris if "/keys/" in u],
+            [u for u in uris if u.split("?")[0].endswith(".ts")])
+
+
 def test_segments_from_nginx_playlists_and_keys_from_the_app(site):
     stack, app, node, nginx, ids = site
     tab = Browser(nginx.port)
@@ -116,11 +124,8 @@ def test_segments_from_nginx_playlists_and_keys_from_the_app(site):
     status, headers, master = tab.get(master_url)
     assert status == 200 and headers["cache-control"] == "private, no-cache"
     variant = next(u for u in media_urls(master.decode(), master_url) if u.split("?")[0].endswith(".m3u8"))
-    status, headers, playlist = tab.get(variant)
+    status, headers, keys, segments = _media_playlist(tab, variant)
     assert status == 200 and headers["cache-control"] == "private, no-cache"
-    uris = media_urls(playlist.decode(), variant)
-    keys = [u for u in uris if "/keys/" in u]
-    segments = [u for u in uris if u.split("?")[0].endswith(".ts")]
     assert keys and len(keys) == len(segments)
 
     for i, (key_url, segment_url) in enumerate(zip(keys, segments, strict=True)):
@@ -169,10 +174,7 @@ def test_listening_through_nginx_takes_the_same_keys_as_evidence(site):
     status, _headers, listen = tab.get(listen_url)
     [variant] = [u for u in media_urls(listen.decode(), listen_url) if u.split("?")[0].endswith(".m3u8")]
     assert status == 200 and "/audio/index.m3u8?ps=" in variant
-    status, _headers, playlist = tab.get(variant)
-    uris = media_urls(playlist.decode(), variant)
-    keys = [u for u in uris if "/keys/" in u]
-    segments = [u for u in uris if u.split("?")[0].endswith(".ts")]
+    status, _headers, keys, segments = _media_playlist(tab, variant)
     assert status == 200 and keys and len(keys) == len(segments)
     for i, (key_url, segment_url) in enumerate(zip(keys, segments, strict=True)):
         status, headers, body = _anonymous(nginx.port, segment_url)
