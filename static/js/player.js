@@ -414,7 +414,7 @@
   var pending = [];
   var lastTime = null;
   var started = false;  // play was pressed on this page (media is loaded only from then on)
-  video.addEventListener("play", function () { started = true; });
+  video.addEventListener("play", function () { started = true; endSent = false; });
   var seq = 0;
   // Every 30 s while playing (policy HEARTBEAT.report_every_s; data-report-every-ms overrides it), and on pause,
   // end and hide: one report carries every interval played since the last (the server takes a batch).
@@ -438,6 +438,14 @@
   var coverage = root.querySelector('[data-role="coverage"]');
   var completed = cfg.completed === "true";
   var unacked = [];
+  var creditShown = false;
+  // One report in flight at a time, so the server sees them in order and the crediting answer is the one shown
+  // (a video's end fires "pause" and then "ended": two reports at once raced each other). A report asked for
+  // meanwhile goes when the answer is in; one stuck past IN_FLIGHT_MS no longer holds the next back.
+  var IN_FLIGHT_MS = 60000;
+  var inFlightSince = 0;
+  var again = false;
+  var endSent = false;  // the last report went out with the video at its end
   var STORE_PREFIX = "elearn-progress-" + cfg.lessonId + "-";
 
   function merge(list) {
@@ -518,9 +526,12 @@
   function showProgress(data) {
     if (data && data.attention) { askAttention(data.attention); }
     if (!data || !coverage) { return; }
-    if (data.completed && !completed) {
+    // The answer that wrote the hours says how many; an answer without them (a lesson whose course credits as a
+    // whole, or one that arrived after the crediting one) never replaces that figure.
+    if (data.completed && (!completed || (data.hours_credited > 0 && !creditShown))) {
       completed = true;
-      var text = data.hours_credited > 0 ? cfg.msgCompleted.replace("{h}", String(data.hours_credited)) : cfg.msgCompletedCourse;
+      creditShown = data.hours_credited > 0;
+      var text = creditShown ? cfg.msgCompleted.replace("{h}", String(data.hours_credited)) : cfg.msgCompletedCourse;
       coverage.textContent = text;
       coverage.classList.add("done");
     } else if (!completed) {
@@ -561,21 +572,29 @@
    */
   function reportProgress(closing) {
     if (!cfg.progressUrl || !window.fetch) { return; }
-    if (!pending.length && !unacked.length && !closing && video.paused) { return; }
+    var endNews = video.ended && !endSent;
+    if (!pending.length && !unacked.length && !closing && video.paused && !endNews) { return; }
     // A page that never played has nothing to tell (its position is 0 only because no media was loaded):
     // reporting it on close would move the member's resume position back to the start.
     if (!started && !pending.length && !unacked.length) { return; }
+    if (!closing && inFlightSince && Date.now() - inFlightSince < IN_FLIGHT_MS) { again = true; return; }
     var fresh = pending.map(function (p) { return [Math.round(p[0] * 1000) / 1000, Math.round(p[1] * 1000) / 1000]; });
     pending = [];
     unacked = merge(unacked.concat(fresh));
     var sent = unacked.slice();
     seq += 1;
     remember();
+    endSent = video.ended;
+    var mine = closing ? 0 : Date.now();
+    if (mine) { inFlightSince = mine; }
     post(cfg.playbackSession, seq, sent, closing).then(function (data) {
-      if (data === null) { return; }
-      unacked = subtract(unacked, sent);
-      remember();
-      showProgress(data);
+      if (mine && inFlightSince === mine) { inFlightSince = 0; }
+      if (data !== null) {
+        unacked = subtract(unacked, sent);
+        remember();
+        showProgress(data);
+      }
+      if (again && !inFlightSince) { again = false; reportProgress(false); }
     });
   }
 
