@@ -76,10 +76,12 @@ class SegmentDelivery(Base):
 
     __tablename__ = "segment_delivery"
     # Per asset too: a lesson whose video is replaced mid-session gets evidence for the new one. A report reads
-    # its session's evidence by time (elearn.study.services, the lean path): one index range per session,
-    # whatever the audience of the video.
+    # its session's evidence (elearn.study.services, the lean path) in index ranges of one session, whatever the
+    # audience of the video: the claimed segments by the unique key's segment index, and the others' credit
+    # summed per delivery time from the evidence index alone, which holds every column that sum reads.
     __table_args__ = (UniqueConstraint("session_id", "asset_id", "segment_index"),
-                      Index("ix_segment_delivery_session_time", "session_id", "asset_id", "delivered_at"))
+                      Index("ix_segment_delivery_session_evidence", "session_id", "asset_id", "delivered_at",
+                            "segment_index", "credited_s"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("playback_session.id"))

@@ -43,7 +43,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, TypeVar, cast
 
 from flask import current_app
@@ -388,7 +388,7 @@ _LEAN_STATE = """
 SELECT s.last_seq, s.credited_s, s.version,
        w.id, w.intervals, w.watched_s, w.completed_at, w.version,
        k.budget_s, k.budget_at, k.version,
-       a.id, a.duration_s, c.attention_checks
+       a.id, a.duration_s, a.segment_seconds, c.attention_checks
 FROM playback_session s
 JOIN lesson l ON l.id = {p}
 JOIN media_asset a ON a.id = l.asset_id AND a.status = 'ready'
@@ -400,11 +400,17 @@ WHERE s.id = {p} AND s.user_id = {p} AND s.lesson_id = l.id AND s.reading_id IS 
 # bounds the grant through its time and what it has credited (_grant_plan's per-moment bound), so those come
 # summed per delivery time. A sum stands first among the rows of its time, where the bound is tightest: the
 # plan's result is the same as over every row (a session's 450 segments are a handful of bursts).
+# The claimed media lies in a few segments: the rows are found by segment index — a range of the unique
+# (session, asset, index) key, where a match on times would read every row of the session — taking a segment
+# more on each side of ``media time / segment length``, since the pipeline cuts each segment at the first
+# keyframe on or after a multiple of that length. A claim those rows do not cover goes to the full path, which
+# reads them all. Every row of the session is in exactly one of the two reads.
 _LEAN_TOUCHED = ("SELECT id, start_s, end_s, delivered_at, credited_s FROM segment_delivery "
-                 "WHERE session_id = {p} AND asset_id = {p} AND end_s > {p} AND start_s < {p}")
+                 "WHERE session_id = {p} AND asset_id = {p} AND segment_index BETWEEN {p} AND {p}")
 _LEAN_OTHERS = ("SELECT delivered_at, SUM(credited_s) FROM segment_delivery "
-                "WHERE session_id = {p} AND asset_id = {p} AND NOT (end_s > {p} AND start_s < {p}) "
-                "GROUP BY delivered_at")
+                "WHERE session_id = {p} AND asset_id = {p} AND segment_index NOT BETWEEN {p} AND {p} "
+                "AND delivered_at >= {p} GROUP BY delivered_at")
+_LONGEST_LOOK_BACK_S = 10.0 ** 8  # about three years: every delivery there is
 _LEAN_DELIVERY_CREDIT = "UPDATE segment_delivery SET credited_s = credited_s + {p} WHERE id = {p}"
 _LEAN_SESSION = ("UPDATE playback_session SET credited_s = {p}, last_seq = {p}, last_report_at = {p}, "
                  "version = version + 1 WHERE id = {p} AND version = {p}")
@@ -521,8 +527,8 @@ def _lean_apply(cursor: Any, sql: _LeanSql, user_id: int, lesson_id: int, report
     if state is None:
         return None
     (last_seq, s_credited, s_version, w_id, stored_intervals, watched_before, completed_at, w_version,
-     budget_s, budget_at, k_version, asset_id, duration_s, attention_checks) = state
-    if attention_checks or not duration_s or report.seq <= last_seq or not report.visible \
+     budget_s, budget_at, k_version, asset_id, duration_s, segment_s, attention_checks) = state
+    if attention_checks or not duration_s or not segment_s or report.seq <= last_seq or not report.visible \
             or report.rate > rate + 1e-9:
         return None
     if isinstance(stored_intervals, str):
@@ -535,12 +541,19 @@ def _lean_apply(cursor: Any, sql: _LeanSql, user_id: int, lesson_id: int, report
     if new:
         wanted = intervals.length(new)
         lo, hi = new[0][0], new[-1][1]
-        cursor.execute(sql.touched, (sid, asset_id, lo, hi))
+        first, last = int(lo // segment_s) - 1, int(hi // segment_s) + 1
+        cursor.execute(sql.touched, (sid, asset_id, first, last))
         touched = [Evidence(r[0], r[1], r[2], _when(r[3]), r[4]) for r in cursor.fetchall()]
         new = intervals.intersect(new, intervals.normalise([(r.start_s, r.end_s) for r in touched]))
         if intervals.length(new) + 1e-6 < wanted:
             return None  # "evidence"
-        cursor.execute(sql.others, (sid, asset_id, lo, hi))
+        # Only deliveries since ``since`` can bound this grant: an earlier one's moment allows
+        # (now − its time) × rate + the allowance, more than the session has ever been credited (which
+        # includes all its segments' credit) plus this claim; nor does its credit enter the bound of a later
+        # moment. (The allowance left out here covers the rounding of each delivery's credit.) A session
+        # watched straight through thus reads the deliveries of the last half of its time, not all of them.
+        since = now - timedelta(seconds=min((s_credited + wanted) / rate, _LONGEST_LOOK_BACK_S))
+        cursor.execute(sql.others, (sid, asset_id, first, last, _stored_when(since, sql.sqlite)))
         # A sum has no media of its own (it never overlaps a claim and is never written) and stands first
         # among the rows of its time.
         ordered = [((r.delivered_at, 1, r.id), r) for r in touched]
