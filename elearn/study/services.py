@@ -399,7 +399,8 @@ WHERE s.id = {p} AND s.user_id = {p} AND s.lesson_id = l.id AND s.reading_id IS 
 # The session's evidence for the claimed media: the segments it overlaps, row by row; every other delivery only
 # bounds the grant through its time and what it has credited (_grant_plan's per-moment bound), so those come
 # summed per delivery time. A sum stands first among the rows of its time, where the bound is tightest: the
-# plan's result is the same as over every row (a session's 450 segments are a handful of bursts).
+# plan's result is the same as over every row (segments fetched in a burst make one sum; a player fetching them
+# one by one makes one sum each).
 # The claimed media lies in a few segments: the rows are found by segment index — a range of the unique
 # (session, asset, index) key, where a match on times would read every row of the session — taking a segment
 # more on each side of ``media time / segment length``, since the pipeline cuts each segment at the first

@@ -146,21 +146,26 @@ def _apply_all(member, lesson, sid, times, plays, *, lean: bool, monkeypatch):
     return answers, [round(credited, 3) for _index, credited in deliveries]
 
 
+def _on_both_paths(make_user, course, monkeypatch, times, plays, assumed=6.0):
+    """:func:`_apply_all` for a new member on a new lesson (its asset's recorded segment length ``assumed``; the
+    cuts stay at multiples of 6 s), with the lean path and then without it."""
+    outcomes = []
+    for lean in (True, False):
+        lesson = _fresh_lesson(db, course)
+        lesson.asset.segment_seconds = assumed
+        db.session.commit()
+        outcomes.append(_apply_all(make_user(), lesson, f"{lesson.id}-{int(lean)}-cccc-4444", times, plays,
+                                   lean=lean, monkeypatch=monkeypatch))
+    return outcomes
+
+
 @SETTINGS
 @given(times=burst_times, plays=playing, assumed=st.sampled_from([6.0, 4.0, 10.0]))
 def test_the_lean_path_credits_exactly_what_the_full_path_does(db, make_user, course, monkeypatch, times, plays,
                                                                 assumed):
-    outcomes = []
-    for lean in (True, False):
-        member = make_user()
-        lesson = _fresh_lesson(db, course)
-        lesson.asset.segment_seconds = assumed  # the cuts stay at multiples of 6 s
-        db.session.commit()
-        outcomes.append(_apply_all(member, lesson, f"{lesson.id}-{int(lean)}-cccc-4444", times, plays, lean=lean,
-                                   monkeypatch=monkeypatch))
-    answers, deliveries = outcomes[0]
-    assert answers == outcomes[1][0]
-    assert deliveries == outcomes[1][1]
+    lean, full = _on_both_paths(make_user, course, monkeypatch, times, plays, assumed)
+    assert lean[0] == full[0]  # the answers
+    assert lean[1] == full[1]  # each delivery's credit
 
 
 def test_the_lean_path_took_reports_in_the_comparison(db, make_user, course, monkeypatch):
@@ -188,11 +193,7 @@ def test_a_later_burst_bounds_the_lean_path_as_it_bounds_the_full_one(db, make_u
     times = [0.0] * 10 + [100.0] * 10
     plays = [{"gap": 10.0, "start": None, "length": 10.0} for _ in range(6)] + [
         {"gap": 45.0, "start": 60.0, "length": 12.0}, {"gap": 2.0, "start": 96.0, "length": 8.0}]
-    outcomes = []
-    for lean in (True, False):
-        lesson = _fresh_lesson(db, course)
-        outcomes.append(_apply_all(make_user(), lesson, f"{lesson.id}-{int(lean)}-eeee-6666", times, plays,
-                                   lean=lean, monkeypatch=monkeypatch))
-    assert outcomes[0] == outcomes[1]
-    last = outcomes[0][0][-1]
+    lean, full = _on_both_paths(make_user, course, monkeypatch, times, plays)
+    assert lean == full
+    last = lean[0][-1]
     assert last["reason"] == "early" and last["credited_seconds"] == pytest.approx(7.0)
