@@ -1,7 +1,7 @@
 """Benchmark: progress heartbeats per second under gunicorn, against a bare endpoint, in the same run.
 
-    .venv/bin/python benchmarks/bench_progress.py [--seconds 5] [--clients 8] [--workers 2] [--threads 4]
-                                                  [--members 10 10000]
+    .venv/bin/python benchmarks/bench_progress.py [--seconds 3] [--rounds 5] [--clients 8] [--workers 2]
+                                                  [--threads 4] [--members 10 10000]
 
 For each ``--members`` count, builds a throwaway instance (SQLite) with demo-like data — members, an approved
 course published to their sector, a lesson with a ready asset, and every segment already delivered to each
@@ -11,7 +11,9 @@ on loopback with the app plus one bare Flask route (``POST /bench/bare``: reads 
 constant), so both targets pass through the same Flask app, hooks and middleware and the ratio measures the
 work of a report. A thread pool of keep-alive HTTP clients posts valid progress reports (each advancing the
 member's watched media by a little, so every report is credited and written) and prints req/s, p50/p99
-latency and the ratio progress/bare; a plain WSGI callable under the same gunicorn settings is printed too,
+latency and the ratio progress/bare. The two targets run in ``--rounds`` interleaved rounds, their order
+alternating, so that the drift of a shared 2-core machine falls on both: the ratio printed pools every round,
+and each round's own ratio is printed beside it. A plain WSGI callable under the same gunicorn settings is printed too,
 for comparison with the figures before the bare target was a Flask route.
 """
 from __future__ import annotations
@@ -183,11 +185,23 @@ def load(port: int, path: str, make_body, headers_for, clients: int, seconds: fl
             kinds[kind] = kinds.get(kind, 0) + count
     if kinds:
         print(f"  {path}: errors {kinds}")
-    flat = sorted(x for per in latencies for x in per)
+    return summary([x for per in latencies for x in per], elapsed, sum(errors))
+
+
+def summary(latencies: list[float], elapsed: float, errors: int) -> dict:
+    flat = sorted(latencies)
     if not flat:
-        return {"rps": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan"), "n": 0, "errors": sum(errors)}
+        return {"rps": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan"), "n": 0, "errors": errors,
+                "latencies": [], "elapsed": elapsed}
     return {"rps": len(flat) / elapsed, "p50_ms": statistics.median(flat) * 1000,
-            "p99_ms": flat[min(len(flat) - 1, int(len(flat) * 0.99))] * 1000, "n": len(flat), "errors": sum(errors)}
+            "p99_ms": flat[min(len(flat) - 1, int(len(flat) * 0.99))] * 1000, "n": len(flat), "errors": errors,
+            "latencies": flat, "elapsed": elapsed}
+
+
+def pooled(runs: list[dict]) -> dict:
+    """The runs of one target as one: every request over the time of all of them."""
+    return summary([x for r in runs for x in r["latencies"]], sum(r["elapsed"] for r in runs),
+                   sum(r["errors"] for r in runs))
 
 
 WSGI_APP = textwrap.dedent('''
@@ -261,9 +275,17 @@ def run(args: argparse.Namespace, members: int) -> None:
         proc = start_gunicorn("bench_app:app", port, tmp, env, args.workers, args.threads)
         try:
             load(port, "/bench/bare", bare_body, plain_headers, args.clients, 1.0)  # warm-up
-            load(port, lesson_path, report_body, headers_for, args.clients, 0.2)
-            results["bare"] = load(port, "/bench/bare", bare_body, plain_headers, args.clients, args.seconds)
-            results["progress"] = load(port, lesson_path, report_body, headers_for, args.clients, args.seconds)
+            load(port, lesson_path, report_body, headers_for, args.clients, 1.0)  # warm-up
+            # Interleaved rounds, the order alternating (bare, progress; progress, bare; …): the machine's drift —
+            # other processes, the clock frequency — falls on both targets alike, and each round gives a ratio.
+            rounds: dict[str, list[dict]] = {"bare": [], "progress": []}
+            for r in range(args.rounds):
+                for name in (("bare", "progress") if r % 2 == 0 else ("progress", "bare")):
+                    rounds[name].append(
+                        load(port, "/bench/bare", bare_body, plain_headers, args.clients, args.seconds)
+                        if name == "bare" else
+                        load(port, lesson_path, report_body, headers_for, args.clients, args.seconds))
+            results["bare"], results["progress"] = pooled(rounds["bare"]), pooled(rounds["progress"])
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -287,7 +309,8 @@ def run(args: argparse.Namespace, members: int) -> None:
             journal = db.session.execute(text("pragma journal_mode")).scalar()
         print(f"{members} members ({members - args.clients} of them with 200 segments of evidence each, built in "
               f"{t_build:.0f} s); gunicorn gthread, {args.workers} workers × {args.threads} threads; "
-              f"{args.clients} keep-alive clients; {args.seconds:.0f} s per target; SQLite "
+              f"{args.clients} keep-alive clients; {args.rounds} interleaved rounds of {args.seconds:.0f} s per "
+              f"target; SQLite "
               f"(journal_mode={journal}); load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} "
               f"after; run {time.time() - t_start:.0f} s")
         print(f"{'target':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
@@ -297,14 +320,22 @@ def run(args: argparse.Namespace, members: int) -> None:
             print(f"{labels[name]:<22}{r['rps']:>10.1f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{r['n']:>10}"
                   f"{r['errors']:>8}")
         ratio = results["progress"]["rps"] / results["bare"]["rps"] if results["bare"]["rps"] else float("nan")
-        print(f"ratio progress/bare: {ratio:.3f}  (progress/plain WSGI: "
+        per_round = [p["rps"] / b["rps"] if b["rps"] else float("nan")
+                     for b, p in zip(rounds["bare"], rounds["progress"], strict=True)]
+        pairs = ", ".join(f"{p['rps']:.0f}/{b['rps']:.0f}" for b, p in zip(rounds["bare"], rounds["progress"],
+                                                                          strict=True))
+        print(f"ratio per round: {', '.join(f'{x:.3f}' for x in per_round)} (progress/bare req/s: {pairs}); "
+              f"median {statistics.median(per_round):.3f}")
+        print(f"ratio progress/bare: {ratio:.3f}  (all rounds pooled; progress/plain WSGI: "
               f"{results['progress']['rps'] / results['wsgi']['rps']:.3f}; media seconds credited across "
               f"members: {sum(w for (w,) in watched):.1f})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per target and round (default 3)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="interleaved rounds of the bare route and the reports (default 5)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)

@@ -33,11 +33,12 @@ lean path hands back (first report, refusals, attention checks, completion, a co
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, request
 from limits import parse
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -135,15 +136,19 @@ def _may_watch(user_id: int, lesson_id: int, now: datetime) -> bool:
 
 def fast_lesson_report() -> Response | None:
     """Before request: answer a bearer-token lesson heartbeat on the fast path, or None to let the route run."""
-    if request.endpoint != ENDPOINT or request.method != "POST" or request.query_string \
-            or "Cookie" in request.headers:
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not one per attribute
+    if req.endpoint != ENDPOINT or req.method != "POST" or req.query_string:
         return None
-    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    headers = req.headers
+    if "Cookie" in headers:
+        return None
+    scheme, _sep, token = headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
+    if req.content_length is not None and req.content_length > MAX_JSON_BYTES:
         return None
-    if not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+    mimetype = req.mimetype
+    if not (mimetype == "application/json" or mimetype.endswith("+json")):
         return None
     now = clock.now_utc()
     member = _member(token.strip(), now)
@@ -152,12 +157,12 @@ def fast_lesson_report() -> Response | None:
     key = f"user:{member.user_id}"
     if limiter.enabled and not limiter.limiter.test(_LIMIT, key, LIMIT_SCOPE):
         return None
-    raw = request.get_data(cache=True)
+    raw = req.get_data(cache=True)
     try:
         report = LessonReport.model_validate_json(raw) if raw else None
     except (ValidationError, RecursionError):
         report = None
-    lesson_id = (request.view_args or {}).get("lesson_id")
+    lesson_id = (req.view_args or {}).get("lesson_id")
     if report is None or not isinstance(lesson_id, int) or not _may_watch(member.user_id, lesson_id, now):
         return None
     result = study.lean_lesson_report(member.user_id, lesson_id, report, now)
@@ -167,7 +172,16 @@ def fast_lesson_report() -> Response | None:
     if limiter.enabled:
         limiter.limiter.hit(_LIMIT, key, LIMIT_SCOPE)
     g.api_token_auth = True
-    return jsonify(result.as_dict())  # the LessonProgress payload (schemas), as the route answers it
+    return _json_response(result.as_dict())  # the LessonProgress payload (schemas), as the route answers it
+
+
+# What ``jsonify`` writes for a payload of numbers, booleans and None (the app's JSON provider, not in debug
+# mode: sorted keys, compact, ASCII, a final newline), without its per-call argument handling.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+
+
+def _json_response(payload: dict) -> Response:
+    return current_app.response_class(_ENCODE(payload) + "\n", mimetype="application/json")
 
 
 def init_app(app: Flask | Any) -> None:

@@ -7,6 +7,7 @@ Flask, no database: the study service keeps its rules here so they can be proper
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from math import isfinite
 
 Interval = tuple[float, float]
 Intervals = list[Interval]
@@ -25,8 +26,7 @@ def normalise(pairs: Iterable[Sequence[float]]) -> Intervals:
         if len(pair) != 2:
             raise ValueError("an interval has exactly two ends")
         start, end = float(pair[0]), float(pair[1])
-        if start != start or end != end or start in (float("inf"), float("-inf")) \
-                or end in (float("inf"), float("-inf")):
+        if not (isfinite(start) and isfinite(end)):
             raise ValueError("interval ends must be finite numbers")
         if end - start > EPSILON:
             cleaned.append((start, end))
