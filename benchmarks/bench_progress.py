@@ -140,14 +140,17 @@ def start_gunicorn(app_spec: str, port: int, cwd: Path, env: dict, workers: int,
     raise SystemExit("gunicorn did not start")
 
 
-def load(port: int, path: str, make_body, headers_for, clients: int, seconds: float) -> dict:
+def load(port: int, path: str, make_body, headers_for, clients: int, seconds: float,
+         conns: list[http.client.HTTPConnection] | None = None) -> dict:
+    """``clients`` keep-alive clients posting to ``path`` for ``seconds``; on ``conns`` (one per client, kept open
+    afterwards) when given, so that successive loads meet the same spread of connections over the workers."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     statuses: list[dict[str, int]] = [{} for _ in range(clients)]  # what the errors were, per client
     stop_at = time.perf_counter() + seconds
 
     def worker(i: int):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn = conns[i] if conns else http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         n = 0
         while time.perf_counter() < stop_at:
             body = make_body(i, n)
@@ -170,7 +173,10 @@ def load(port: int, path: str, make_body, headers_for, clients: int, seconds: fl
                 continue
             latencies[i].append(time.perf_counter() - t0)
             n += 1
-        conn.close()
+        if conns:
+            conns[i] = conn
+        else:
+            conn.close()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     began = time.perf_counter()
@@ -204,6 +210,30 @@ def pooled(runs: list[dict]) -> dict:
                    sum(r["errors"] for r in runs))
 
 
+def balanced_connections(port: int, clients: int, workers: int) -> list[http.client.HTTPConnection]:
+    """``clients`` keep-alive connections spread evenly over the workers (as near as they divide): connections are
+    opened, asked which worker holds them, and kept while that worker has fewer than its share."""
+    share = -(-clients // workers)
+    held: dict[str, list[http.client.HTTPConnection]] = {}
+    kept: list[http.client.HTTPConnection] = []
+    for _attempt in range(50 * clients):
+        if len(kept) == clients:
+            break
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("POST", "/bench/bare", body="{}", headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        resp.read()
+        pid = resp.getheader("X-Bench-Worker", "")
+        if len(held.setdefault(pid, [])) < share:
+            held[pid].append(conn)
+            kept.append(conn)
+        else:
+            conn.close()
+    else:
+        raise SystemExit(f"could not spread {clients} connections over {workers} workers")
+    return kept
+
+
 WSGI_APP = textwrap.dedent('''
     def app(environ, start_response):
         size = int(environ.get("CONTENT_LENGTH") or 0)
@@ -215,6 +245,8 @@ WSGI_APP = textwrap.dedent('''
 ''')
 
 APP_MODULE = textwrap.dedent('''
+    import os
+
     from flask import jsonify, request
 
     from elearn import create_app
@@ -230,6 +262,12 @@ APP_MODULE = textwrap.dedent('''
 
     app.add_url_rule("/bench/bare", "bench_bare", bare, methods=["POST"])
     csrf.exempt(bare)
+
+
+    @app.after_request
+    def worker_pid(response):
+        response.headers["X-Bench-Worker"] = str(os.getpid())  # which worker holds a connection (both targets)
+        return response
 ''')
 
 
@@ -278,13 +316,19 @@ def run(args: argparse.Namespace, members: int) -> None:
             load(port, lesson_path, report_body, headers_for, args.clients, 1.0)  # warm-up
             # Interleaved rounds, the order alternating (bare, progress; progress, bare; …): the machine's drift —
             # other processes, the clock frequency — falls on both targets alike, and each round gives a ratio.
+            # The rounds share their connections, spread evenly over the workers: a keep-alive connection stays
+            # with the worker that accepted it, and a spread of, say, six and two over the two workers (each bound
+            # to one core by the GIL) changed both targets' throughput, and their ratio, from run to run.
+            conns = balanced_connections(port, args.clients, args.workers)
             rounds: dict[str, list[dict]] = {"bare": [], "progress": []}
             for r in range(args.rounds):
                 for name in (("bare", "progress") if r % 2 == 0 else ("progress", "bare")):
                     rounds[name].append(
-                        load(port, "/bench/bare", bare_body, plain_headers, args.clients, args.seconds)
+                        load(port, "/bench/bare", bare_body, plain_headers, args.clients, args.seconds, conns)
                         if name == "bare" else
-                        load(port, lesson_path, report_body, headers_for, args.clients, args.seconds))
+                        load(port, lesson_path, report_body, headers_for, args.clients, args.seconds, conns))
+            for conn in conns:
+                conn.close()
             results["bare"], results["progress"] = pooled(rounds["bare"]), pooled(rounds["progress"])
         finally:
             proc.terminate()
