@@ -17,6 +17,7 @@ from elearn.courses.services import render_markdown
 from elearn.errors import Conflict, Forbidden, NotFound, ServiceError
 from elearn.extensions import db
 from elearn.notify import audience as audiences
+from elearn.notify import services as notify_services
 from elearn.notify import tasks
 from elearn.notify.models import Announcement, AnnouncementRead, Notification
 from elearn.orgs import services as orgs
@@ -128,8 +129,8 @@ def edit(actor: User, announcement_id: int, *, title: str, body: str) -> Announc
 
 def withdraw(actor: User, announcement_id: int) -> Announcement:
     """Withdraw an announcement (撤回; audited ``announcement.withdraw``, in the same transaction): its
-    notifications are removed, so it leaves the members' lists and unread counts, and the fan-out stops; its
-    read count stays on the admins' list, as withdrawn."""
+    notifications are removed, so it leaves the members' lists and unread counts, the fan-out stops and its
+    e-mails not yet sent are withdrawn; its read count stays on the admins' list, as withdrawn."""
     row = managed(actor, announcement_id)
     _require_current(row)
     told = select(func.count()).select_from(Notification).where(Notification.dedupe_key == key(row))
@@ -137,6 +138,7 @@ def withdraw(actor: User, announcement_id: int) -> Announcement:
     row.withdrawn_at = clock.now_utc()
     db.session.execute(delete(Notification).where(Notification.dedupe_key == key(row))
                        .execution_options(synchronize_session=False))
+    notify_services.withdraw_mail(key(row))
     audit.record(actor, "announcement.withdraw", row,
                  after=audit.snapshot(row, ["title", "withdrawn_at", "told_at_withdrawal"]))
     db.session.commit()

@@ -38,21 +38,25 @@ class OutboxEmail(Base):
     attempt waits until ``next_attempt_at`` (growing back-off, policy.MAIL) and the periodic sweep tries again,
     until it is sent or given up. An attempt under way pushes ``next_attempt_at`` ahead as its claim, so two
     workers never send the same message at once. The address and the text (a reset link is a credential for
-    half an hour) are stored encrypted; the text is dropped once sent."""
+    half an hour) are stored encrypted; the text is dropped once sent. A message of a notification carries its
+    ``dedupe_key``: when its cause is withdrawn (an announcement), the messages not yet sent are too."""
 
     __tablename__ = "email_outbox"
-    __table_args__ = (Index("ix_email_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_email_outbox_due", "status", "next_attempt_at"),
+                      Index("ix_email_outbox_dedupe_key", "dedupe_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(EncryptedText(200, "email_outbox.to_address"), info=PERSONAL)
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str | None] = mapped_column(EncryptedText(100_000, "email_outbox.body"), info=PERSONAL)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent or failed (given up)
+    # pending, sent, failed (given up) or withdrawn (its cause withdrawn before it went)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    dedupe_key: Mapped[str | None] = mapped_column(String(80))  # the notification's, when it is one
 
 
 class NotificationPreference(Base):

@@ -63,7 +63,8 @@ def _tell(user: User, kind: str, title: str, body: str, link: str | None, dedupe
     db.session.add(row)
     queued = []
     if email is not False and mail.configured() and user.email and wants_email(prefs, user.id, kind, email):
-        queued.append(_queue_mail(user.email, title, body + (f"\n\n{mail.absolute(link)}" if link else "")))
+        queued.append(_queue_mail(user.email, title, body + (f"\n\n{mail.absolute(link)}" if link else ""),
+                                  dedupe_key))
     db.session.flush()
     return row, queued
 
@@ -188,14 +189,22 @@ def send_mail(to: str, subject: str, body: str) -> OutboxEmail:
     return row
 
 
-def _queue_mail(to: str, subject: str, body: str) -> OutboxEmail:
+def _queue_mail(to: str, subject: str, body: str, dedupe_key: str | None = None) -> OutboxEmail:
     """An outbox row added to the session (flushed for its id), due now."""
     now = clock.now_utc()
     row = OutboxEmail(to_address=to.strip(), subject=" ".join(subject.split())[:SUBJECT_MAX], body=body,
-                      status="pending", attempts=0, next_attempt_at=now, created_at=now)
+                      status="pending", attempts=0, next_attempt_at=now, created_at=now, dedupe_key=dedupe_key)
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def withdraw_mail(dedupe_key: str) -> int:
+    """The e-mails of notifications ``dedupe_key`` not yet sent will not be: withdrawn, their text dropped, in
+    the caller's transaction. One whose attempt is under way goes or fails as it will. Returns how many."""
+    return rowcount(db.session.execute(
+        update(OutboxEmail).where(OutboxEmail.dedupe_key == dedupe_key, OutboxEmail.status == "pending")
+        .values(status="withdrawn", body=None).execution_options(synchronize_session=False)))
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -168,3 +168,32 @@ def test_starttls_and_login_from_the_url(app, tls_smtp, smtp_server):
     assert failed[0].last_error.startswith(("SMTPAuthenticationError", "SMTPServerDisconnected"))
     assert failed[1].last_error.startswith("SSLCertVerificationError")
     assert len(tls_smtp.messages) == 1
+
+
+def test_withdrawing_an_announcement_withdraws_its_unsent_emails(smtp_server, site_clock, make_org, make_user):
+    """SMTP is down while an announcement's e-mails go out; the admin withdraws it. When the server is back, the
+    sweep sends the other message that waited with them, and none of the announcement's."""
+    from elearn.notify import announcements
+
+    root = make_org(name="市委")
+    admin = make_user(org=root, role="org_admin")
+    for i in range(3):
+        reader = make_user(org=root)
+        reader.email = f"reader{i}@example.org"
+        notify.set_preferences(reader, {"announcement": True})
+    smtp_server.stop()
+    row = announcements.publish(admin, root, title="学习安排", body="正文")
+    notify.send_mail("other@example.org", "另一封", "正文")
+    assert notify.outbox_counts() == {"pending": 4}
+
+    announcements.withdraw(admin, row.id)
+    assert notify.outbox_counts() == {"pending": 1, "withdrawn": 3}
+    db.session.expire_all()
+    assert all(r.body is None for r in db.session.execute(
+        select(OutboxEmail).where(OutboxEmail.status == "withdrawn")).scalars())
+
+    smtp_server.start()
+    site_clock.advance(MAIL.retry_delay_s * MAIL.retry_backoff ** 3)
+    tasks.sweep_outbox.enqueue()
+    assert [m["To"] for m in smtp_server.messages] == ["other@example.org"]
+    assert notify.outbox_counts() == {"sent": 1, "withdrawn": 3}
