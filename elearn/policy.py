@@ -858,6 +858,7 @@ AUDIT_ACTIONS.update({
     "lecture.create": _l("登记党课"),
     "lecture.nominate": _l("推荐党课"),
     "lecture.showcase": _l("评为优秀党课"),
+    "lecture.unshowcase": _l("撤销优秀党课"),
     "story.publish": _l("发布身边榜样"),
     "story.unpublish": _l("撤回身边榜样"),
 })

@@ -188,3 +188,12 @@ def showcase(lecture_id: int):
     attempt(lambda: lectures.showcase(current_user, lecture, year or 0),
             _("已评为优秀党课：%(t)s", t=lecture.title))
     return redirect(url_for("lectures.manage"))
+
+
+@bp.post("/<int:lecture_id>/unshowcase")
+@login_required
+def unshowcase(lecture_id: int):
+    """The committee that showcased the lecture (or one above it) withdraws it from the 优秀党课."""
+    lecture = lectures.get(lecture_id)
+    attempt(lambda: lectures.withdraw_showcase(current_user, lecture), _("已撤销优秀党课：%(t)s", t=lecture.title))
+    return redirect(url_for("lectures.manage"))

@@ -6,6 +6,8 @@ members watch it like any lesson (and are credited by the normal study rules). T
 the ordinary chunked upload pipeline (:func:`elearn.courses.services.video_upload_course` lets the secretary do
 exactly that). A committee above the branch (an org admin of an organisation strictly above it, or a site admin)
 nominates it and may showcase it as 优秀党课 of a year: a second series publishes it to the committee's subtree.
+That committee (or one above it) may withdraw the showcase: the series is unpublished, and the lecture is
+nominated again. What members were credited for watching it stays theirs.
 """
 from __future__ import annotations
 
@@ -221,6 +223,28 @@ def showcase(actor: User, lecture: PartyLecture, year: int) -> PartyLecture:
     lecture.showcase_organisation_id = committee.id
     lecture.showcase_series_id = series.id
     audit.record(actor, "lecture.showcase", lecture, before=before, after=audit.snapshot(lecture, LECTURE_FIELDS))
+    db.session.commit()
+    search_tasks.index_course_audience.enqueue(lecture.course_id)
+    return lecture
+
+
+def withdraw_showcase(actor: User, lecture: PartyLecture) -> PartyLecture:
+    """Withdraw a lecture from the 优秀党课 (audited ``lecture.unshowcase``): its showcase series is unpublished, so
+    it leaves the committee's subtree (the branch's own series stays), and it is nominated again, to be showcased
+    anew. Only the committee that showcased it, one above it or a site admin; credit already earned is kept."""
+    _committee_of(actor, lecture)
+    if lecture.status != "showcased":
+        raise Conflict(_("该党课不是优秀党课。"), "not_showcased")
+    shown_by = lecture.showcase_organisation
+    if actor.role != Role.SITE_ADMIN and (shown_by is None or not orgs.can_manage(actor, shown_by)):
+        raise Forbidden(_("只有评选该优秀党课的党组织及其上级可以撤销。"))
+    before = audit.snapshot(lecture, LECTURE_FIELDS)
+    if lecture.showcase_series is not None:
+        lecture.showcase_series.published = False
+    lecture.status = "nominated"
+    lecture.showcased_by_id = lecture.showcase_year = None
+    lecture.showcase_organisation_id = lecture.showcase_series_id = None
+    audit.record(actor, "lecture.unshowcase", lecture, before=before, after=audit.snapshot(lecture, LECTURE_FIELDS))
     db.session.commit()
     search_tasks.index_course_audience.enqueue(lecture.course_id)
     return lecture

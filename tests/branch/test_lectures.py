@@ -160,6 +160,60 @@ def test_nomination_and_showcase_by_the_committee_above_only(client, auth, tree,
     assert [x["id"] for x in listing["showcased"]] == [lecture.id] and listing["showcased"][0]["showcase_year"] == 2026
 
 
+def test_a_showcase_is_withdrawn_by_its_committee_only_and_credit_earned_stays(client, auth, tree, make_lesson):
+    """The town showcases a lecture, and the other branch's member watches it through. The branch's secretary,
+    its own admin and that member may not withdraw the showcase; the county above the town may. Then it leaves
+    the member's list and lessons, stays the branch's own, is nominated again (to be showcased anew, for another
+    year), and the hours the member was credited stay."""
+    from elearn.ledger import services as ledger
+    from tests.study.helpers import deliver, report
+
+    lecture = _ready(lectures.record_lecture(tree["secretary"], tree["branch"], title="初心使命",
+                                             speaker_name="李"), make_lesson)
+    lectures.nominate(tree["town_admin"], lecture)
+    lectures.showcase(tree["town_admin"], lecture, 2026)
+    outsider = tree["outsider"]
+    deliver(outsider, lecture.lesson, "eeeeeeee-6666")
+    report(outsider, lecture.lesson, "eeeeeeee-6666", 0, [(0, 30)], when=20)
+    assert report(outsider, lecture.lesson, "eeeeeeee-6666", 1, [(30, 60)], when=40).completed
+    hours = ledger.total_hours(outsider)
+    assert hours > 0
+
+    for who in ("sec", "badm", "out"):
+        auth.login(who)
+        client.post(f"/lectures/{lecture.id}/unshowcase")
+        db.session.refresh(lecture)
+        assert lecture.status == "showcased", who
+        auth.logout()
+
+    auth.login("cadm")
+    assert f"/lectures/{lecture.id}/unshowcase" in client.get("/lectures/manage").get_data(as_text=True)
+    r = client.post(f"/lectures/{lecture.id}/unshowcase")
+    assert "已撤销优秀党课" in client.get(r.headers["Location"]).get_data(as_text=True)
+    db.session.refresh(lecture)
+    assert (lecture.status, lecture.showcase_year, lecture.showcase_series_id) == ("nominated", None, None)
+    r = client.post(f"/lectures/{lecture.id}/unshowcase")  # again: refused with a message, nothing recorded
+    assert "该党课不是优秀党课" in client.get(r.headers["Location"]).get_data(as_text=True)
+    actions = [a for (a,) in db.session.execute(db.select(AuditEntry.action).where(
+        AuditEntry.object_type == "party_lecture").order_by(AuditEntry.id))]
+    assert actions[-2:] == ["lecture.showcase", "lecture.unshowcase"]
+    auth.logout()
+
+    auth.login("out")
+    assert "初心使命" not in client.get("/lectures/").get_data(as_text=True)
+    assert client.get(f"/learn/lessons/{lecture.lesson_id}").status_code == 404
+    assert client.get("/api/v1/lectures").get_json()["showcased"] == []
+    assert ledger.total_hours(outsider) == hours
+    auth.logout()
+    auth.login("mem")
+    assert "初心使命" in client.get("/lectures/").get_data(as_text=True)  # the branch's own series stays
+    assert client.get(f"/learn/lessons/{lecture.lesson_id}").status_code == 200
+    auth.logout()
+
+    lectures.showcase(tree["town_admin"], lecture, 2027)
+    assert (lecture.status, lecture.showcase_year) == ("showcased", 2027)
+
+
 def test_an_unplayable_lecture_cannot_be_nominated(tree):
     lecture = lectures.record_lecture(tree["secretary"], tree["branch"], title="待上传", speaker_name="王")
     from elearn.errors import ServiceError
