@@ -123,15 +123,21 @@ def _ready(lecture, make_lesson):
     return lecture
 
 
+def _refused(client, auth, lecture, action, users, status):
+    """Each of ``users`` posts ``action`` for the lecture, which stays ``status``."""
+    for who in users:
+        auth.login(who)
+        client.post(f"/lectures/{lecture.id}/{action}")
+        db.session.refresh(lecture)
+        assert lecture.status == status, who
+        auth.logout()
+
+
 def test_nomination_and_showcase_by_the_committee_above_only(client, auth, tree, make_lesson):
     lecture = _ready(lectures.record_lecture(tree["secretary"], tree["branch"], title="初心使命",
                                              speaker_name="李"), make_lesson)
-    for who in ("sec", "mem", "badm", "out"):  # the branch itself, its own admin and other branches may not
-        auth.login(who)
-        client.post(f"/lectures/{lecture.id}/nominate")
-        db.session.refresh(lecture)
-        assert lecture.status == "recorded", who
-        auth.logout()
+    # the branch itself, its own admin and other branches may not
+    _refused(client, auth, lecture, "nominate", ("sec", "mem", "badm", "out"), "recorded")
 
     auth.login("townadm")
     assert "初心使命" in client.get("/lectures/manage").get_data(as_text=True)
@@ -179,12 +185,7 @@ def test_a_showcase_is_withdrawn_by_its_committee_only_and_credit_earned_stays(c
     hours = ledger.total_hours(outsider)
     assert hours > 0
 
-    for who in ("sec", "badm", "out"):
-        auth.login(who)
-        client.post(f"/lectures/{lecture.id}/unshowcase")
-        db.session.refresh(lecture)
-        assert lecture.status == "showcased", who
-        auth.logout()
+    _refused(client, auth, lecture, "unshowcase", ("sec", "badm", "out"), "showcased")
 
     auth.login("cadm")
     assert f"/lectures/{lecture.id}/unshowcase" in client.get("/lectures/manage").get_data(as_text=True)
