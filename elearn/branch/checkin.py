@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from elearn import clock
@@ -36,7 +36,7 @@ from elearn.branch.meeting_models import Meeting
 from elearn.branch.officers import may_manage_branch
 from elearn.courses.models import Lesson
 from elearn.errors import Conflict, Forbidden, NotFound, ServiceError
-from elearn.extensions import db, existing
+from elearn.extensions import db, existing, rowcount
 from elearn.orgs.models import Organisation, User
 from elearn.policy import CHECKIN
 from elearn.training import services as training
@@ -226,6 +226,16 @@ def show_code(user: User, kind: TargetKind, obj: Any) -> ShownCode:
             db.session.rollback()
     expires_in = (step + 1) * CHECKIN.step_s - _seconds(now)
     return ShownCode(token=token_for(kind, obj.id, step), short=short, step=step, expires_in=expires_in)
+
+
+def prune_codes(now: datetime | None = None) -> int:
+    """Forget the short forms no check-in accepts any more (older than the previous step): the hourly job.
+    Returns how many rows went."""
+    oldest_accepted = min(_accepted_steps(now or clock.now_utc()))
+    gone = rowcount(db.session.execute(delete(CheckinCode).where(CheckinCode.step < oldest_accepted)
+                                       .execution_options(synchronize_session=False)))
+    db.session.commit()
+    return gone
 
 
 def _bad_code() -> ServiceError:

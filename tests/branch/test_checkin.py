@@ -267,3 +267,24 @@ class TestGuessingThroughTheApi:
             assert client.post("/api/v1/checkin", json={"code": "ZZZZZZ"}, headers=headers).status_code == 400
         r = client.post("/api/v1/checkin", json={"code": "ZZZZZZ"}, headers=headers)
         assert r.status_code == 429 and r.get_json()["error"]["code"]
+
+
+def test_the_hourly_job_forgets_the_codes_no_check_in_accepts(client, auth, s, site_clock):
+    """A host screen shown through an hour leaves a row per step; the job keeps those of the current and the
+    previous step (a member may still be typing one) and drops the rest."""
+    from elearn.branch import tasks
+    from elearn.branch.checkin_models import CheckinCode
+
+    for _step in range(3600 // CHECKIN.step_s):
+        _shown(client, auth, s["secretary"], s["a"])
+        site_clock.advance(CHECKIN.step_s)
+    latest = _shown(client, auth, s["secretary"], s["a"])
+    site_clock.advance(CHECKIN.step_s)  # the next step: the latest code is the previous one, still accepted
+    assert checkin.step_at(clock.now_utc()) == latest["step"] + 1
+    shown = db.session.execute(select(func.count()).select_from(CheckinCode)).scalar_one()
+    assert shown == 3600 // CHECKIN.step_s + 1
+    tasks.prune_checkin_codes.enqueue()
+    assert db.session.execute(select(CheckinCode.step)).scalars().all() == [latest["step"]]
+    auth.login(s["member"].username)
+    assert "签到成功" in client.post("/checkin", data={"code": latest["short"]},
+                                      follow_redirects=True).get_data(as_text=True)
