@@ -105,8 +105,8 @@ def _unreadable() -> ServiceError:
 
 def _measure(archive: ZipFile, limits: XlsxLimits) -> None:
     parts = [info for info in archive.infolist() if info.filename.endswith((".xml", ".rels"))]
-    too_much = ServiceError(_("该 Excel 文件内容过多（一次最多 %(n)d 行）：请只保留要导入的工作表和行，或拆分文件。",
-                              n=limits.max_rows), "xlsx_too_large")
+    too_much = ServiceError(_("该 Excel 文件内容过多（一次最多导入 %(n)d 行）："
+                              "请只保留要导入的工作表和行，或拆分文件。", n=limits.max_rows), "xlsx_too_large")
     if sum(info.file_size for info in parts) > limits.max_unpacked_bytes:
         raise too_much
     tags = 0

@@ -19,11 +19,9 @@ import csv
 import io
 import re
 import unicodedata
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from zipfile import BadZipFile, ZipFile
 
 from flask_babel import gettext as _
 
@@ -55,17 +53,10 @@ HEADINGS = {
 REQUIRED = ("username", "name")
 TRUE_WORDS = {"1", "y", "yes", "true", "是", "√", "✓"}
 FALSE_WORDS = {"", "0", "n", "no", "false", "否"}
-# Excel's last row: rows numbered beyond it cannot come from a spreadsheet program and are not read.
-XLSX_LAST_ROW = 1_048_576
 ORG_ID = re.compile(r"[0-9]{1,10}")  # ASCII digits only: "²" and "１" are digits to str.isdigit, not to int()
 
 
-@dataclass
-class Sheet:
-    """A file's heading row and its non-blank data rows, as stripped strings."""
-
-    header: list[str]
-    rows: list[tuple[int, list[str]]]  # (row number as the spreadsheet program shows it, cells)
+Sheet = spreadsheets.UploadedSheet  # a file's heading row and its non-blank data rows, as stripped strings
 
 
 @dataclass
@@ -90,16 +81,8 @@ class ImportResult:
 
 # -- reading files ----------------------------------------------------------------------------------------------
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # a phone number typed into Excel is a float
-    return str(value).strip()
-
-
 def _heading(values: Iterable[object]) -> list[str]:
-    header = [_text(v) for v in values]
+    header = [spreadsheets.cell_text(v) for v in values]
     while header and not header[-1]:
         header.pop()
     if len(header) > IMPORT.max_columns:
@@ -108,13 +91,12 @@ def _heading(values: Iterable[object]) -> list[str]:
 
 
 def _sheet(header: list[str], rows: Iterator[Sequence[object]]) -> Sheet:
-    """The non-blank rows of ``rows`` (the data rows in order, from row 2), stopping with a ServiceError at the
-    first one beyond IMPORT.max_rows: the rest is never read."""
+    """The non-blank rows of a CSV's ``rows`` (the data rows in order, from row 2), stopping with a
+    ServiceError at the first one beyond IMPORT.max_rows: the rest is never read. (An XLSX is read by
+    :func:`elearn.spreadsheets.read_xlsx`, to the same rules.)"""
     body: list[tuple[int, list[str]]] = []
     for number, values in enumerate(rows, start=2):
-        if values.count(None) + values.count("") == len(values):
-            continue  # blank (openpyxl gives a row of None for every row number a sheet skips)
-        cells = [_text(v) for v in values]
+        cells = [spreadsheets.cell_text(v) for v in values]
         if any(cells):
             if len(body) == IMPORT.max_rows:
                 raise ServiceError(_("一次最多导入 %(n)d 行，请拆分文件。", n=IMPORT.max_rows), "too_many_rows")
@@ -162,57 +144,11 @@ def _read_csv(data: bytes) -> Sheet:
                            "bad_csv") from exc
 
 
-# What openpyxl and zipfile raise for a damaged or hostile file (lxml's and ElementTree's parse errors are
-# SyntaxErrors, a bad UTF-8 sequence a ValueError).
-_XLSX_FAULTS = (BadZipFile, zlib.error, EOFError, OSError, KeyError, IndexError, TypeError, ValueError, SyntaxError)
-
-
-def _xlsx_unreadable() -> ServiceError:
-    return ServiceError(_("无法读取该 Excel 文件，请确认是 .xlsx 格式。"), "bad_xlsx")
-
-
-def _measure(archive: ZipFile) -> None:
-    """Refuse a workbook whose XML would cost much to parse, before openpyxl parses any of it: the XML parts'
-    unpacked sizes as the zip declares them (zipfile never unpacks more than declared), then their tags,
-    counted while unpacking and given up on at the limit."""
-    parts = [info for info in archive.infolist() if info.filename.endswith((".xml", ".rels"))]
-    too_much = ServiceError(_("该 Excel 文件内容过多（一次最多导入 %(n)d 行）："
-                              "请只保留要导入的工作表和行，或拆分文件。", n=IMPORT.max_rows), "xlsx_too_large")
-    if sum(info.file_size for info in parts) > IMPORT.xlsx_max_unpacked_bytes:
-        raise too_much
-    tags = 0
-    for info in parts:
-        with archive.open(info) as part:
-            while chunk := part.read(1 << 16):
-                tags += chunk.count(b"<")
-                if tags > IMPORT.xlsx_max_tags:
-                    raise too_much
-
-
-def _read_xlsx(data: bytes) -> Sheet:
-    from openpyxl import load_workbook  # ~140 ms to import: only .xlsx files need it
-    from openpyxl.utils.exceptions import InvalidFileException  # (openpyxl, as above)
-
-    try:
-        with ZipFile(io.BytesIO(data)) as archive:
-            _measure(archive)
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, *_XLSX_FAULTS) as exc:
-        raise _xlsx_unreadable() from exc
-    try:
-        if not wb.worksheets:
-            raise ServiceError(_("该 Excel 文件中没有工作表。"), "bad_xlsx")
-        ws = wb.worksheets[0]
-        # Rows as the sheet holds them, not as its <dimension> claims (A1:A1 would hide rows, A1:XFD1048576
-        # pad every row to 16,384 cells).
-        ws.reset_dimensions()
-        header = _heading(next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ()))
-        return _sheet(header, ws.iter_rows(min_row=2, max_row=XLSX_LAST_ROW, max_col=max(len(header), 1),
-                                           values_only=True))
-    except _XLSX_FAULTS as exc:
-        raise _xlsx_unreadable() from exc
-    finally:
-        wb.close()
+# An upload's workbook, read by the shared reader: measured before it is parsed, read row by row, within the
+# import's limits.
+_XLSX_LIMITS = spreadsheets.XlsxLimits(max_rows=IMPORT.max_rows, max_columns=IMPORT.max_columns,
+                                       max_unpacked_bytes=IMPORT.xlsx_max_unpacked_bytes,
+                                       max_tags=IMPORT.xlsx_max_tags)
 
 
 def read_rows(filename: str, data: bytes) -> Sheet:
@@ -230,9 +166,7 @@ def read_rows(filename: str, data: bytes) -> Sheet:
     is_zip = data[:4] == b"PK\x03\x04"
     name = (filename or "").lower()
     if name.endswith(".xlsx") or is_zip:
-        if not is_zip:
-            raise _xlsx_unreadable()
-        return _read_xlsx(data)
+        return spreadsheets.read_xlsx(data, _XLSX_LIMITS)
     if name.endswith(".csv") or not name:
         return _read_csv(data)
     raise ServiceError(_("只支持 CSV 或 XLSX 文件。"), "bad_format")
