@@ -72,14 +72,3 @@ def test_series_create_publish_via_pages(client, auth, people, make_course):
     auth.login("member1")
     assert client.get("/publish/series").status_code == 403
     assert client.post(f"/publish/series/{s.id}/publish", data={"publish": "0"}).status_code == 403
-
-
-def test_my_series_partial_renders(app, people, make_course, publish):
-    from flask import render_template
-
-    from elearn.courses import series as series_svc
-    c = make_course(title="党章学习")
-    publish([c], sectors=["rural"], title="党章专题", required=True)
-    with app.test_request_context():
-        html = render_template("courses/publish/_my_series.html", series_list=series_svc.home_listing(people["member"]))
-    assert "党章专题" in html and f'href="/learn/courses/{c.id}"' in html and "必修" in html
