@@ -1,5 +1,7 @@
 """End to end at 360 px: a branch secretary records a 党课 and uploads its video from a phone; a member of the
-branch finds it under 党课开讲啦 and plays it; a member of another branch does not see it."""
+branch finds it under 党课开讲啦 and plays it; a member of another branch does not see it, until the committee
+above nominates it and showcases it as 优秀党课 (a member of the committee's other branch then sees it, one
+outside the committee still does not), and no longer once the committee withdraws the showcase."""
 from __future__ import annotations
 
 import re
@@ -74,3 +76,31 @@ def test_secretary_uploads_a_party_lecture_and_the_branch_plays_it(browser, live
     page.goto(base + "/lectures/")
     expect(page.get_by_text(title)).to_have_count(0)
     ctx.close()
+
+    def sees(username: str) -> bool:
+        ctx = browser.new_context(**NARROW, locale="zh-CN")
+        page = ctx.new_page()
+        login(page, base, username)
+        page.goto(base + "/lectures/")
+        seen = page.get_by_text(title).count() > 0
+        ctx.close()
+        return seen
+
+    assert not sees("elder")  # 西河村党支部, the other branch of the town
+    ctx = browser.new_context(**NARROW, locale="zh-CN")
+    page = ctx.new_page()
+    login(page, base, "orgadmin")  # the committee above the branch
+    page.goto(base + "/lectures/manage")
+    row = page.locator("li", has_text=title)
+    row.get_by_role("button", name="推荐").click()
+    expect(page.get_by_text(f"已推荐：{title}")).to_be_visible()
+    page.locator("li", has_text=title).get_by_role("button", name="评为优秀党课").click()
+    expect(page.get_by_text(f"已评为优秀党课：{title}")).to_be_visible()
+    _fits(page)
+    shoot(page, screenshot_dir, "lecture-showcase", "360")
+    assert sees("elder") and not sees("community")
+    page.locator("li", has_text=title).get_by_role("button", name="撤销优秀党课").click()
+    expect(page.get_by_text(f"已撤销优秀党课：{title}")).to_be_visible()
+    expect(page.locator("li", has_text=title).get_by_role("button", name="评为优秀党课")).to_be_visible()
+    ctx.close()
+    assert not sees("elder")
