@@ -863,16 +863,20 @@ def _apply_reading_report(user: User, reading: Reading, course: Course, report: 
     rate = max_rate()
     study_clock = _clock(user, session.started_at)
     available = available_seconds(study_clock, now, rate) / rate  # in reading seconds
-    added = min(wanted, room, session_room, available)
-    if added + 1e-6 < min(wanted, room):
+    allowed = min(wanted, room, session_room, available)
+    if allowed + 1e-6 < min(wanted, room):
         reason = "early" if session_room < available else "budget"
+    # Credited in whole milliseconds, rounded down: the stored sums are kept to three decimals, and rounding
+    # each report's share to the nearest gave up to half a millisecond more than the clock was charged, every
+    # report (two thousand reports of 1.5 ms were credited 3.037 s).
+    added = math.floor(allowed * 1000 + 1e-6) / 1000
     row.active_s = round(row.active_s + added, 3)
     _spend(study_clock, available * rate, added * rate, now)
     session.credited_s = round(session.credited_s + added, 3)
     row.position = report.position
     session.last_seq = report.seq
     session.last_report_at = now
-    if reason is not None and report.active_seconds > added + 1e-6:
+    if reason is not None and report.active_seconds > allowed + 1e-6:
         _count_refusal(user, reason, now)
     if row.completed_at is None and reading.estimated_minutes >= POLICY.reading_min_minutes \
             and row.active_s >= required - 1e-6:
